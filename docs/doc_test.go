@@ -1,0 +1,204 @@
+// Package docs holds the project's documentation. Its test runs every
+// example command shown in README.md and docs/*.md and checks that the
+// output still reads as documented, so that the docs cannot rot (the same
+// idea as benchstat's doc_test.go).
+//
+// An example is a fenced block whose lines start with "$ ": the command,
+// run by bash from the repository root with a freshly built speedup on
+// PATH, followed by its expected output up to the next "$ " line or the end
+// of the block. Measured numbers differ from run to run, so the comparison
+// masks them: every number becomes "#", a number's time unit becomes "U",
+// and runs of spaces fold to one. Lines that appear only under some timings
+// (IPython's "slowest run" caution, "Compiler time") are ignored on both
+// sides. Files that commands write under docs/img/ go to a temporary
+// directory instead, so the test never changes the tree.
+package docs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// example is one "$ command" with its documented output.
+type example struct {
+	file string
+	line int
+	cmd  string
+	want []string
+}
+
+// parseExamples returns the examples of one Markdown document.
+func parseExamples(name string, data []byte) []example {
+	var (
+		out     []example
+		inBlock bool
+		cur     *example
+	)
+	flush := func() {
+		if cur != nil {
+			for len(cur.want) > 0 && strings.TrimSpace(cur.want[len(cur.want)-1]) == "" {
+				cur.want = cur.want[:len(cur.want)-1]
+			}
+			out = append(out, *cur)
+			cur = nil
+		}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			if inBlock {
+				flush()
+			}
+			inBlock = !inBlock
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		if strings.HasPrefix(line, "$ ") {
+			flush()
+			cur = &example{file: name, line: n, cmd: strings.TrimPrefix(line, "$ ")}
+			continue
+		}
+		if cur != nil {
+			cur.want = append(cur.want, line)
+		}
+	}
+	flush()
+	return out
+}
+
+var (
+	// A time with its unit, first, so that "82.7 µs" and "1.2 ms" match.
+	timeRE = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?\s?(?:ns|µs|us|ms|s)\b`)
+	numRE  = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?`)
+	// Several masked numbers in a row (columns) fold into one, because a
+	// value can be present or absent depending on the run.
+	hashesRE = regexp.MustCompile(`#(?:[ x%/]*#)+`)
+	spaceRE  = regexp.MustCompile(`[ \t]+`)
+	ruleRE   = regexp.MustCompile(`^[=\-#\[\] |]+$`)
+)
+
+// mask reduces a line to its shape.
+func mask(s string) string {
+	s = timeRE.ReplaceAllString(s, "# U")
+	s = numRE.ReplaceAllString(s, "#")
+	s = hashesRE.ReplaceAllString(s, "#")
+	s = spaceRE.ReplaceAllString(s, " ")
+	return strings.TrimSpace(s)
+}
+
+// ignored reports lines whose presence depends on timing, not on the code.
+func ignored(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "" ||
+		strings.HasPrefix(s, "The slowest run took") ||
+		strings.HasPrefix(s, "Compiler time") ||
+		ruleRE.MatchString(s) && strings.Contains(s, "#")
+}
+
+func shape(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if !ignored(l) {
+			out = append(out, mask(l))
+		}
+	}
+	return out
+}
+
+func TestDocExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every documented command; skipped with -short")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	docs = append([]string{filepath.Join(root, "README.md")}, docs...)
+	var all []example
+	for _, d := range docs {
+		data, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, d)
+		all = append(all, parseExamples(rel, data)...)
+	}
+	if len(all) == 0 {
+		t.Fatal("no examples found in README.md and docs/*.md")
+	}
+
+	bin := t.TempDir()
+	exe := "speedup"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, exe), "./cmd/speedup")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building speedup: %v\n%s", err, out)
+	}
+	out := t.TempDir()
+	env := append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	for _, ex := range all {
+		if strings.HasPrefix(ex.cmd, "go test") || strings.HasPrefix(ex.cmd, "git ") {
+			continue // running the test suite from inside itself would recurse
+		}
+		t.Run(ex.file+":"+strconv.Itoa(ex.line), func(t *testing.T) {
+			cmdline := strings.ReplaceAll(ex.cmd, "docs/img/", out+"/")
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", cmdline)
+			c.Dir = root
+			c.Env = env
+			got, err := c.CombinedOutput()
+			wantFail := false
+			for _, w := range ex.want {
+				if strings.HasPrefix(w, "speedup: ") {
+					wantFail = true // documented errors exit non-zero
+				}
+			}
+			if err != nil && !wantFail {
+				t.Fatalf("%s:%d: %s: %v\n%s", ex.file, ex.line, ex.cmd, err, got)
+			}
+			g := shape(strings.Split(string(got), "\n"))
+			w := shape(ex.want)
+			if strings.Join(g, "\n") != strings.Join(w, "\n") {
+				t.Errorf("%s:%d: output of %q no longer reads as documented.\n--- documented (masked)\n%s\n--- got (masked)\n%s\n--- got\n%s",
+					ex.file, ex.line, ex.cmd, strings.Join(w, "\n"), strings.Join(g, "\n"), got)
+			}
+		})
+	}
+}
+
+func TestMask(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"82.7 µs ± 1.2 µs per loop (mean ± std. dev. of 7 runs, 10,000 loops each)",
+			"1.03 ms ± 980 ns per loop (mean ± std. dev. of 7 runs, 1,000 loops each)"},
+		{"    13   1000000   92883057.0     92.9     15.4                  tmp := X[i][k] - X[j][k]",
+			"    13   1010000   4883057.0     4.8     5.4                  tmp := X[i][k] - X[j][k]"},
+		{"time ~ n^1.02 (R² 0.999)", "time ~ n^0.98 (R² 1)"},
+	} {
+		if mask(tc.a) != mask(tc.b) {
+			t.Errorf("mask(%q) = %q, mask(%q) = %q; want equal", tc.a, mask(tc.a), tc.b, mask(tc.b))
+		}
+	}
+	if mask("Hits 5 x") == mask("Hits x") {
+		t.Errorf("a missing number must not mask away")
+	}
+}
