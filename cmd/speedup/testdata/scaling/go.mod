@@ -1,0 +1,3 @@
+module scalingfixture
+
+go 1.26

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"io"
+	"strconv"
+
+	"github.com/gospeedup/speedup/lineprof"
+)
+
+const viewUsage = `usage: speedup view [flags] FILE...
+
+View prints the line profiles saved by "speedup lprun -D FILE" in
+line_profiler's layout, like "python -m line_profiler FILE". With several
+files the profiles are merged: the hits and times of the same function's
+lines add up.
+
+Flags:
+  -u UNIT       output unit in seconds (default 1e-09)
+  -z            skip functions that never ran
+  --summarize   first print one line per function with its total time
+  -T FILE       also write the text report to FILE
+
+Examples:
+
+	speedup lprun -C ./examples/distance -f distance -D prof.json 'distance()'
+	speedup view prof.json
+	speedup view -u 1e-6 run1.json run2.json
+`
+
+func init() {
+	register(&command{
+		name:  "view",
+		short: "print a saved line profile (from lprun -D), merging several",
+		usage: viewUsage,
+		run:   runView,
+	})
+}
+
+func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := commands["view"]
+	fs := newFlagSet(c, stderr)
+	var o lineprof.ReportOptions
+	unit := fs.String("u", "", "")
+	fs.BoolVar(&o.SkipZero, "z", false, "")
+	fs.BoolVar(&o.Summarize, "summarize", false, "")
+	textFile := fs.String("T", "", "")
+	files, err := parseFlags(c, fs, args, stdout)
+	if err != nil {
+		return report(stderr, err)
+	}
+	if len(files) == 0 {
+		return report(stderr, usageError("view: name at least one profile saved with lprun -D"))
+	}
+	if *unit != "" {
+		u, err := strconv.ParseFloat(*unit, 64)
+		if err != nil || u <= 0 || u > 1e3 {
+			return report(stderr, usageError("view: -u %s: want a positive number of seconds such as 1e-6", *unit))
+		}
+		o.Unit = u
+	}
+	var ps []*lineprof.Profile
+	for _, f := range files {
+		p, err := lineprof.Load(f)
+		if err != nil {
+			return report(stderr, err)
+		}
+		ps = append(ps, p)
+	}
+	return report(stderr, writeProfile(lineprof.Merge(ps...), o, "", *textFile, stdout))
+}

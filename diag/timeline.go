@@ -1,0 +1,309 @@
+package diag
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Timeline is an Observer that draws what it saw as a self-contained SVG
+// picture, one row per worker and one rectangle per task, like Dask's task
+// stream: idle gaps, stragglers and serial stretches show at a glance.
+// Rectangles are colored by task name (the same name always gets the same
+// color) without a trailing "#id", so that lazy's nodes "inc#2" and "inc#3"
+// share the color and legend entry of "inc", as in Dask; tasks that failed are outlined in red, and hovering a rectangle
+// shows the task's name, worker and duration. The picture has a time axis
+// and a legend, and needs no script or external file.
+type Timeline struct {
+	*Recorder
+	// Title is drawn above the rows; by default it sums up the run.
+	Title string
+	// Width is the picture's width in pixels; 960 by default.
+	Width int
+}
+
+// NewTimeline returns a Timeline that reads the events of r, or of a new
+// Recorder when r is nil (see NewTrace on sharing a Recorder).
+func NewTimeline(r *Recorder) *Timeline {
+	if r == nil {
+		r = NewRecorder()
+	}
+	return &Timeline{Recorder: r}
+}
+
+// palette is Tableau 10 followed by two darker hues: distinct to most eyes,
+// readable on white, and fixed so that pictures from different runs agree.
+var palette = []string{
+	"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+	"#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f5f8b", "#8c6d31",
+}
+
+// colors assigns a palette color to each name. A name's first choice comes
+// from a hash of the name, so that it keeps its color across runs and
+// pictures; names are placed in sorted order and move to the next free
+// color on a collision, so that a small picture never shows two names in
+// one color (until there are more names than colors).
+func colors(names []string) map[string]string {
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	used := make([]bool, len(palette))
+	free := len(palette)
+	out := make(map[string]string, len(sorted))
+	for _, n := range sorted {
+		h := fnv.New32a()
+		io.WriteString(h, n)
+		i := int(h.Sum32() % uint32(len(palette)))
+		if free > 0 {
+			for used[i] {
+				i = (i + 1) % len(palette)
+			}
+			used[i] = true
+			free--
+		}
+		out[n] = palette[i]
+	}
+	return out
+}
+
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
+
+func esc(s string) string { return xmlEscaper.Replace(s) }
+
+// niceStep returns a tick step of 1, 2 or 5 times a power of ten, so that
+// about target ticks cover span.
+func niceStep(span time.Duration, target int) time.Duration {
+	raw := float64(span) / float64(target)
+	if raw < 1 {
+		return 1
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*mag >= raw {
+			return time.Duration(math.Round(m * mag))
+		}
+	}
+	return time.Duration(math.Round(10 * mag))
+}
+
+// tickUnit picks the unit in which tick labels are written: the largest
+// unit not bigger than the span, so that the labels of a 2-second run read
+// "0.5 s, 1.0 s" rather than "500 ms, 1000 ms".
+func tickUnit(span time.Duration) (time.Duration, string) {
+	switch {
+	case span >= time.Second:
+		return time.Second, "s"
+	case span >= time.Millisecond:
+		return time.Millisecond, "ms"
+	case span >= time.Microsecond:
+		return time.Microsecond, "µs"
+	}
+	return time.Nanosecond, "ns"
+}
+
+// tickLabel writes v in unit with as many decimals as the step needs.
+func tickLabel(v, step, unit time.Duration, suffix string) string {
+	dec := 0
+	for s := step; s%unit != 0 && dec < 9; dec++ {
+		s *= 10
+	}
+	return fmt.Sprintf("%.*f %s", dec, float64(v)/float64(unit), suffix)
+}
+
+// formatDur prints a task's duration for tooltips and the legend, rounded
+// to three significant digits.
+func formatDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.3g s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.3g ms", float64(d)/1e6)
+	case d >= time.Microsecond:
+		return fmt.Sprintf("%.3g µs", float64(d)/1e3)
+	}
+	return fmt.Sprintf("%d ns", d)
+}
+
+// textWidth estimates the width of s in the 12 px sans-serif font used for
+// labels; SVG cannot measure text, and an estimate is enough to lay out
+// the legend.
+func textWidth(s string) float64 { return 7 * float64(len([]rune(s))) }
+
+// WriteTo writes the SVG picture to w. It implements io.WriterTo.
+func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
+	s := tl.Summary()
+	cw := &countWriter{w: w}
+	p := func(format string, args ...any) { fmt.Fprintf(cw, format, args...) }
+
+	width := tl.Width
+	if width <= 0 {
+		width = 960
+	}
+	const (
+		left, right, top = 80.0, 24.0, 44.0
+		rowH, rowGap     = 26.0, 4.0
+		axisH            = 36.0
+		legendRow        = 20.0
+	)
+	workers := max(s.Workers, 1)
+	plotW := float64(width) - left - right
+	rowsH := float64(workers)*(rowH+rowGap) - rowGap
+	span := s.End.Sub(s.Begin)
+	if span <= 0 {
+		span = 1
+	}
+	x := func(t time.Time) float64 { return left + plotW*float64(t.Sub(s.Begin))/float64(span) }
+
+	// Legend: one entry per name, the busiest first, with count and total
+	// time, flowing into as many rows as the width needs.
+	type entry struct {
+		name  string
+		n     int
+		total time.Duration
+	}
+	byName := map[string]*entry{}
+	var names []string
+	for _, t := range s.Tasks {
+		g := group(t.Name)
+		e := byName[g]
+		if e == nil {
+			e = &entry{name: g}
+			byName[g] = e
+			names = append(names, g)
+		}
+		e.n++
+		e.total += t.End.Sub(t.Start)
+	}
+	color := colors(names)
+	entries := make([]*entry, 0, len(byName))
+	for _, e := range byName {
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, func(a, b *entry) int {
+		return cmp.Or(cmp.Compare(b.total, a.total), cmp.Compare(a.name, b.name))
+	})
+	type placed struct {
+		x, y  float64
+		label string
+		color string
+	}
+	var legend []placed
+	lx, ly := left, top+rowsH+axisH+8
+	for _, e := range entries {
+		label := fmt.Sprintf("%s ×%d, %s", e.name, e.n, formatDur(e.total))
+		w := 18 + textWidth(label) + 18
+		if lx > left && lx+w > float64(width)-right {
+			lx, ly = left, ly+legendRow
+		}
+		legend = append(legend, placed{lx, ly, label, color[e.name]})
+		lx += w
+	}
+	height := ly + legendRow + 8
+	if len(entries) == 0 {
+		height = top + rowsH + axisH + 8
+	}
+
+	title := tl.Title
+	if title == "" {
+		title = fmt.Sprintf("%d tasks on %d workers in %s", len(s.Tasks), workers, formatDur(s.End.Sub(s.Begin)))
+	}
+
+	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
+		width, height, width, height)
+	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
+	p(`<text x="%.1f" y="24" font-size="15" font-weight="bold" fill="#222222">%s</text>`+"\n", left, esc(title))
+
+	// Rows: a light band per worker so that idle time reads as a gap.
+	for i := range workers {
+		y := top + float64(i)*(rowH+rowGap)
+		p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f2f2f2"/>`+"\n", left, y, plotW, rowH)
+		p(`<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="central" fill="#444444">worker %d</text>`+"\n", left-8, y+rowH/2, i)
+	}
+
+	// Axis with grid lines under the tasks, so tasks stay on top.
+	step := niceStep(span, 8)
+	unit, suffix := tickUnit(span)
+	axisY := top + rowsH + 6
+	p(`<g stroke="#999999" stroke-width="1">` + "\n")
+	p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", left, axisY, left+plotW, axisY)
+	for v := time.Duration(0); v <= span; v += step {
+		tx := x(s.Begin.Add(v))
+		p(`<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f" stroke="#dddddd"/>`+"\n", tx, top, tx, top+rowsH)
+		p(`<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f"/>`+"\n", tx, axisY, tx, axisY+5)
+	}
+	p("</g>\n")
+	p(`<g fill="#444444" text-anchor="middle">` + "\n")
+	for v := time.Duration(0); v <= span; v += step {
+		p(`<text x="%.2f" y="%.1f">%s</text>`+"\n", x(s.Begin.Add(v)), axisY+18, esc(tickLabel(v, step, unit, suffix)))
+	}
+	p("</g>\n")
+
+	// Tasks. A task too short to see still gets a sliver, so that a burst
+	// of tiny tasks is visible rather than an empty row.
+	p("<g>\n")
+	for _, t := range s.Tasks {
+		x0 := x(t.Start)
+		// A 1-pixel gap between back-to-back tasks shows where one ends
+		// and the next begins.
+		w := x(t.End) - x0
+		if w > 3 {
+			w--
+		}
+		w = max(w, 0.5)
+		y := top + float64(t.Worker)*(rowH+rowGap)
+		d := t.End.Sub(t.Start)
+		tip := fmt.Sprintf("%s (#%d, worker %d): %s", displayName(t.Name), t.ID, t.Worker, formatDur(d))
+		stroke := ""
+		if t.Err != nil {
+			tip += "\nerror: " + t.Err.Error()
+			stroke = ` stroke="#d62728" stroke-width="2"`
+		}
+		p(`<rect x="%.2f" y="%.1f" width="%.2f" height="%.1f" fill="%s"%s><title>%s</title></rect>`+"\n",
+			x0, y+1, w, rowH-2, color[group(t.Name)], stroke, esc(tip))
+	}
+	p("</g>\n")
+
+	if len(entries) == 0 {
+		p(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#888888">no tasks</text>`+"\n", left+plotW/2, top+rowsH/2+4)
+	}
+	for _, l := range legend {
+		p(`<rect x="%.1f" y="%.1f" width="12" height="12" fill="%s"/>`+"\n", l.x, l.y, l.color)
+		p(`<text x="%.1f" y="%.1f" fill="#222222">%s</text>`+"\n", l.x+18, l.y+10.5, esc(l.label))
+	}
+	p("</svg>\n")
+	return cw.n, cw.err
+}
+
+// group is the name a task is colored and listed by: its name without a
+// trailing "#digits" (lazy names nodes "inc#2"), so that all calls of one
+// function look alike.
+func group(name string) string {
+	i := strings.LastIndexByte(name, '#')
+	if i <= 0 || i == len(name)-1 {
+		return displayName(name)
+	}
+	for _, r := range name[i+1:] {
+		if r < '0' || r > '9' {
+			return displayName(name)
+		}
+	}
+	return name[:i]
+}
+
+// displayName stands in for tasks reported without a name.
+func displayName(n string) string {
+	if n == "" {
+		return "task"
+	}
+	return n
+}
+
+// WriteFile writes the SVG picture to the named file, atomically.
+func (tl *Timeline) WriteFile(path string) error {
+	return writeFileAtomic(path, tl)
+}

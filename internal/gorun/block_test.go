@@ -1,0 +1,96 @@
+package gorun
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestBlockSyntaxErrors(t *testing.T) {
+	tests := []struct {
+		src  string
+		want string // CompileError.Error()
+	}{
+		{"x := ", "stmt:1:6: syntax error: expected operand, found end of snippet"},
+		{"a := 1\nb := a + )", "stmt:2:10: syntax error: expected operand, found ')'"},
+		{"for {", "stmt:1:6: syntax error: expected end of snippet, found 'EOF'"},
+		{"f(1,\n\n  ]", "stmt:3:3: syntax error: expected operand, found ']'"},
+	}
+	for _, tt := range tests {
+		_, err := Block("stmt", tt.src)
+		var ce *CompileError
+		if !errors.As(err, &ce) {
+			t.Errorf("Block(%q) error = %v, want a *CompileError", tt.src, err)
+			continue
+		}
+		if got := ce.Error(); got != tt.want {
+			t.Errorf("Block(%q) error = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
+
+func TestBlockGuardsAndKeepAlive(t *testing.T) {
+	got, err := Block("stmt", "a, _ := 1, 2\nvar b, c int\nx := a\nx * 2\nlen(\"abc\")\nf(a)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/*line stmt:1:1*/a, _ := 1, 2\nvar b, c int\nx := a\n_speedup_stmt3 := /*line stmt:4:1*/x * 2\n_speedup_stmt4 := /*line stmt:5:1*/len(\"abc\")\nf(a)\n" +
+		"_ = a\n_ = b\n_ = c\n_ = x\n_ = _speedup_stmt3\n_ = _speedup_stmt4\n"
+	if got != want {
+		t.Errorf("Block:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestCompileErrorString(t *testing.T) {
+	tests := []struct {
+		e    CompileError
+		want string
+	}{
+		{CompileError{File: "stmt", Line: 1, Col: 5, Msg: "undefined: foo"}, "stmt:1:5: undefined: foo"},
+		{CompileError{File: "setup", Line: 2, Msg: "m", More: 1}, "setup:2: m (and 1 more error)"},
+		{CompileError{Msg: "no required module provides package x", More: 3}, "no required module provides package x (and 3 more errors)"},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("%#v.Error() = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestBuildErrorParsing(t *testing.T) {
+	out := "# example.com/p [example.com/p.test]\n" +
+		"stmt:2:7: not enough arguments in call to Dot\n\thave (number)\n\twant ([]float64, []float64)\n" +
+		"setup:1:1: declared and not used: q\n" +
+		"./lib.go:3:2: undefined: z\n" +
+		"too many errors\n"
+	err := buildError(out, "/tmp/p", TimeitFileName)
+	var ce *CompileError
+	if !errors.As(err, &ce) {
+		t.Fatalf("buildError = %v, want a *CompileError", err)
+	}
+	if ce.File != "stmt" || ce.Line != 2 || ce.Col != 7 || ce.More != 2 || len(ce.Detail) != 2 {
+		t.Errorf("buildError = %+v", ce)
+	}
+	err = buildError("go: downloading example.com/x\ngo: example.com/x: no network\n", "/tmp/p", TimeitFileName)
+	if err == nil || !strings.Contains(err.Error(), "downloading") {
+		t.Errorf("buildError without positions = %v", err)
+	}
+}
+
+func TestVarType(t *testing.T) {
+	tests := []struct {
+		values []any
+		want   string
+	}{
+		{[]any{1, 2}, "int"},
+		{[]any{1, 2.5}, "float64"},
+		{[]any{"a", "b"}, "string"},
+		{[]any{1, "b"}, ""},
+	}
+	for _, tt := range tests {
+		got, err := VarType(tt.values)
+		if got != tt.want || (err != nil) != (tt.want == "") {
+			t.Errorf("VarType(%v) = %q, %v; want %q", tt.values, got, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package gorun
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// buildSnippet resolves dir (empty: a temporary module), generates the
+// timeit harness for s and builds it.
+func buildSnippet(t *testing.T, dir string, s Snippet) (*Program, error) {
+	t.Helper()
+	name, gen := TempPackage, filepath.Join(os.TempDir(), TempPackage, TimeitFileName)
+	if dir != "" {
+		pkg, err := ResolvePackage(dir, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, gen = pkg.Name, filepath.Join(pkg.Dir, TimeitFileName)
+	}
+	src, err := TimeitFile(name, gen, s)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Build(context.Background(), BuildOptions{Dir: dir}, TimeitFileName, src)
+	if err == nil {
+		t.Cleanup(func() { p.Close() })
+	}
+	return p, err
+}
+
+func TestResolvePackageErrors(t *testing.T) {
+	outside := t.TempDir() // no go.mod above the system's temporary directory
+	tests := []struct{ dir, want string }{
+		{"testdata/nosuchdir", "missing directory testdata/nosuchdir"},
+		{"testdata/empty", "no Go package in testdata/empty"},
+		{"testdata/onlytests", "no Go package in testdata/onlytests (only test files)"},
+		{"testdata/fixture/fixture.go", "testdata/fixture/fixture.go is not a directory"},
+		{outside, outside + " is not inside a module (no go.mod in it or its parents)"},
+	}
+	for _, tt := range tests {
+		_, err := ResolvePackage(tt.dir, "")
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("ResolvePackage(%q) error = %v, want %q", tt.dir, err, tt.want)
+		}
+	}
+	p, err := ResolvePackage("testdata/fixture", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "fixture" || len(p.GoFiles) != 1 || len(p.TestFiles) != 2 {
+		t.Errorf("ResolvePackage(testdata/fixture) = %+v", p)
+	}
+}
+
+// TestCompileErrorPositions checks that compile errors point into the
+// snippet, and that errors in the package's own files keep their place.
+func TestCompileErrorPositions(t *testing.T) {
+	tests := []struct {
+		dir   string
+		setup []string
+		stmt  string
+		want  string
+	}{
+		{"testdata/fixture", nil, "half(1)\nfoo(2)", "stmt:2:1: undefined: foo"},
+		{"testdata/fixture", []string{"x := 1", "y := half(\"a\")"}, "half(x)", `setup:2:11: cannot use "a" (untyped string constant) as int value in argument to half`},
+		{"", []string{"s := strings.Repeat(\"a\", 3)"}, "_ = s + 1", `stmt:1:5: invalid operation: s + 1 (mismatched types string and untyped int)`},
+		{"testdata/brokenpkg", nil, "f()", "testdata/brokenpkg/lib.go:4:9: cannot use \"x\" (untyped string constant) as int value in return statement"},
+	}
+	for _, tt := range tests {
+		_, err := buildSnippet(t, tt.dir, Snippet{Setup: tt.setup, Stmt: tt.stmt})
+		var ce *CompileError
+		if !errors.As(err, &ce) {
+			t.Errorf("%q: error %v, want a *CompileError", tt.stmt, err)
+			continue
+		}
+		if got := ce.Error(); got != tt.want {
+			t.Errorf("%q: error %q, want %q", tt.stmt, got, tt.want)
+		}
+	}
+}
+
+// TestRunAndPanic runs a snippet in a package whose tests do not compile
+// (proving that they are hidden), uses an unexported function and a
+// parameter, and checks the panic's position. It also checks that the
+// package's files are left untouched.
+func TestRunAndPanic(t *testing.T) {
+	before := snapshot(t, "testdata/fixture")
+	p, err := buildSnippet(t, "testdata/fixture", Snippet{
+		Setup:  []string{"x := half(n)"},
+		Stmt:   "y := x\n\nboom(y)",
+		Params: []Var{{"n", "int"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tm, err := p.StartTimer(ctx, TimerOptions{Params: map[string]any{"n": 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot, err := tm.Run(10)
+	if err != nil || tot.Loops != 10 {
+		t.Fatalf("Run(10) = %+v, %v", tot, err)
+	}
+	if err := tm.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	tm, err = p.StartTimer(ctx, TimerOptions{Params: map[string]any{"n": 6}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tm.Run(10)
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Error() != "stmt:3: panic: boom" || !strings.Contains(pe.Stack, "boom") {
+		t.Errorf("Run with a panic: %v (%#v)", err, pe)
+	}
+	tm.Close()
+	p.Close()
+	if after := snapshot(t, "testdata/fixture"); !equalMaps(before, after) {
+		t.Errorf("testdata/fixture changed: before %v after %v", before, after)
+	}
+}
+
+// TestTempModuleAndMain runs snippets without a package (imports added
+// automatically) and in a package main.
+func TestTempModuleAndMain(t *testing.T) {
+	for _, dir := range []string{"", "testdata/mainpkg"} {
+		stmt := `_ = strings.Repeat("ab", 10)`
+		if dir != "" {
+			stmt = "greeting()"
+		}
+		p, err := buildSnippet(t, dir, Snippet{Stmt: stmt, Setup: []string{"f := 1.5", "g := math.Sqrt(f)"}})
+		if err != nil {
+			t.Fatalf("dir %q: %v", dir, err)
+		}
+		tm, err := p.StartTimer(context.Background(), TimerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tot, err := tm.Run(3); err != nil || tot.Loops != 3 {
+			t.Errorf("dir %q: Run(3) = %+v, %v", dir, tot, err)
+		}
+		if err := tm.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		m[path] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,461 @@
+package gorun
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/imports"
+)
+
+// Block prepares src, Go statements, to be pasted into a function body as
+// the block called name ("stmt", "setup"; it must contain neither a colon
+// nor a path separator, nor end in ".go").
+//
+// A syntax error is returned as a *CompileError positioned in the block
+// (name:LINE:COL). The result starts with a /*line name:1:1*/ directive, so
+// that the compiler's errors and the runtime's stack frames refer to the
+// block's own lines and columns, and ends with "_ = v" for each variable
+// declared at the top level of src, so that a variable the snippet only
+// declares is not an error. Expression statements that Go would reject as
+// unused (x*x, len(s), float64(i)) are assigned to a fresh variable, which
+// both makes them legal and, inside a b.Loop body, keeps their result alive.
+// The result contains no newline-sensitive directive, so it may be indented.
+func Block(name, src string) (string, error) {
+	return block(name, src, false, "")
+}
+
+// block is Block; with loopBody set, src is to be the body of a b.Loop
+// loop. If src has a top-level statement with a body of its own (for, if,
+// switch, select, a block), the whole of src is wrapped in a function
+// literal called in place, and its top-level variables are kept alive with
+// runtime.KeepAlive (keepAlive names that function in the generated file).
+//
+// Why: the compiler's b.Loop pass keeps alive the result of every
+// assignment and call nested anywhere in the loop body, which pins the
+// variables of an inner loop (d += tmp*tmp) to memory, and made the
+// tutorial's distance cell run at half the speed of the same code in a
+// function. The pass does not enter function literals and runs before
+// inlining, so a cell with loops compiles as a function body. Wrapping only
+// the compound statements is not enough: the variables they capture are
+// then reloaded from the closure at every use (25% slower on distance).
+// Straight-line statements (the common one-liner) stay in the loop body
+// and keep the full b.Loop guarantee.
+func block(name, src string, loopBody bool, keepAlive string) (string, error) {
+	const prefix = "package p\nfunc _() {\n"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, name, prefix+src+"\n}\n", parser.SkipObjectResolution)
+	if err != nil {
+		return "", syntaxError(name, src, err)
+	}
+	body := f.Decls[0].(*ast.FuncDecl).Body
+	base := fset.File(f.Pos()).Base() + len(prefix)
+	off := func(p token.Pos) int { return int(p) - base }
+
+	type insertion struct {
+		at   int
+		text string
+	}
+	var ins []insertion
+	var guards []string
+	compound := false
+	for i, st := range body.List {
+		switch st := st.(type) {
+		case *ast.AssignStmt:
+			if st.Tok == token.DEFINE {
+				for _, l := range st.Lhs {
+					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+						guards = append(guards, id.Name)
+					}
+				}
+			}
+		case *ast.DeclStmt:
+			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				for _, sp := range gd.Specs {
+					for _, id := range sp.(*ast.ValueSpec).Names {
+						if id.Name != "_" {
+							guards = append(guards, id.Name)
+						}
+					}
+				}
+			}
+		case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt:
+			compound = true
+		case *ast.ExprStmt:
+			if usedAlone(st.X) {
+				continue
+			}
+			v := fmt.Sprintf("_speedup_%s%d", identPart(name), i)
+			pos := fset.Position(st.Pos())
+			ins = append(ins, insertion{off(st.Pos()), fmt.Sprintf("%s := /*line %s:%d:%d*/", v, name, pos.Line-2, pos.Column)})
+			guards = append(guards, v)
+		}
+	}
+	// Insert from the end so that earlier offsets stay valid.
+	sort.SliceStable(ins, func(i, j int) bool { return ins[i].at > ins[j].at })
+	out := src
+	for _, in := range ins {
+		out = out[:in.at] + in.text + out[in.at:]
+	}
+	wrap := loopBody && compound
+	var b strings.Builder
+	if wrap {
+		b.WriteString("func() {")
+	}
+	fmt.Fprintf(&b, "/*line %s:1:1*/%s\n", name, out)
+	for _, g := range guards {
+		if wrap {
+			fmt.Fprintf(&b, "%s(%s)\n", keepAlive, g)
+		} else {
+			fmt.Fprintf(&b, "_ = %s\n", g)
+		}
+	}
+	if wrap {
+		b.WriteString("}()\n")
+	}
+	return b.String(), nil
+}
+
+// usedAlone reports whether x may stand alone as a statement: calls of
+// functions (not of builtins that compute a value, nor conversions to the
+// basic types or composite type literals) and receives.
+func usedAlone(x ast.Expr) bool {
+	switch x := ast.Unparen(x).(type) {
+	case *ast.UnaryExpr:
+		return x.Op == token.ARROW
+	case *ast.CallExpr:
+		switch fn := ast.Unparen(x.Fun).(type) {
+		case *ast.Ident:
+			switch fn.Name {
+			case "len", "cap", "append", "complex", "real", "imag", "min", "max", "new", "make",
+				"bool", "string", "int", "int8", "int16", "int32", "int64",
+				"uint", "uint8", "uint16", "uint32", "uint64", "uintptr", "byte", "rune",
+				"float32", "float64", "complex64", "complex128", "any":
+				return false
+			}
+			return true
+		case *ast.ArrayType, *ast.MapType, *ast.ChanType, *ast.FuncType, *ast.InterfaceType, *ast.StructType, *ast.StarExpr:
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+func identPart(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// syntaxError maps a parse error of the wrapped block back to the block.
+func syntaxError(name, src string, err error) error {
+	list, ok := err.(scanner.ErrorList)
+	if !ok || len(list) == 0 {
+		return &CompileError{File: name, Msg: err.Error()}
+	}
+	lines := strings.Count(src, "\n") + 1
+	e := list[0]
+	line, col := e.Pos.Line-2, e.Pos.Column
+	if line > lines {
+		// "unexpected EOF"-like errors land on the closing brace we added.
+		line, col = lines, len(src)-strings.LastIndex(src, "\n")
+	}
+	if line < 1 {
+		line, col = 1, 1
+	}
+	msg := e.Msg
+	// The parser speaks of the wrapper's tokens; "}" and "EOF" both mean
+	// the end of the snippet.
+	msg = strings.ReplaceAll(msg, "'}'", "end of snippet")
+	// Later syntax errors mostly cascade from the first: not counted.
+	return &CompileError{File: name, Line: line, Col: col, Msg: "syntax error: " + msg}
+}
+
+// AddImports adds to src, a Go file, the imports its code needs
+// (golang.org/x/tools/imports, as goimports does), as if src were the file
+// filename: the file's directory decides which module's packages are
+// candidates, and its sibling files which names are already declared. The
+// imports are added in a new import declaration after the package clause
+// and the rest of src is left byte for byte, because reformatting would
+// shift the columns of the snippets that /*line*/ directives locate.
+func AddImports(filename string, src []byte) ([]byte, error) {
+	fixed, err := imports.Process(filename, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+	if err != nil {
+		return nil, fmt.Errorf("adding imports: %v", err)
+	}
+	have, _, err := importSpecs(src)
+	if err != nil {
+		return nil, err
+	}
+	want, _, err := importSpecs(fixed)
+	if err != nil {
+		return nil, err
+	}
+	var add []string
+	for s := range want {
+		if !have[s] {
+			add = append(add, s)
+		}
+	}
+	if len(add) == 0 {
+		return src, nil
+	}
+	sort.Strings(add)
+	_, pkgEnd, _ := importSpecs(src)
+	var b bytes.Buffer
+	b.Write(src[:pkgEnd])
+	b.WriteString("\n\nimport (\n")
+	for _, s := range add {
+		b.WriteString("\t" + s + "\n")
+	}
+	b.WriteString(")")
+	b.Write(src[pkgEnd:])
+	return b.Bytes(), nil
+}
+
+// importSpecs returns the import specs of src as "name \"path\"" strings,
+// and the offset of the end of the package clause.
+func importSpecs(src []byte) (map[string]bool, int, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.ImportsOnly|parser.SkipObjectResolution)
+	if err != nil {
+		return nil, 0, err
+	}
+	specs := map[string]bool{}
+	for _, im := range f.Imports {
+		s := im.Path.Value
+		if im.Name != nil {
+			s = im.Name.Name + " " + s
+		}
+		specs[s] = true
+	}
+	return specs, fset.Position(f.Name.End()).Offset, nil
+}
+
+// Var is a typed variable that a snippet sees, such as a --param value.
+type Var struct {
+	Name string
+	// Type is a Go type: "int", "float64" or "string".
+	Type string
+}
+
+// VarType returns the Go type for a variable taking all of values (as
+// parsed by timeit.ParseParam): int when they are all int, float64 when
+// they are all numbers, string when they are all strings.
+func VarType(values []any) (string, error) {
+	var ints, floats, strs int
+	for _, v := range values {
+		switch v.(type) {
+		case int:
+			ints++
+		case float64:
+			floats++
+		case string:
+			strs++
+		default:
+			return "", fmt.Errorf("unsupported value %v of type %T", v, v)
+		}
+	}
+	switch {
+	case strs == 0 && floats == 0:
+		return "int", nil
+	case strs == 0:
+		return "float64", nil
+	case ints+floats == 0:
+		return "string", nil
+	}
+	return "", fmt.Errorf("values mix numbers and strings")
+}
+
+// Snippet is what timeit times: Setup runs before each run, outside the
+// timing, and Stmt is the timed statement, run in a b.Loop loop. Both are
+// Go statements; Setup's variables and the Params are visible to Stmt.
+type Snippet struct {
+	// Setup lines are joined as consecutive lines of the block "setup".
+	Setup []string
+	// Stmt is the block "stmt"; it may span several lines.
+	Stmt string
+	// Params are declared before the setup, with values sent by the parent
+	// with each timing request (Timer.Sample).
+	Params []Var
+}
+
+// TimeitFileName is the name of the generated timing test file.
+const TimeitFileName = "zz_speedup_snippet_test.go"
+
+// TimeitFile returns the source of the timing harness for s, an in-package
+// test file of package pkgName to be built as filename (an absolute path in
+// the package directory; it decides how imports are resolved). Syntax
+// errors in the snippet are returned as *CompileError.
+func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
+	setup, err := Block("setup", strings.Join(s.Setup, "\n"))
+	if err != nil {
+		return nil, err
+	}
+	stmt, err := block("stmt", s.Stmt, true, "_speedup_runtime.KeepAlive")
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(s.Stmt) == "" {
+		return nil, &CompileError{File: "stmt", Line: 1, Col: 1, Msg: "empty statement"}
+	}
+	var vars, decode, locals strings.Builder
+	for i, p := range s.Params {
+		if !token.IsIdentifier(p.Name) {
+			return nil, fmt.Errorf("parameter name %q is not a Go identifier", p.Name)
+		}
+		switch p.Type {
+		case "int", "float64", "string":
+		default:
+			return nil, fmt.Errorf("parameter %s: unsupported type %q", p.Name, p.Type)
+		}
+		fmt.Fprintf(&vars, "var _speedup_p%d %s\n", i, p.Type)
+		fmt.Fprintf(&decode, "\t\t%s: &_speedup_p%d,\n", strconv.Quote(p.Name), i)
+		fmt.Fprintf(&locals, "\t%s := _speedup_p%d\n\t_ = %s\n", p.Name, i, p.Name)
+	}
+	src := fmt.Sprintf(timeitTemplate, pkgName, vars.String(), decode.String(), locals.String(), setup, stmt)
+	return AddImports(filename, []byte(src))
+}
+
+// timeitTemplate is the harness. Its identifiers and import names start
+// with _speedup_ so that they clash neither with the user's package nor
+// with the snippet's variables. The protocol: JSON lines, requests on fd 3,
+// replies on fd 4; the program exits when fd 3 reaches end of file.
+//
+// Each request runs testing.Benchmark once with -test.benchtime=Nx, under
+// which b.Loop runs exactly N iterations and the benchmark function runs
+// once: testing calls runtime.GC before it, the first b.Loop call resets the
+// timer and the allocation counters after the setup, and the compiler keeps
+// the results of the loop body's calls and assignments alive.
+const timeitTemplate = `// Code generated by speedup timeit. DO NOT EDIT.
+
+package %s
+
+import (
+	_speedup_bufio "bufio"
+	_speedup_json "encoding/json"
+	_speedup_flag "flag"
+	_speedup_fmt "fmt"
+	_speedup_os "os"
+	_speedup_filepath "path/filepath"
+	_speedup_runtime "runtime"
+	_speedup_debug "runtime/debug"
+	_speedup_testing "testing"
+)
+
+%s
+var _speedup_gcOff bool
+
+var _speedup_out *_speedup_json.Encoder
+
+type _speedup_request struct {
+	Loops  int                                  ` + "`json:\"loops\"`" + `
+	GCOff  bool                                 ` + "`json:\"gc_off\"`" + `
+	Params map[string]_speedup_json.RawMessage ` + "`json:\"params\"`" + `
+}
+
+type _speedup_reply struct {
+	Loops   int    ` + "`json:\"loops\"`" + `
+	Ns      int64  ` + "`json:\"ns\"`" + `
+	Allocs  uint64 ` + "`json:\"allocs\"`" + `
+	Bytes   uint64 ` + "`json:\"bytes\"`" + `
+	Error   string ` + "`json:\"error,omitempty\"`" + `
+	Panic   string ` + "`json:\"panic,omitempty\"`" + `
+	File    string ` + "`json:\"file,omitempty\"`" + `
+	Line    int    ` + "`json:\"line,omitempty\"`" + `
+	Stack   string ` + "`json:\"stack,omitempty\"`" + `
+}
+
+func TestMain(m *_speedup_testing.M) {
+	_speedup_flag.Parse()
+	in := _speedup_bufio.NewScanner(_speedup_os.NewFile(3, "speedup-requests"))
+	in.Buffer(nil, 1<<20)
+	_speedup_out = _speedup_json.NewEncoder(_speedup_os.NewFile(4, "speedup-replies"))
+	params := map[string]any{
+%s	}
+	for in.Scan() {
+		var req _speedup_request
+		if err := _speedup_json.Unmarshal(in.Bytes(), &req); err != nil {
+			_speedup_out.Encode(_speedup_reply{Error: "bad request: " + err.Error()})
+			continue
+		}
+		var rep _speedup_reply
+		for name, raw := range req.Params {
+			p, ok := params[name]
+			if !ok {
+				rep.Error = "unknown parameter " + name
+				break
+			}
+			if err := _speedup_json.Unmarshal(raw, p); err != nil {
+				rep.Error = "parameter " + name + ": " + err.Error()
+				break
+			}
+		}
+		if rep.Error == "" {
+			_speedup_gcOff = req.GCOff
+			_speedup_flag.Set("test.benchtime", _speedup_fmt.Sprintf("%%dx", req.Loops))
+			r := _speedup_testing.Benchmark(_speedup_bench)
+			rep = _speedup_reply{Loops: r.N, Ns: r.T.Nanoseconds(), Allocs: r.MemAllocs, Bytes: r.MemBytes}
+		}
+		if err := _speedup_out.Encode(rep); err != nil {
+			_speedup_os.Exit(1)
+		}
+	}
+	if err := in.Err(); err != nil {
+		_speedup_fmt.Fprintln(_speedup_os.Stderr, "this program is run by speedup timeit:", err)
+		_speedup_os.Exit(2)
+	}
+	_speedup_os.Exit(0)
+}
+
+// _speedup_panicked reports a panic of the snippet and ends the program:
+// after a panic the benchmark's state is meaningless.
+func _speedup_panicked(v any) {
+	rep := _speedup_reply{Panic: _speedup_fmt.Sprint(v), Stack: string(_speedup_debug.Stack())}
+	if err, ok := v.(error); ok {
+		rep.Panic = err.Error()
+	}
+	pcs := make([]uintptr, 64)
+	frames := _speedup_runtime.CallersFrames(pcs[:_speedup_runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if b := _speedup_filepath.Base(f.File); b == "stmt" || b == "setup" {
+			rep.File, rep.Line = b, f.Line
+			break
+		}
+		if !more {
+			break
+		}
+	}
+	_speedup_out.Encode(rep)
+	_speedup_os.Exit(3)
+}
+
+func _speedup_bench(_speedup_b *_speedup_testing.B) {
+	_speedup_b.ReportAllocs()
+	defer func() {
+		if v := recover(); v != nil {
+			_speedup_panicked(v)
+		}
+	}()
+	if _speedup_gcOff {
+		defer _speedup_debug.SetGCPercent(_speedup_debug.SetGCPercent(-1))
+	}
+%s
+%s
+	for _speedup_b.Loop() {
+%s
+	}
+}
+`

@@ -1,0 +1,5 @@
+package brokenpkg
+
+func f() int {
+	return "x"
+}

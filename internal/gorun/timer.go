@@ -1,0 +1,192 @@
+package gorun
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"time"
+)
+
+// TimerOptions configures the program started by StartTimer.
+type TimerOptions struct {
+	// Params are the values of the Snippet's Params for this measurement,
+	// by name. Values must suit the declared types (an int suits float64).
+	Params map[string]any
+	// GCOff disables the garbage collector during each run (--gc=off).
+	GCOff bool
+	// Stdin, Stdout and Stderr are the snippet's standard streams; nil
+	// means the null device.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Totals are the figures of one run: Loops loops of the statement took
+// Elapsed and allocated Allocs objects of Bytes bytes in total. Its fields
+// are those of timeit.Sample, so a Totals converts to one.
+type Totals struct {
+	Loops         int
+	Elapsed       time.Duration
+	Allocs, Bytes uint64
+}
+
+// Timer is a running timing harness (see TimeitFile). Its Run method is
+// what a timeit.Sampler needs. It is not safe for concurrent use.
+type Timer struct {
+	cmd     *exec.Cmd
+	req     *os.File
+	rep     *bufio.Reader
+	params  map[string]json.RawMessage
+	gcOff   bool
+	done    chan struct{}
+	waitErr error
+	closed  bool
+}
+
+// StartTimer starts p, which must have been built from a TimeitFile, and
+// returns a Timer that talks to it. Cancelling ctx kills the program.
+func (p *Program) StartTimer(ctx context.Context, o TimerOptions) (*Timer, error) {
+	t := &Timer{gcOff: o.GCOff, params: map[string]json.RawMessage{}, done: make(chan struct{})}
+	for name, v := range o.Params {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %v", name, err)
+		}
+		t.params[name] = raw
+	}
+	reqR, reqW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	repR, repW, err := os.Pipe()
+	if err != nil {
+		reqR.Close()
+		reqW.Close()
+		return nil, err
+	}
+	cmd := p.Command(ctx)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
+	cmd.ExtraFiles = []*os.File{reqR, repW} // fd 3 and fd 4 in the child
+	cmd.WaitDelay = time.Second
+	err = cmd.Start()
+	// The child holds its own copies; ours would keep the pipes open.
+	reqR.Close()
+	repW.Close()
+	if err != nil {
+		reqW.Close()
+		repR.Close()
+		return nil, err
+	}
+	t.cmd, t.req, t.rep = cmd, reqW, bufio.NewReader(repR)
+	go func() {
+		t.waitErr = cmd.Wait()
+		repR.Close()
+		close(t.done)
+	}()
+	return t, nil
+}
+
+type request struct {
+	Loops  int                        `json:"loops"`
+	GCOff  bool                       `json:"gc_off"`
+	Params map[string]json.RawMessage `json:"params"`
+}
+
+type reply struct {
+	Loops  int    `json:"loops"`
+	Ns     int64  `json:"ns"`
+	Allocs uint64 `json:"allocs"`
+	Bytes  uint64 `json:"bytes"`
+	Error  string `json:"error"`
+	Panic  string `json:"panic"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Stack  string `json:"stack"`
+}
+
+// PanicError is a panic of the snippet.
+type PanicError struct {
+	// File and Line locate the innermost frame in the snippet ("stmt",
+	// "setup"); File is empty when no frame was in the snippet.
+	File string
+	Line int
+	// Value is the panic value as the runtime would print it.
+	Value string
+	// Stack is the panicking goroutine's stack.
+	Stack string
+}
+
+// Error returns "stmt:3: panic: VALUE".
+func (e *PanicError) Error() string {
+	if e.File == "" {
+		return "panic: " + e.Value
+	}
+	return fmt.Sprintf("%s:%d: panic: %s", e.File, e.Line, e.Value)
+}
+
+// Run runs the setup and then loops loops of the statement, and returns
+// the measured totals.
+func (t *Timer) Run(loops int) (Totals, error) {
+	if t.closed {
+		return Totals{}, errors.New("timer is closed")
+	}
+	b, err := json.Marshal(request{Loops: loops, GCOff: t.gcOff, Params: t.params})
+	if err != nil {
+		return Totals{}, err
+	}
+	if _, err := t.req.Write(append(b, '\n')); err != nil {
+		return Totals{}, t.died()
+	}
+	line, err := t.rep.ReadBytes('\n')
+	if err != nil {
+		return Totals{}, t.died()
+	}
+	var r reply
+	if err := json.Unmarshal(line, &r); err != nil {
+		return Totals{}, fmt.Errorf("bad reply from the snippet program: %v", err)
+	}
+	switch {
+	case r.Panic != "":
+		<-t.done
+		return Totals{}, &PanicError{File: r.File, Line: r.Line, Value: r.Panic, Stack: r.Stack}
+	case r.Error != "":
+		return Totals{}, errors.New(r.Error)
+	case r.Loops != loops:
+		return Totals{}, fmt.Errorf("asked for %d loops, the harness ran %d", loops, r.Loops)
+	}
+	return Totals{Loops: r.Loops, Elapsed: time.Duration(r.Ns), Allocs: r.Allocs, Bytes: r.Bytes}, nil
+}
+
+// died waits for the program and explains how it ended.
+func (t *Timer) died() error {
+	t.req.Close()
+	<-t.done
+	t.closed = true
+	var ee *exec.ExitError
+	if errors.As(t.waitErr, &ee) {
+		return fmt.Errorf("the snippet's program ended unexpectedly (%s)", ee.ProcessState.String())
+	}
+	if t.waitErr != nil {
+		return fmt.Errorf("the snippet's program failed: %v", t.waitErr)
+	}
+	return errors.New("the snippet's program exited before answering (did the snippet call os.Exit?)")
+}
+
+// Close ends the program (by closing its request pipe) and waits for it.
+func (t *Timer) Close() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	t.req.Close()
+	<-t.done
+	var ee *exec.ExitError
+	if errors.As(t.waitErr, &ee) && ee.ExitCode() == 3 {
+		return nil // a panic, already reported by Sample
+	}
+	return t.waitErr
+}

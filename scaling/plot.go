@@ -1,0 +1,144 @@
+package scaling
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// WritePlot draws the speedup against P into the file path, an SVG or PNG
+// picked by its extension (.svg or .png). The file is written to a
+// temporary name in the same directory and renamed into place, so that an
+// error (or an interrupt) never leaves a truncated picture behind.
+func (r *Report) WritePlot(path string) error {
+	format, err := PlotFormat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if err := r.Plot(tmp, format); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	// CreateTemp makes the file 0600; a picture is meant to be shared.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
+
+// PlotFormat returns the image format WritePlot uses for path ("svg" or
+// "png", from its extension), or an error for any other extension, so that
+// a command can reject a bad file name before spending minutes measuring.
+func PlotFormat(path string) (string, error) {
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".svg", ".png":
+		return ext[1:], nil
+	default:
+		return "", fmt.Errorf("plot file %q must end in .svg or .png", path)
+	}
+}
+
+// Plot draws the speedup against P in format ("svg" or "png") to w: the
+// measured speedups with error bars (one standard deviation, propagated from
+// the two times), the ideal line S = P, and the fitted Amdahl curve with its
+// ceiling 1/f when that is finite.
+func (r *Report) Plot(w io.Writer, format string) error {
+	if len(r.Points) == 0 {
+		return errors.New("plot: no points")
+	}
+	p := plot.New()
+	p.Title.Text = "Speedup vs workers"
+	p.X.Label.Text = "workers P (GOMAXPROCS)"
+	p.Y.Label.Text = "speedup T1/TP"
+
+	maxP := float64(r.Points[len(r.Points)-1].Procs)
+	maxS := maxP
+	base := r.Points[0]
+	pts := make(plotter.XYs, len(r.Points))
+	errs := make(plotter.YErrors, len(r.Points))
+	var ticks []plot.Tick
+	for i, pt := range r.Points {
+		pts[i] = plotter.XY{X: float64(pt.Procs), Y: pt.Speedup}
+		// First-order propagation of the two relative errors into
+		// S = T1/TP. At P = 1 the ratio is 1 by definition.
+		var e float64
+		if i > 0 {
+			e = pt.Speedup * math.Hypot(base.Stdev/base.Mean, pt.Stdev/pt.Mean)
+		}
+		errs[i].Low, errs[i].High = e, e
+		maxS = math.Max(maxS, pt.Speedup+e)
+		ticks = append(ticks, plot.Tick{Value: float64(pt.Procs), Label: strconv.Itoa(pt.Procs)})
+	}
+	// Ticks at the measured P only: fractional worker counts mean nothing.
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
+	p.X.Min, p.X.Max = 0, maxP*1.05
+	p.Y.Min, p.Y.Max = 0, maxS*1.05
+
+	ideal := plotter.NewFunction(func(x float64) float64 { return x })
+	ideal.Color = color.Gray{Y: 128}
+	ideal.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	ideal.XMin, ideal.XMax = 0, maxP*1.05
+	p.Add(ideal)
+	p.Legend.Add("ideal S = P", ideal)
+
+	if r.Amdahl.Fitted {
+		curve := plotter.NewFunction(r.Amdahl.Speedup)
+		curve.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+		curve.Width = vg.Points(1.5)
+		curve.XMin, curve.XMax = 1, maxP*1.05
+		curve.Samples = 200
+		p.Add(curve)
+		p.Legend.Add(fmt.Sprintf("Amdahl fit, f = %s (max %s)", formatFraction(r.Amdahl.SerialFraction), formatCeiling(r.Amdahl.MaxSpeedup)), curve)
+	}
+
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	sc.GlyphStyle.Shape = draw.CircleGlyph{}
+	sc.GlyphStyle.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	sc.GlyphStyle.Radius = vg.Points(3)
+	eb, err := plotter.NewYErrorBars(struct {
+		plotter.XYer
+		plotter.YErrorer
+	}{pts, errs})
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	eb.Color = sc.GlyphStyle.Color
+	p.Add(eb, sc)
+	p.Legend.Add("measured (± 1 std. dev.)", sc)
+	p.Legend.Top = true
+	p.Legend.Left = true
+
+	wt, err := p.WriterTo(5*vg.Inch, 3.5*vg.Inch, format)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if _, err := wt.WriteTo(w); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package timeit
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// SweepPoint is the measurement at one value of a sweep parameter. X is the
+// value as a number (the position on the plot's x axis and in the fit).
+type SweepPoint struct {
+	Value  any
+	X      float64
+	Result *Result
+}
+
+// PlotSweep draws the time per loop against the sweep parameter on log-log
+// axes and writes it to path as SVG or PNG, chosen by the extension. Each
+// point is the mean with a bar from the fastest to the slowest run; fit,
+// if not nil, adds the fitted power law as a line. The file is written
+// to a temporary file in the same directory and renamed into place, so a
+// failure never leaves a half-written plot behind.
+func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
+	format := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
+	if format != "svg" && format != "png" {
+		return fmt.Errorf("plot %s: unsupported file extension %q; use .svg or .png", path, filepath.Ext(path))
+	}
+	if len(pts) == 0 {
+		return fmt.Errorf("plot %s: no points to draw", path)
+	}
+	if param == "" {
+		param = "x"
+	}
+
+	// Validate everything a log axis cannot show before gonum sees it:
+	// its log scale panics on non-positive values.
+	type point struct{ x, mean, best, worst float64 }
+	var ps []point
+	var all []float64
+	for _, sp := range pts {
+		if sp.Result == nil {
+			return fmt.Errorf("plot %s: no result for %s=%v", path, param, sp.Value)
+		}
+		if !(sp.X > 0) || math.IsInf(sp.X, 0) {
+			return fmt.Errorf("plot %s: %s=%v is not a positive number; a log axis cannot show it", path, param, sp.Value)
+		}
+		st := sp.Result.stats()
+		if len(st.times) == 0 {
+			return fmt.Errorf("plot %s: no runs for %s=%v", path, param, sp.Value)
+		}
+		if !(st.best > 0) {
+			return fmt.Errorf("plot %s: a run at %s=%v took no measurable time; a log axis cannot show it", path, param, sp.Value)
+		}
+		ps = append(ps, point{sp.X, st.mean, st.best, st.worst})
+		all = append(all, st.best, st.worst)
+	}
+
+	// One unit for the whole axis, picked for the geometric middle of the
+	// data, so the labels read "time per loop (µs)" with plain numbers.
+	lo, hi := minMax(all)
+	scale, unit := timeUnit(math.Sqrt(lo * hi))
+
+	p := plot.New()
+	p.Title.Text = "time per loop vs " + param
+	p.X.Label.Text = param
+	p.Y.Label.Text = "time per loop (" + unit + ")"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = logTicker{}, logTicker{}
+	p.Add(plotter.NewGrid())
+
+	means := make(plotter.XYs, len(ps))
+	spread := make(plotter.YErrors, len(ps))
+	var xs []float64
+	for i, q := range ps {
+		means[i] = plotter.XY{X: q.x, Y: q.mean * scale}
+		spread[i].Low = (q.mean - q.best) * scale
+		spread[i].High = (q.worst - q.mean) * scale
+		xs = append(xs, q.x)
+	}
+	bars, err := plotter.NewYErrorBars(struct {
+		plotter.XYs
+		plotter.YErrors
+	}{means, spread})
+	if err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	bars.LineStyle.Width = vg.Points(1)
+	scatter, err := plotter.NewScatter(means)
+	if err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	scatter.GlyphStyle.Radius = vg.Points(3)
+	p.Add(bars, scatter)
+	p.Legend.Add("mean (bar: fastest to slowest run)", scatter)
+	p.Legend.Top = true
+	p.Legend.Left = true
+
+	xlo, xhi := minMax(xs)
+	if fit != nil && !math.IsNaN(fit.Exponent) && !math.IsInf(fit.Exponent, 0) {
+		ys := make([]float64, len(ps))
+		for i, q := range ps {
+			ys[i] = q.mean
+		}
+		c := intercept(xs, ys, fit.Exponent)
+		const steps = 64
+		line := make(plotter.XYs, steps+1)
+		for i := range line {
+			lx := math.Log(xlo) + (math.Log(xhi)-math.Log(xlo))*float64(i)/steps
+			line[i] = plotter.XY{X: math.Exp(lx), Y: math.Exp(c+fit.Exponent*lx) * scale}
+		}
+		l, err := plotter.NewLine(line)
+		if err != nil {
+			return fmt.Errorf("plot %s: %v", path, err)
+		}
+		l.LineStyle.Color = color.RGBA{R: 200, G: 40, B: 40, A: 255}
+		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		f := *fit
+		f.Param = param
+		p.Add(l)
+		p.Legend.Add("fit: "+f.String(), l)
+	}
+
+	// Pad both axes by a fraction of a decade so that points and bars do
+	// not sit on the frame, and so that a single point has a range.
+	const pad = 1.25
+	p.X.Min, p.X.Max = xlo/pad, xhi*pad
+	p.Y.Min, p.Y.Max = math.Min(p.Y.Min, lo*scale)/pad, math.Max(p.Y.Max, hi*scale)*pad*1.6 // room for the legend
+
+	return writeAtomic(path, func(f *os.File) (err error) {
+		defer func() {
+			// gonum reports some drawing failures by panicking.
+			if r := recover(); r != nil {
+				err = fmt.Errorf("drawing failed: %v", r)
+			}
+		}()
+		wt, err := p.WriterTo(6*vg.Inch, 4*vg.Inch, format)
+		if err != nil {
+			return err
+		}
+		_, err = wt.WriteTo(f)
+		return err
+	})
+}
+
+// writeAtomic writes path through a temporary file in the same directory
+// (so the rename stays within one file system) and renames it into place
+// only when write succeeded; on failure the temporary file is removed.
+func writeAtomic(path string, write func(*os.File) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = write(f); err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	// CreateTemp makes the file 0600; a plot is an ordinary file.
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	return nil
+}
+
+func minMax(xs []float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range xs {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}
+
+// timeUnit returns the factor from seconds and the name of the unit
+// FormatTime would use for a time of t seconds.
+func timeUnit(t float64) (float64, string) {
+	switch {
+	case t >= 1:
+		return 1, "s"
+	case t >= 1e-3:
+		return 1e3, "ms"
+	case t >= 1e-6:
+		return 1e6, "\u00b5s"
+	default:
+		return 1e9, "ns"
+	}
+}
+
+// logTicker labels a log axis at 1, 2 and 5 times powers of ten when the
+// axis spans less than two decades (gonum's LogTicks labels only powers of
+// ten, which can leave a narrow sweep without a single label) and at the
+// powers of ten otherwise; unlabelled minor ticks mark the other integers.
+type logTicker struct{}
+
+func (logTicker) Ticks(min, max float64) []plot.Tick {
+	if !(min > 0) || !(max > min) {
+		return nil
+	}
+	narrow := math.Log10(max/min) < 2
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		base := math.Pow(10, e)
+		for i := 1; i < 10; i++ {
+			v := base * float64(i)
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if i == 1 || (narrow && (i == 2 || i == 5)) {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}
