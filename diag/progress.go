@@ -95,7 +95,11 @@ func (p *ProgressBar) Begin(tasks, workers int) {
 	// that the workers never wait on a terminal write.
 	p.stop = make(chan struct{})
 	p.stopped = make(chan struct{})
-	c, stopTick := p.tick(p.Interval)
+	interval := p.Interval
+	if interval <= 0 {
+		interval = 100 * time.Millisecond // a ticker needs a positive period
+	}
+	c, stopTick := p.tick(interval)
 	go func(stop, stopped chan struct{}) {
 		defer close(stopped)
 		defer stopTick()

@@ -44,14 +44,23 @@ func TestContract(t *testing.T) {
 	x := lazy.Call1(inc, lazy.Value(1))
 	y := lazy.Call1(inc, lazy.Value(2))
 	z := lazy.Call2(add, x, y)
-	start := time.Now()
-	v, err := lazy.Compute(ctx, z)
-	el := time.Since(start)
-	if v != 5 || err != nil {
-		t.Fatalf("Compute(z) = %d, %v; want 5, nil", v, err)
+	// The best of a few runs, after a GC: a loaded machine (or the garbage
+	// of earlier tests under -race) can delay one run, not the graph's shape.
+	best := time.Hour
+	for range 3 {
+		runtime.GC()
+		start := time.Now()
+		v, err := lazy.Compute(ctx, z)
+		best = min(best, time.Since(start))
+		if v != 5 || err != nil {
+			t.Fatalf("Compute(z) = %d, %v; want 5, nil", v, err)
+		}
+		if best < 5*d/2 {
+			break
+		}
 	}
-	if runtime.GOMAXPROCS(0) >= 2 && el > 5*d/2 {
-		t.Errorf("Compute(z) took %v; the two incs should overlap (serial: %v)", el, 3*d)
+	if runtime.GOMAXPROCS(0) >= 2 && best >= 5*d/2 {
+		t.Errorf("Compute(z) took %v at best; the two incs should overlap (2d = %v, serial 3d = %v)", best, 2*d, 3*d)
 	}
 	var dot bytes.Buffer
 	if err := lazy.WriteDOT(&dot, z); err != nil || !strings.Contains(dot.String(), "digraph") {

@@ -42,7 +42,7 @@ func Report(w io.Writer, p *Profile, o ReportOptions) error {
 	if tab <= 0 {
 		tab = 8
 	}
-	fmt.Fprintf(bw, "Timer unit: %g s\n", unit)
+	fmt.Fprintf(bw, "Timer unit: %.6g s\n", unit)
 	for _, m := range p.Method {
 		fmt.Fprintln(bw, m)
 	}
@@ -78,7 +78,7 @@ func ran(f *Func) bool {
 // writeFunc follows line_profiler 4's show_func.
 func writeFunc(w io.Writer, f *Func, unit float64, tab int) {
 	total := f.TotalNS()
-	fmt.Fprintf(w, "Total time: %g s\n", float64(total)*1e-9)
+	fmt.Fprintf(w, "Total time: %.6g s\n", float64(total)*1e-9)
 	fmt.Fprintf(w, "File: %s\n", f.File)
 	fmt.Fprintf(w, "Function: %s at line %d\n", f.Name, f.Line)
 	fmt.Fprintln(w)

@@ -249,7 +249,6 @@ func (r *run) chunk(ctx context.Context, w, ci, lo, hi int, body chunkFunc) {
 	var t diag.Task
 	if r.c.obs != nil {
 		t = diag.Task{ID: int64(ci), Name: r.c.name, Worker: w, Start: time.Now()}
-		r.c.obs.TaskStart(t)
 	}
 	if r.traced {
 		defer trace.StartRegion(ctx, r.c.name).End()
@@ -267,6 +266,11 @@ func (r *run) chunk(ctx context.Context, w, ci, lo, hi int, body chunkFunc) {
 			r.c.obs.TaskEnd(t)
 		}
 	}()
+	if r.c.obs != nil {
+		// After the deferred recover: a panicking observer must not
+		// crash the process from a worker goroutine either.
+		r.c.obs.TaskStart(t)
+	}
 	err = body(ctx, ci, lo, hi, &r.stop)
 	if err != nil {
 		r.fail(err, nil)

@@ -28,7 +28,9 @@ var ErrPoolClosed = errors.New("par: pool closed")
 // task inline, before it returns.
 //
 // Create a Pool with NewPool; end it with Wait, which calls the observer's
-// End.
+// End. Submit may be called from any goroutine, including the pool's own
+// tasks, but not concurrently with Wait once every task has ended (Wait
+// could return before the new task was counted).
 //
 //	p := par.NewPool(ctx, par.Workers(4))
 //	a := par.Submit(p, func(ctx context.Context) (int, error) { return slow(1), nil })
@@ -170,7 +172,6 @@ func runTask[R any](ctx context.Context, c *config, id int64, worker int, fn fun
 	var t diag.Task
 	if c.obs != nil {
 		t = diag.Task{ID: id, Name: c.name, Worker: worker, Start: time.Now()}
-		c.obs.TaskStart(t)
 	}
 	if trace.IsEnabled() {
 		defer trace.StartRegion(ctx, c.name).End()
@@ -186,6 +187,9 @@ func runTask[R any](ctx context.Context, c *config, id int64, worker int, fn fun
 			c.obs.TaskEnd(t)
 		}
 	}()
+	if c.obs != nil {
+		c.obs.TaskStart(t) // after the deferred recover, as in run.chunk
+	}
 	v, err = fn(ctx)
 	return v, err, nil
 }

@@ -67,7 +67,7 @@ func TestFormatCeiling(t *testing.T) {
 }
 
 func TestPlot(t *testing.T) {
-	r, err := Analyze([]Measurement{{1, 10e-3, 1e-4}, {2, 5.5e-3, 1e-4}, {4, 3.25e-3, 1e-4}}, 4)
+	r, err := Analyze([]Measurement{{1, 10e-3, 1e-4}, {2, 5.5e-3, 1e-4}, {4, 3.25e-3, 1e-4}}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestPlot(t *testing.T) {
 		}
 		switch filepath.Ext(name) {
 		case ".svg":
-			if !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("Amdahl fit, f = 0.1 (max 10)")) {
+			if !bytes.Contains(b, []byte("<svg")) || !bytes.Contains(b, []byte("Amdahl fit, f = 0.1 (max 10)")) || !bytes.Contains(b, []byte("cores (runtime.NumCPU = 2)")) {
 				t.Errorf("%s is not the expected SVG", name)
 			}
 		case ".png":

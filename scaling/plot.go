@@ -62,8 +62,9 @@ func PlotFormat(path string) (string, error) {
 
 // Plot draws the speedup against P in format ("svg" or "png") to w: the
 // measured speedups with error bars (one standard deviation, propagated from
-// the two times), the ideal line S = P, and the fitted Amdahl curve with its
-// ceiling 1/f when that is finite.
+// the two times), the ideal line S = P, the fitted Amdahl curve with its
+// ceiling 1/f, and a vertical line at the number of cores when some P
+// exceed it.
 func (r *Report) Plot(w io.Writer, format string) error {
 	if len(r.Points) == 0 {
 		return errors.New("plot: no points")
@@ -102,6 +103,19 @@ func (r *Report) Plot(w io.Writer, format string) error {
 	ideal.XMin, ideal.XMax = 0, maxP*1.05
 	p.Add(ideal)
 	p.Legend.Add("ideal S = P", ideal)
+
+	// Beyond the cores the points measure oversubscription: a vertical
+	// line shows where that starts, since the fit uses those points too.
+	if r.NumCPU > 0 && maxP > float64(r.NumCPU) {
+		cores, err := plotter.NewLine(plotter.XYs{{X: float64(r.NumCPU), Y: 0}, {X: float64(r.NumCPU), Y: maxS * 1.05}})
+		if err != nil {
+			return fmt.Errorf("plot: %w", err)
+		}
+		cores.Color = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+		cores.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		p.Add(cores)
+		p.Legend.Add(fmt.Sprintf("cores (runtime.NumCPU = %d)", r.NumCPU), cores)
+	}
 
 	if r.Amdahl.Fitted {
 		curve := plotter.NewFunction(r.Amdahl.Speedup)

@@ -208,7 +208,7 @@ func timeUnit(t float64) (float64, string) {
 }
 
 // logTicker labels a log axis at 1, 2 and 5 times powers of ten when the
-// axis spans less than two decades (gonum's LogTicks labels only powers of
+// axis spans less than three decades (gonum's LogTicks labels only powers of
 // ten, which can leave a narrow sweep without a single label) and at the
 // powers of ten otherwise; unlabelled minor ticks mark the other integers.
 type logTicker struct{}
@@ -217,7 +217,7 @@ func (logTicker) Ticks(min, max float64) []plot.Tick {
 	if !(min > 0) || !(max > min) {
 		return nil
 	}
-	narrow := math.Log10(max/min) < 2
+	narrow := math.Log10(max/min) < 3
 	var ticks []plot.Tick
 	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
 		base := math.Pow(10, e)
@@ -228,10 +228,21 @@ func (logTicker) Ticks(min, max float64) []plot.Tick {
 			}
 			t := plot.Tick{Value: v}
 			if i == 1 || (narrow && (i == 2 || i == 5)) {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+				t.Label = tickLabel(v)
 			}
 			ticks = append(ticks, t)
 		}
 	}
 	return ticks
+}
+
+// tickLabel writes 20, 500, 0.02 plainly and large or tiny values as 1e4,
+// 2e-5: shorter than Go's 1e+04, and sizes of a sweep read best that way.
+func tickLabel(v float64) string {
+	if v >= 1e4 || v < 1e-3 {
+		e := int(math.Floor(math.Log10(v) + 1e-9))
+		m := v / math.Pow(10, float64(e))
+		return strconv.FormatFloat(math.Round(m*1e6)/1e6, 'g', -1, 64) + "e" + strconv.Itoa(e)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }

@@ -53,9 +53,9 @@ Flags:
   --summarize   first print one line per function with its total time
   -D FILE       save the raw results (JSON) to FILE, for "speedup view"
   -T FILE       also write the text report to FILE
-  --samples N   stack samples in the profiled functions to aim for (default 2000)
-  --max-time D  bound on the repeated timing runs (default 2s)
-  --interval D  stack sampling interval (default 100µs)
+  --max-time D  how long to repeat STMT for the time measurement (default 2s;
+                at least one run)
+  --interval D  period of the stack snapshots (default 5ms)
   --tags T, --race
                 passed to the go command
 
@@ -98,9 +98,8 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	fs.BoolVar(&cfg.report.Summarize, "summarize", false, "")
 	fs.StringVar(&cfg.dumpFile, "D", "", "")
 	fs.StringVar(&cfg.textFile, "T", "", "")
-	samples := fs.Int("samples", 2000, "")
 	maxTime := fs.Duration("max-time", 2*time.Second, "")
-	interval := fs.Duration("interval", 100*time.Microsecond, "")
+	interval := fs.Duration("interval", 5*time.Millisecond, "")
 	tags := fs.String("tags", "", "")
 	race := fs.Bool("race", false, "")
 	pos, err := parseFlags(c, fs, args, stdout)
@@ -126,12 +125,12 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		}
 		cfg.report.Unit = u
 	}
-	if *samples <= 0 || *maxTime <= 0 || *interval <= 0 {
-		return nil, usageError("lprun: --samples, --max-time and --interval must be positive")
+	if *maxTime <= 0 || *interval <= 0 {
+		return nil, usageError("lprun: --max-time and --interval must be positive")
 	}
 	cfg.opts = session.Options{
 		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Tags: *tags, Race: *race,
-		Samples: *samples, MaxTime: *maxTime, Interval: *interval,
+		MaxTime: *maxTime, Interval: *interval,
 	}
 	return &cfg, nil
 }

@@ -95,7 +95,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	graph := time.Since(start)
-	fmt.Fprintf(stdout, "graph:  add(inc(1), inc(2)) = %d in %.2f s on %d workers (%.2fx faster)\n",
+	// "Workers(n)" rather than "n workers": the words stay the same for
+	// every n, which keeps the documented output comparable.
+	fmt.Fprintf(stdout, "graph:  add(inc(1), inc(2)) = %d in %.2f s with Workers(%d), %.2fx faster\n",
 		v, graph.Seconds(), rec.Summary().Workers, serial.Seconds()/graph.Seconds())
 
 	if o.trace != "" {

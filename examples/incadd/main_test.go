@@ -23,7 +23,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := regexp.MustCompile(`^serial: add\(inc\(1\), inc\(2\)\) = 5 in [0-9.]+ s
-graph:  add\(inc\(1\), inc\(2\)\) = 5 in [0-9.]+ s on 2 workers \([0-9.]+x faster\)
+graph:  add\(inc\(1\), inc\(2\)\) = 5 in [0-9.]+ s with Workers\(2\), [0-9.]+x faster
 $`)
 	if !want.Match(out.Bytes()) {
 		t.Errorf("output:\n%s", out.String())

@@ -104,7 +104,7 @@ func run(shape string, workers, chunk, reps int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("chunked, 1 worker:    %.3f s\n", one.Seconds())
+	fmt.Printf("chunked, Workers(1):  %.3f s\n", one.Seconds())
 
 	// The recorder only counts the chunks for the report; a few events
 	// cost nothing next to the reduction.
@@ -119,7 +119,7 @@ func run(shape string, workers, chunk, reps int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("chunked, %d workers:   %.3f s (%d chunks, speedup %.2fx over serial)\n",
+	fmt.Printf("chunked, Workers(%d):  %.3f s (%d chunks, speedup %.2fx over serial)\n",
 		workers, many.Seconds(), len(rec.Tasks()), serial.Seconds()/many.Seconds())
 
 	dm, ds, dt := tsnr.MaxRelDiff(got.Mean, want.Mean), tsnr.MaxRelDiff(got.Std, want.Std), tsnr.MaxRelDiff(got.TSNR, want.TSNR)

@@ -41,6 +41,26 @@ func TestBlockGuardsAndKeepAlive(t *testing.T) {
 	}
 }
 
+// TestBlockLoopBody checks that a cell with a loop is wrapped in a function
+// literal (see block) and that a straight-line statement is not.
+func TestBlockLoopBody(t *testing.T) {
+	got, err := block("stmt", "s := 0\nfor i := range 3 {\n\ts += i\n}", true, "keep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "func() {/*line stmt:1:1*/s := 0\nfor i := range 3 {\n\ts += i\n}\nkeep(s)\n}()\n"
+	if got != want {
+		t.Errorf("cell:\n%s\nwant:\n%s", got, want)
+	}
+	got, err = block("stmt", "f(x)", true, "keep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "/*line stmt:1:1*/f(x)\n"; got != want {
+		t.Errorf("one-liner: %q, want %q", got, want)
+	}
+}
+
 func TestCompileErrorString(t *testing.T) {
 	tests := []struct {
 		e    CompileError

@@ -186,9 +186,15 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 	}
 	args = append(args, o.ExtraArgs...)
 	args = append(args, ".")
+	// The go command's own work directory goes inside ours too: an
+	// interrupted go command leaves it behind, and Close removes it.
+	goTmp := filepath.Join(tmp, "gotmp")
+	if err := os.Mkdir(goTmp, 0o777); err != nil {
+		return nil, err
+	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = p.Dir
-	cmd.Env = env
+	cmd.Env = append(env, "GOTMPDIR="+goTmp)
 	// Let the go command clean up its own children on cancellation.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second

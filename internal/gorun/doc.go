@@ -48,7 +48,10 @@
 // serves timing requests, each running the setup and then exactly N loops of
 // the statement inside testing.Benchmark with b.Loop (so that the compiler's
 // b.Loop keep-alive pass protects the timed work, and the figures agree with
-// "go test -bench" by construction). [Program.StartTimer] starts the binary
+// "go test -bench" by construction). A statement with loops or ifs at its
+// top level (a cell) is compiled as a function body called from the loop,
+// its top-level variables kept alive, because the keep-alive pass would
+// otherwise pin every variable of its inner loops to memory. [Program.StartTimer] starts the binary
 // and returns a [Timer] whose Run method (the heart of a timeit.Sampler)
 // talks to it over file descriptors 3 and 4, leaving the snippet's stdin, stdout and stderr to the
 // user. A panic in the snippet comes back as a [*PanicError] with the

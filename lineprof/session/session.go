@@ -44,10 +44,8 @@ type Options struct {
 	// Tags and Race pass through to the go command.
 	Tags string
 	Race bool
-	// Samples is how many stack samples inside profiled functions the time
-	// measurement aims for (default 2000); MaxTime bounds the repeated runs
-	// (default 2s); Interval is the sampling period (default 100µs).
-	Samples  int
+	// MaxTime bounds the repeated timing runs (default 2s; at least one run
+	// is made); Interval is the period of the stack snapshots (default 5ms).
 	MaxTime  time.Duration
 	Interval time.Duration
 	// Stdout and Stderr receive the statement's own output, from its one
@@ -65,22 +63,28 @@ type Result struct {
 	// mean wall time of the plain runs, Runs their number.
 	InstrumentedNS, PlainNS int64
 	Runs                    int
-	// Samples counts the stack samples that fell in profiled functions.
-	Samples int
+	// Samples counts the stack snapshots taken while the statement ran;
+	// CPUSamples the CPU profile's samples in profiled functions.
+	Samples    int
+	CPUSamples int64
+
+	minShare float64 // smallest share of snapshots a profiled function had
 	// BuildTime is the wall time of the two (concurrent) builds.
 	BuildTime time.Duration
 }
 
+// cpuHz is the CPU profiling rate asked for: the kernel tick caps it at 250
+// on common Linux configurations, and a higher request would make the
+// runtime count each sample for less time than it stands for.
+const cpuHz = 250
+
 // Run profiles o.Stmt.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if o.Samples <= 0 {
-		o.Samples = 2000
-	}
 	if o.MaxTime <= 0 {
 		o.MaxTime = 2 * time.Second
 	}
 	if o.Interval <= 0 {
-		o.Interval = 100 * time.Microsecond
+		o.Interval = 5 * time.Millisecond
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
@@ -177,9 +181,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	bo := gorun.BuildOptions{Dir: o.Dir, Tags: o.Tags, Race: o.Race}
+	sleepDir := r.dir
+	if o.Dir == "" {
+		// gorun builds snippets in a temporary module whose directory we
+		// do not know yet: the files go in through the harness instead.
+		sleepDir = ""
+	}
+	bo := gorun.BuildOptions{Dir: o.Dir, Tags: o.Tags, Race: o.Race, Overlay: map[string][]byte{}}
+	for name, src := range sleepFiles {
+		if sleepDir != "" {
+			bo.Overlay[filepath.Join(sleepDir, name)] = []byte(fmt.Sprintf(src, pkgName))
+		}
+	}
 	boA := bo
-	boA.Overlay = overlay
+	boA.Overlay = map[string][]byte{}
+	for k, v := range bo.Overlay {
+		boA.Overlay[k] = v
+	}
+	for k, v := range overlay {
+		boA.Overlay[k] = v
+	}
 	var progA, progB *gorun.Program
 	var errA, errB error
 	start := time.Now()
@@ -221,9 +242,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	tj, _ := json.Marshal(ts)
 	outB := filepath.Join(tmp, "time.json")
+	cpuFile := filepath.Join(tmp, "cpu.pprof")
 	envB := []string{
 		"SPEEDUP_LP_MODE=time", "SPEEDUP_LP_OUT=" + outB, "SPEEDUP_LP_TARGETS=" + string(tj),
-		"SPEEDUP_LP_SAMPLES=" + strconv.Itoa(o.Samples),
+		"SPEEDUP_LP_CPUPROFILE=" + cpuFile, "SPEEDUP_LP_HZ=" + strconv.Itoa(cpuHz),
 		"SPEEDUP_LP_MAXNS=" + strconv.FormatInt(int64(o.MaxTime), 10),
 		"SPEEDUP_LP_INTERVALNS=" + strconv.FormatInt(int64(o.Interval), 10),
 	}
@@ -239,9 +261,53 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	// Assemble the profile.
+	// Assemble the profile (docs/lprun.md): per run, a target's wall time
+	// off CPU on a line is the share of snapshots that found a goroutine
+	// parked there times the run time; its time on CPU is the share of
+	// snapshots that found it running, split over lines by the CPU
+	// profile.
+	prof, err := os.ReadFile(cpuFile)
+	if err != nil {
+		return nil, fmt.Errorf("the profiled program left no CPU profile: %v", err)
+	}
+	samples, err := readCPUProfile(prof)
+	if err != nil {
+		return nil, err
+	}
+	cpuN := make([]map[int]int64, len(targets))
+	cpuTot := make([]int64, len(targets))
+	for i := range cpuN {
+		cpuN[i] = map[int]int64{}
+	}
+	seen := make([]bool, len(targets))
+	for _, smp := range samples {
+		clear(seen)
+		for _, fr := range smp.frames {
+			for i, t := range ts {
+				if !seen[i] && fr.line >= t.Start && fr.line <= t.End && fr.file == t.File {
+					seen[i] = true
+					cpuN[i][fr.line] += smp.count
+					cpuTot[i] += smp.count
+				}
+			}
+		}
+	}
 	runs := max(len(resB.RunNS), 1)
+	var sumNS int64
+	for _, v := range resB.RunNS {
+		sumNS += v
+	}
+	// The snapshots' stop-the-world pauses are not the user's time: the
+	// mean run time comes from the runs no snapshot paused, or, when the
+	// runs are too long to escape them, has the pauses taken out.
+	meanNS := float64(max(sumNS-resB.PausedNS, 0)) / float64(runs)
+	if resB.CleanRuns >= 10 {
+		meanNS = float64(resB.CleanNS) / float64(resB.CleanRuns)
+	}
+	nsnap := float64(resB.Samples)
 	p := &lineprof.Profile{Unit: 1e-9}
+	var cpuAll int64
+	minShare := 1.0
 	for i, t := range targets {
 		fi := byFile[t.file]
 		var fn *instrument.Func
@@ -252,52 +318,77 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		f := &lineprof.Func{File: t.file, Name: t.display, Line: fn.Line, EndLine: fn.EndLine}
 		f.Source = lineprof.SourceLines(t.file, f.Line, f.EndLine)
-		lines := map[int]*lineprof.Line{}
-		get := func(n int) *lineprof.Line {
-			l := lines[n]
-			if l == nil {
-				l = &lineprof.Line{Line: n}
-				lines[n] = l
-			}
-			return l
-		}
+		times := map[int]float64{}
+		hits := map[int]int64{}
 		counts := resA.Counts[fi.res.ID]
 		for _, s := range fn.Slots {
 			if s.Index < len(counts) && counts[s.Index] > 0 {
-				get(s.Line).Hits += int64(counts[s.Index])
+				hits[s.Line] += int64(counts[s.Index])
 			}
 		}
+		var runN float64
+		runLines := map[int]float64{}
 		for _, lt := range resB.Lines {
-			if lt.Target == i {
-				get(lt.Line).TimeNS += int64(math.Round(float64(lt.NS) / float64(runs)))
+			if lt.Target != i {
+				continue
+			}
+			if lt.Parked {
+				times[lt.Line] += float64(lt.N) / nsnap * meanNS
+			} else {
+				runN += float64(lt.N)
+				runLines[lt.Line] += float64(lt.N)
 			}
 		}
-		for _, l := range lines {
-			f.Lines = append(f.Lines, *l)
+		var onCPU float64
+		if nsnap > 0 {
+			onCPU = runN / nsnap * meanNS
+			if runN > 0 {
+				minShare = min(minShare, runN/nsnap)
+			}
+		} else {
+			// No snapshot fell in a run (a single short run): fall back
+			// on the CPU profile's own clock.
+			onCPU = float64(cpuTot[i]) * 1e9 / float64(cpuHz)
+		}
+		switch {
+		case cpuTot[i] >= 20 || (cpuTot[i] > 0 && runN == 0):
+			for l, n := range cpuN[i] {
+				times[l] += float64(n) / float64(cpuTot[i]) * onCPU
+			}
+		case runN > 0:
+			for l, n := range runLines {
+				times[l] += n / runN * onCPU
+			}
+		}
+		cpuAll += cpuTot[i]
+		for l := range times {
+			if _, ok := hits[l]; !ok {
+				hits[l] = 0
+			}
+		}
+		for l, h := range hits {
+			f.Lines = append(f.Lines, lineprof.Line{Line: l, Hits: h, TimeNS: int64(math.Round(times[l]))})
 		}
 		p.Funcs = append(p.Funcs, f)
 	}
 	p.Sort()
 
-	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Hits, BuildTime: buildTime}
+	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, BuildTime: buildTime, minShare: minShare}
 	if len(resA.RunNS) > 0 {
 		res.InstrumentedNS = resA.RunNS[0]
 	}
-	var sum int64
-	for _, v := range resB.RunNS {
-		sum += v
-	}
-	res.PlainNS = sum / int64(runs)
+	res.PlainNS = int64(meanNS)
+
 	if resA.Panic != nil {
 		res.Panic = &gorun.PanicError{File: resA.Panic.File, Line: resA.Panic.Line, Value: resA.Panic.Value, Stack: resA.Panic.Stack}
 	}
-	p.Method = method(res, o.Interval, resA.Goexit)
+	p.Method = method(res, resA.Goexit, resA.Active)
 	return res, nil
 }
 
 // method describes how the numbers were measured and their error, for the
 // report's header.
-func method(r *Result, interval time.Duration, goexit bool) []string {
+func method(r *Result, goexit bool, active int64) []string {
 	hits := "Hits: exact counts of one run of the statement (instrumented build"
 	if r.InstrumentedNS > 0 {
 		hits += ", " + fmtDur(r.InstrumentedNS)
@@ -306,10 +397,17 @@ func method(r *Result, interval time.Duration, goexit bool) []string {
 	if goexit {
 		hits += " The statement ended in runtime.Goexit."
 	}
+	if active > 0 {
+		hits += fmt.Sprintf(" %d activation%s still running when the statement returned (goroutines it did not wait for) are not counted.", active, plural(int(active)))
+	}
 	n := float64(max(r.Samples, 1))
-	timeLine := fmt.Sprintf("Time: wall clock per run, mean of %d run%s of the uninstrumented build (%s each), "+
-		"stacks sampled every %s: %d samples, error (1 s.e.) ±%.1f%% of Total time, ±%.1f points of %% Time.",
-		r.Runs, plural(r.Runs), fmtDur(r.PlainNS), fmtDur(int64(interval)), r.Samples, 100/math.Sqrt(n), 50/math.Sqrt(n))
+	m := float64(max(r.CPUSamples, 1))
+	p := r.minShare
+	totalErr := 100 * math.Sqrt(p*(1-p)/n) / p
+	timeLine := fmt.Sprintf("Time: wall clock per run of the uninstrumented build, mean of %d run%s (%s each): "+
+		"%d CPU profile samples place the time on CPU, %d stack snapshots measure it and the time off CPU; "+
+		"error (1 s.e.) about ±%.1f%% of Total time, ±%.1f points of %% Time.",
+		r.Runs, plural(r.Runs), fmtDur(r.PlainNS), r.CPUSamples, r.Samples, totalErr, 50/math.Sqrt(m))
 	return []string{hits, timeLine}
 }
 
@@ -340,20 +438,22 @@ type harnessTarget struct {
 }
 
 type harnessResult struct {
-	RunNS  []int64            `json:"run_ns"`
+	RunNS  []int64             `json:"run_ns"`
 	Counts map[string][]uint64 `json:"counts"`
 	Panic  *struct {
 		Value, File, Stack string
 		Line               int
 	} `json:"panic"`
 	Goexit    bool  `json:"goexit"`
+	Active    int64 `json:"active"`
 	Samples   int   `json:"samples"`
+	PausedNS  int64 `json:"paused_ns"`
+	CleanNS   int64 `json:"clean_ns"`
+	CleanRuns int   `json:"clean_runs"`
 	Hits      int   `json:"hits"`
-	SampledNS int64 `json:"sampled_ns"`
 	Lines     []struct {
-		Target, Line int
-		NS           int64
-		N            int
+		Target, Line, N int
+		Parked          bool
 	} `json:"lines"`
 }
 
