@@ -22,8 +22,9 @@
 // whole curve. Then f = a/(a+b). When the unconstrained fit gives a < 0 (the
 // times fall faster than 1/P: superlinear) or b < 0 (the times grow with P)
 // the fit is redone under a, b >= 0 and f lands on 0 or 1; a warning says
-// so. Every point is used, including those beyond the machine's cores, which
-// only measure oversubscription: a warning says that too.
+// so when some point lies outside the law beyond the noise. Every point is
+// used, including those beyond the machine's cores, which only measure
+// oversubscription: a warning says that too.
 //
 // Unknown values (the Karp-Flatt fraction at P = 1, the ceiling 1/f when
 // f = 0, the fit itself with a single P) are NaN or +Inf in Go and null in
@@ -31,6 +32,7 @@
 package scaling
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -110,7 +112,8 @@ var (
 	// ErrSlowdown: some P > 1 is slower than P = 1 beyond the
 	// measurement noise.
 	ErrSlowdown = errors.New("slower than serial")
-	// ErrClamped: the Amdahl fit put f outside [0, 1].
+	// ErrClamped: the Amdahl fit put f outside [0, 1], and some point is
+	// superlinear or slower than P = 1 beyond the noise.
 	ErrClamped = errors.New("serial fraction clamped")
 	// ErrNoFit: too few worker counts to fit Amdahl's law.
 	ErrNoFit = errors.New("no Amdahl fit")
@@ -145,7 +148,7 @@ func Analyze(ms []Measurement, numCPU int) (*Report, error) {
 		return nil, errors.New("scaling: no measurements")
 	}
 	sorted := slices.Clone(ms)
-	slices.SortFunc(sorted, func(x, y Measurement) int { return x.Procs - y.Procs })
+	slices.SortFunc(sorted, func(x, y Measurement) int { return cmp.Compare(x.Procs, y.Procs) })
 	for i, m := range sorted {
 		if m.Procs < 1 {
 			return nil, fmt.Errorf("scaling: worker count %d is less than 1", m.Procs)

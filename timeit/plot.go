@@ -213,6 +213,7 @@ func timeUnit(t float64) (float64, string) {
 // powers of ten otherwise; unlabelled minor ticks mark the other integers.
 type logTicker struct{}
 
+// Ticks implements plot.Ticker.
 func (logTicker) Ticks(min, max float64) []plot.Tick {
 	if !(min > 0) || !(max > min) {
 		return nil

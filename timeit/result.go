@@ -114,9 +114,15 @@ type stats struct {
 	totalLoops          float64
 }
 
-// stats recomputes every figure from Samples (or from Times for a Result
-// built by hand without samples).
-func (r *Result) stats() stats {
+// stats recomputes every figure, in seconds, from Samples (or from Times
+// for a Result built by hand without samples).
+func (r *Result) stats() stats { return r.statsIn(false) }
+
+// statsIn computes the figures in seconds, with IPython's arithmetic for
+// the run times (elapsed seconds / loops), or in nanoseconds (elapsed ns /
+// loops), which the JSON uses so that 82.1 µs is 82100 and not
+// 82099.99999999999.
+func (r *Result) statsIn(nanos bool) stats {
 	var st stats
 	if len(r.Samples) > 0 {
 		var allocs, bytes float64
@@ -124,7 +130,11 @@ func (r *Result) stats() stats {
 			loops := max(s.Loops, 1)
 			// Same arithmetic as IPython: run time in seconds divided
 			// by the loop count.
-			st.times = append(st.times, float64(s.Elapsed)/1e9/float64(loops))
+			t := float64(s.Elapsed) / 1e9 / float64(loops)
+			if nanos {
+				t = float64(s.Elapsed) / float64(loops)
+			}
+			st.times = append(st.times, t)
 			allocs += float64(s.Allocs)
 			bytes += float64(s.Bytes)
 			st.totalLoops += float64(loops)
@@ -134,7 +144,11 @@ func (r *Result) stats() stats {
 		}
 	} else {
 		for _, t := range r.Times {
-			st.times = append(st.times, t.Seconds())
+			if nanos {
+				st.times = append(st.times, float64(t))
+			} else {
+				st.times = append(st.times, t.Seconds())
+			}
 		}
 		st.allocs, st.bytes = r.AllocsPerLoop, r.BytesPerLoop
 	}
@@ -176,6 +190,7 @@ type CachingWarning struct {
 	Ratio float64
 }
 
+// Error is IPython's message, with the ratio to two decimals ("%0.2f").
 func (w *CachingWarning) Error() string {
 	return fmt.Sprintf("The slowest run took %.2f times longer than the fastest. This could mean that an intermediate result is being cached.", w.Ratio)
 }
@@ -345,18 +360,17 @@ type jsonSample struct {
 // allocs_per_loop, bytes_per_loop, precision, gomaxprocs and samples (the
 // raw runs: loops, elapsed_ns, allocs, bytes).
 func (r *Result) MarshalJSON() ([]byte, error) {
-	st := r.stats()
-	ns := func(s float64) float64 { return s * 1e9 }
+	st := r.statsIn(true)
 	j := jsonResult{
 		Line:          r.String(),
 		Warnings:      []string{},
 		Loops:         r.Loops,
 		Runs:          r.Runs,
-		MeanNs:        ns(st.mean),
-		StdevNs:       ns(st.stdev),
-		BestNs:        ns(st.best),
-		WorstNs:       ns(st.worst),
-		MedianNs:      ns(st.median),
+		MeanNs:        st.mean,
+		StdevNs:       st.stdev,
+		BestNs:        st.best,
+		WorstNs:       st.worst,
+		MedianNs:      st.median,
 		TimesNs:       make([]float64, len(st.times)),
 		AllocsPerLoop: st.allocs,
 		BytesPerLoop:  st.bytes,
@@ -370,15 +384,13 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	for _, w := range r.Warnings() {
 		j.Warnings = append(j.Warnings, w.Error())
 	}
-	for i, t := range st.times {
-		j.TimesNs[i] = ns(t)
-	}
+	copy(j.TimesNs, st.times)
 	if !math.IsInf(st.lo, 0) && len(st.times) > 0 {
-		lo := ns(st.lo)
+		lo := st.lo
 		j.MedianCINs[0] = &lo
 	}
 	if !math.IsInf(st.hi, 0) && len(st.times) > 0 {
-		hi := ns(st.hi)
+		hi := st.hi
 		j.MedianCINs[1] = &hi
 	}
 	for i, s := range r.Samples {

@@ -125,7 +125,8 @@ func main() {
 	// The loops' own cost: each method timing a function that does nothing.
 	b := testingNs(empty)
 	m, _ := timeitNs(empty)
-	fmt.Printf("empty func: testing %.3g ns/op, timeit %.3g ns/op (loop and call overhead, included in every figure above)\n", b, m)
+	fmt.Printf("empty func: testing %.3g ns/op, timeit %.3g ns/op (each loop's cost around a call that does nothing;\n"+
+		"  with real work in the call the CPU overlaps most of it)\n", b, m)
 	if !ok {
 		os.Exit(1)
 	}

@@ -151,7 +151,8 @@ func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		var ce *gorun.CompileError
-		if errors.As(err, &ce) {
+		var ie *session.InputError
+		if errors.As(err, &ce) || errors.As(err, &ie) {
 			return report(stderr, &exitError{code: 2, err: err})
 		}
 		return report(stderr, err)

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gospeedup/speedup/scaling"
 )
 
 // runScalingCLI runs "speedup scaling args..." in process.
@@ -106,6 +109,28 @@ func TestScalingSetsGOMAXPROCS(t *testing.T) {
 	}
 	if runtime.NumCPU() < 3 && !strings.Contains(stdout, "warning: P=3 exceeds the") {
 		t.Errorf("no oversubscription warning on %d cores:\n%s", runtime.NumCPU(), stdout)
+	}
+
+	// Without --cpu: the powers of two below the cores, and the cores.
+	dir = t.TempDir()
+	stmt = `os.WriteFile(filepath.Join(` + strconvQuote(dir) + `, fmt.Sprintf("%04d", runtime.GOMAXPROCS(0))), nil, 0o666)`
+	if code, _, stderr := runScalingCLI(t, "", "-n", "1", "-r", "1", stmt); code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	entries, err = os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen = nil
+	for _, e := range entries {
+		seen = append(seen, e.Name())
+	}
+	var want []string
+	for _, p := range scaling.DefaultProcs(runtime.NumCPU()) {
+		want = append(want, fmt.Sprintf("%04d", p))
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("without --cpu the children saw GOMAXPROCS %v, want %v", seen, want)
 	}
 }
 

@@ -20,8 +20,11 @@ import (
 	"github.com/gospeedup/speedup/timeit"
 )
 
-const timeitUsage = `usage: speedup timeit [flags] STMT
-       speedup timeit [flags] -        (read the statements from stdin, like %%timeit)
+const timeitUsage = `usage: speedup timeit [-n N] [-r R] [-s SETUP]... [-C DIR] [-p PREC] [-q] [-v]
+                      [--json] [--benchstat NAME] [--param NAME=V1,V2,...]... [--plot FILE]
+                      [--gc=on|off] [--tags T] [--gcflags F] [--race] STMT|-
+
+STMT is Go statements; - reads them from stdin (a cell, like %%timeit).
 
 Timeit times Go statements the way IPython's %timeit times Python: it runs
 STMT in loops, in R runs (default 7), and prints the mean and standard
@@ -34,7 +37,10 @@ least 0.2 s. The setup (-s) runs before each run, outside the timing; a
 runtime.GC() precedes each run. STMT and SETUP are Go statements: missing
 imports are added, variables declared by the setup are visible to STMT, and
 the results of STMT's calls and assignments are kept alive (it runs in a
-b.Loop loop), so the compiler cannot delete the work being timed.
+b.Loop loop, as under go test -bench), so the compiler cannot delete the
+work being timed. A STMT with loops or ifs at its top level (a cell) is
+compiled as a function body called in that loop, its top-level variables
+kept alive, so that its inner loops compile as they would in a function.
 
 The statements are compiled into a test binary of the package in DIR (-C),
 so that its unexported functions and types can be used; the generated code
@@ -272,6 +278,9 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		Dir: buildDir, Tags: cfg.tags, GCFlags: cfg.gcflags, Race: cfg.race,
 	}, gorun.TimeitFileName, src)
 	if err != nil {
+		if cfg.dir == "" && strings.Contains(err.Error(), "no required module provides package") {
+			err = fmt.Errorf("%w (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)", err)
+		}
 		return snippetError(err)
 	}
 	defer prog.Close()

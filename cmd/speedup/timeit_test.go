@@ -84,6 +84,8 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-C", fixture, "-s", "a := 1", "-s", "b := square(\"x\")", "square(a+b)"}, 2,
 			"speedup: setup:2:13: cannot use \"x\" (untyped string constant) as int value in argument to square\n"},
 		{[]string{"-C", fixture, "-n", "2", "-r", "1", "-s", "k := 3", "square(k)\nfail(k)"}, 1, "speedup: stmt:2: panic: fail 3\n"},
+		{[]string{"-C", fixture, "-n", "2", "-r", "1", "for k := range 5 {\n\tfail(k)\n}"}, 1, "speedup: stmt:2: panic: fail 3\n"},
+		{[]string{"-C", fixture, "-n", "2", "-r", "1", "-s", "fail(4)", "square(1)"}, 1, "speedup: setup:1: panic: fail 4\n"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := runSpeedup(t, "", append([]string{"timeit"}, tt.args...)...)

@@ -91,6 +91,10 @@ func TestBuildErrorParsing(t *testing.T) {
 	if ce.File != "stmt" || ce.Line != 2 || ce.Col != 7 || ce.More != 2 || len(ce.Detail) != 2 {
 		t.Errorf("buildError = %+v", ce)
 	}
+	err = buildError("zz_speedup_snippet_test.go:5:2: no required module provides package example.com/x; to add it:\n\tgo get example.com/x\n", "/tmp/p", TimeitFileName)
+	if err == nil || err.Error() != "no required module provides package example.com/x" {
+		t.Errorf("buildError for a missing module = %v", err)
+	}
 	err = buildError("go: downloading example.com/x\ngo: example.com/x: no network\n", "/tmp/p", TimeitFileName)
 	if err == nil || !strings.Contains(err.Error(), "downloading") {
 		t.Errorf("buildError without positions = %v", err)

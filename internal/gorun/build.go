@@ -314,7 +314,10 @@ func buildError(out, dir, genName string) error {
 		}
 		l, _ := strconv.Atoi(m[2])
 		c, _ := strconv.Atoi(m[3])
-		first = &CompileError{File: userPath(m[1], dir), Line: l, Col: c, Msg: m[4]}
+		// "...; to add it:" announces a command on the next line, which a
+		// one-line message leaves out.
+		msg := strings.TrimSuffix(m[4], "; to add it:")
+		first = &CompileError{File: userPath(m[1], dir), Line: l, Col: c, Msg: msg}
 		if filepath.Base(m[1]) == genName {
 			// An error placed in the generated file's own code (typically
 			// an import that the module cannot provide): its position means

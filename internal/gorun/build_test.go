@@ -110,7 +110,7 @@ func TestRunAndPanic(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tm, err = p.StartTimer(ctx, TimerOptions{Params: map[string]any{"n": 6}})
+	tm, err = p.StartTimer(ctx, TimerOptions{Params: map[string]any{"n": 6}, Env: []string{"GOMAXPROCS=1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,4 +178,20 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestTimerEnv checks that TimerOptions.Env reaches the program.
+func TestTimerEnv(t *testing.T) {
+	p, err := buildSnippet(t, "", Snippet{Stmt: `if runtime.GOMAXPROCS(0) != 1 { panic("GOMAXPROCS is not 1") }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := p.StartTimer(context.Background(), TimerOptions{Env: []string{"GOMAXPROCS=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	if _, err := tm.Run(1); err != nil {
+		t.Error(err)
+	}
 }

@@ -19,6 +19,10 @@ type TimerOptions struct {
 	Params map[string]any
 	// GCOff disables the garbage collector during each run (--gc=off).
 	GCOff bool
+	// Env is added to the program's environment (after BuildOptions.Env),
+	// such as GOMAXPROCS=4 for one measurement: the runtime reads it at
+	// startup.
+	Env []string
 	// Stdin, Stdout and Stderr are the snippet's standard streams; nil
 	// means the null device.
 	Stdin          io.Reader
@@ -69,6 +73,7 @@ func (p *Program) StartTimer(ctx context.Context, o TimerOptions) (*Timer, error
 		return nil, err
 	}
 	cmd := p.Command(ctx)
+	cmd.Env = append(cmd.Env, o.Env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	cmd.ExtraFiles = []*os.File{reqR, repW} // fd 3 and fd 4 in the child
 	cmd.WaitDelay = time.Second

@@ -212,3 +212,28 @@ func uvarint(b []byte) (uint64, int) {
 	}
 	return 0, 0
 }
+
+// CPUProfileLines reads a CPU profile (as written by runtime/pprof) and
+// returns, for the function spanning lines start..end of file, how many
+// samples each of its lines got and their total, attributing each sample
+// to the innermost frame in that range (so that callees count on the
+// calling line and recursion counts once): pprof's cumulative time per
+// line. The benchmark compares lprun's % Time with it.
+func CPUProfileLines(data []byte, file string, start, end int) (map[int]int64, int64, error) {
+	samples, err := readCPUProfile(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	lines := map[int]int64{}
+	var total int64
+	for _, s := range samples {
+		for _, fr := range s.frames {
+			if fr.file == file && fr.line >= start && fr.line <= end {
+				lines[fr.line] += s.count
+				total += s.count
+				break
+			}
+		}
+	}
+	return lines, total, nil
+}

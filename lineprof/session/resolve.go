@@ -250,7 +250,7 @@ func find(p *pkgInfo, n lineprof.FuncName) []*target {
 func (r *resolver) lookup(arg string) ([]*target, error) {
 	n, err := lineprof.ParseFuncName(arg)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{err}
 	}
 	if n.Ambiguous && r.local != nil {
 		m := lineprof.FuncName{Recv: n.Pkg, Name: n.Name}
@@ -261,13 +261,13 @@ func (r *resolver) lookup(arg string) ([]*target, error) {
 	var p *pkgInfo
 	if n.Pkg == "" {
 		if r.local == nil {
-			return nil, fmt.Errorf("function %s: without -C DIR, name functions with their package (pkg.Func)", arg)
+			return nil, inputErr("function %s: without -C DIR, name functions with their package (pkg.Func)", arg)
 		}
 		p = r.local
 	} else {
 		p, err = r.pkg(n.Pkg)
 		if err != nil {
-			return nil, fmt.Errorf("function %s: %v", arg, err)
+			return nil, inputErr("function %s: %v", arg, err)
 		}
 	}
 	if ts := find(p, lineprof.FuncName{Recv: n.Recv, Name: n.Name}); len(ts) > 0 {
@@ -299,7 +299,7 @@ func unknown(arg string, n lineprof.FuncName, p *pkgInfo) error {
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].d < cs[j].d || cs[i].d == cs[j].d && cs[i].name < cs[j].name })
 	where := "package " + p.Name + " (" + p.Dir + ")"
 	if len(cs) == 0 {
-		return fmt.Errorf("no function %s in %s", arg, where)
+		return inputErr("no function %s in %s", arg, where)
 	}
 	var names []string
 	for i, c := range cs {
@@ -312,7 +312,7 @@ func unknown(arg string, n lineprof.FuncName, p *pkgInfo) error {
 		}
 		names = append(names, q)
 	}
-	return fmt.Errorf("no function %s in %s; did you mean %s?", arg, where, strings.Join(names, ", "))
+	return inputErr("no function %s in %s; did you mean %s?", arg, where, strings.Join(names, ", "))
 }
 
 func editDistance(a, b string) int {
@@ -350,4 +350,15 @@ func directive(p *pkgInfo) []*target {
 		}
 	}
 	return out
+}
+
+// InputError is an error in what the user asked for (a function that does
+// not exist, a malformed name): the command reports it like a usage error.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErr(format string, args ...any) error {
+	return &InputError{fmt.Errorf(format, args...)}
 }

@@ -28,7 +28,7 @@ func selectTargets(r *resolver, o Options) ([]*target, error) {
 	for _, m := range o.Pkgs {
 		p, err := r.pkg(m)
 		if err != nil {
-			return nil, err
+			return nil, inputErr("-m %s: %v", m, err)
 		}
 		add(p.funcs())
 	}
@@ -36,7 +36,7 @@ func selectTargets(r *resolver, o Options) ([]*target, error) {
 		add(directive(r.local))
 	}
 	if len(out) == 0 {
-		return nil, errors.New("no function to profile: name one with -f FUNC (or -m PKG), or mark it with a //speedup:profile comment")
+		return nil, &InputError{errors.New("no function to profile: name one with -f FUNC (or -m PKG), or mark it with a //speedup:profile comment")}
 	}
 	for _, t := range out {
 		if t.decl.Body == nil {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,11 @@ type Options struct {
 	// is made); Interval is the period of the stack snapshots (default 5ms).
 	MaxTime  time.Duration
 	Interval time.Duration
+	// InstrumentedRuns, when positive, runs the statement that many more
+	// times in the instrumented build after the counted run, to measure
+	// the instrumentation's cost (Result.InstrumentedNS becomes their
+	// mean). Their output goes where the first run's goes.
+	InstrumentedRuns int
 	// Stdout and Stderr receive the statement's own output, from its one
 	// instrumented run (the repeated timing runs are silenced).
 	Stdout, Stderr io.Writer
@@ -71,6 +77,20 @@ type Result struct {
 	minShare float64 // smallest share of snapshots a profiled function had
 	// BuildTime is the wall time of the two (concurrent) builds.
 	BuildTime time.Duration
+}
+
+// goVersionLine returns the go command's language version ("1.26.8") for
+// a temporary module's go directive.
+func goVersionLine() string {
+	out, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		return ""
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "go")
+	if i := strings.IndexFunc(v, func(r rune) bool { return !(r == '.' || r >= '0' && r <= '9') }); i >= 0 {
+		v = v[:i]
+	}
+	return v
 }
 
 // cpuHz is the CPU profiling rate asked for: the kernel tick caps it at 250
@@ -169,8 +189,33 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	genPath := filepath.Join(r.dir, harnessFileName)
+
+	buildDir := o.Dir
 	if o.Dir == "" {
-		genPath = filepath.Join(os.TempDir(), "speedupsnippet", harnessFileName)
+		// A module of our own for statements without -C, so that the
+		// harness's companion files can be added next to it.
+		d, err := os.MkdirTemp("", "speedup-lprun-mod-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		mod := "module " + gorun.TempPackage + "\n\ngo " + strings.TrimPrefix(runtime.Version(), "go") + "\n"
+		if v := goVersionLine(); v != "" {
+			mod = "module " + gorun.TempPackage + "\n\ngo " + v + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(d, "go.mod"), []byte(mod), 0o666); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(d, "doc.go"), []byte("package "+gorun.TempPackage+"\n"), 0o666); err != nil {
+			return nil, err
+		}
+		buildDir = d
+		genPath = filepath.Join(d, harnessFileName)
+	}
+	sleepDir := buildDir
+	bo := gorun.BuildOptions{Dir: buildDir, Tags: o.Tags, Race: o.Race, Overlay: map[string][]byte{}, Env: []string{"GOWORK=off"}}
+	for name, src := range sleepFiles {
+		bo.Overlay[filepath.Join(sleepDir, name)] = []byte(fmt.Sprintf(src, pkgName))
 	}
 	srcA, err := harness(pkgName, genPath, o.Stmt, refs)
 	if err != nil {
@@ -179,19 +224,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	srcB, err := harness(pkgName, genPath, o.Stmt, nil)
 	if err != nil {
 		return nil, err
-	}
-
-	sleepDir := r.dir
-	if o.Dir == "" {
-		// gorun builds snippets in a temporary module whose directory we
-		// do not know yet: the files go in through the harness instead.
-		sleepDir = ""
-	}
-	bo := gorun.BuildOptions{Dir: o.Dir, Tags: o.Tags, Race: o.Race, Overlay: map[string][]byte{}}
-	for name, src := range sleepFiles {
-		if sleepDir != "" {
-			bo.Overlay[filepath.Join(sleepDir, name)] = []byte(fmt.Sprintf(src, pkgName))
-		}
 	}
 	boA := bo
 	boA.Overlay = map[string][]byte{}
@@ -231,7 +263,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// The instrumented run: the statement's output is the user's.
 	outA := filepath.Join(tmp, "hits.json")
 	var resA harnessResult
-	if err := runHarness(ctx, progA, []string{"SPEEDUP_LP_MODE=hits", "SPEEDUP_LP_OUT=" + outA}, o.Stdout, o.Stderr, outA, &resA); err != nil {
+	envA := []string{"SPEEDUP_LP_MODE=hits", "SPEEDUP_LP_OUT=" + outA, "SPEEDUP_LP_REPEAT=" + strconv.Itoa(o.InstrumentedRuns)}
+	if err := runHarness(ctx, progA, envA, o.Stdout, o.Stderr, outA, &resA); err != nil {
 		return nil, err
 	}
 
@@ -374,7 +407,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	p.Sort()
 
 	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, BuildTime: buildTime, minShare: minShare}
-	if len(resA.RunNS) > 0 {
+	switch n := len(resA.RunNS); {
+	case n > 1:
+		var s int64
+		for _, v := range resA.RunNS[1:] {
+			s += v
+		}
+		res.InstrumentedNS = s / int64(n-1)
+	case n == 1:
 		res.InstrumentedNS = resA.RunNS[0]
 	}
 	res.PlainNS = int64(meanNS)

@@ -3,7 +3,12 @@ package session
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -115,5 +120,109 @@ wg.Wait()`
 		if got[l] != w {
 			t.Errorf("kinds.go:%d: hits %d, want %d", l, got[l], w)
 		}
+	}
+}
+
+// TestHitsAgreeWithCover cross-checks the hits of simple statements with
+// "go test -covermode=count" on the same code. Cover counts a block each
+// time it is entered, so it also counts statements after a panic or
+// runtime.Goexit in the block, which never ran: the only disagreements
+// allowed are such lines, where lprun must say 0.
+func TestHitsAgreeWithCover(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/kinds")
+	file := filepath.Join(dir, "kinds.go")
+	cover := filepath.Join(t.TempDir(), "cover.out")
+	cmd := exec.Command("go", "test", "-count=1", "-covermode=count", "-coverprofile="+cover, ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test -cover: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(cover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type block struct{ l0, c0, l1, c1, count int }
+	var blocks []block
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		var bl block
+		var name string
+		var n int
+		l = strings.Replace(l, ":", " ", 1)
+		if _, err := fmt.Sscanf(l, "%s %d.%d,%d.%d %d %d", &name, &bl.l0, &bl.c0, &bl.l1, &bl.c1, &n, &bl.count); err == nil {
+			blocks = append(blocks, bl)
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatal("no cover blocks")
+	}
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{Dir: dir, Pkgs: []string{"."}, Stmt: "Run()", MaxTime: 20 * time.Millisecond, Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	got := hitsByLine(res.Profile, file)
+
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Statements in statement lists (not the init and post statements of
+	// headers), and only the first one of each line, which is the one a
+	// line's hits count.
+	var stmts []ast.Stmt
+	firstOnLine := map[int]token.Pos{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		var list []ast.Stmt
+		switch b := n.(type) {
+		case *ast.BlockStmt:
+			list = b.List
+		case *ast.CaseClause:
+			list = b.Body
+		case *ast.CommClause:
+			list = b.Body
+		}
+		stmts = append(stmts, list...)
+		if s, ok := n.(ast.Stmt); ok {
+			l := fset.Position(s.Pos()).Line
+			if p, ok := firstOnLine[l]; !ok || s.Pos() < p {
+				firstOnLine[l] = s.Pos()
+			}
+		}
+		return true
+	})
+	checked := 0
+	for _, s := range stmts {
+		switch s.(type) {
+		case *ast.AssignStmt, *ast.ExprStmt, *ast.IncDecStmt, *ast.SendStmt, *ast.ReturnStmt:
+		default:
+			continue
+		}
+		p := fset.Position(s.Pos())
+		if firstOnLine[p.Line] != s.Pos() {
+			continue
+		}
+		// The innermost cover block holding the statement's start.
+		best := -1
+		for i, bl := range blocks {
+			in := (p.Line > bl.l0 || p.Line == bl.l0 && p.Column >= bl.c0) && (p.Line < bl.l1 || p.Line == bl.l1 && p.Column <= bl.c1)
+			if in && (best < 0 || bl.l0 > blocks[best].l0 || bl.l0 == blocks[best].l0 && bl.c0 > blocks[best].c0) {
+				best = i
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		c := int64(blocks[best].count)
+		switch {
+		case got[p.Line] == c:
+			checked++
+		case got[p.Line] != 0:
+			t.Errorf("kinds.go:%d: lprun %d hits, cover %d", p.Line, got[p.Line], c)
+		}
+	}
+	t.Logf("%d statements cross-checked with cover", checked)
+	if checked < 50 {
+		t.Errorf("only %d statements cross-checked", checked)
 	}
 }

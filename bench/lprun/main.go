@@ -1,0 +1,257 @@
+// Command lprun measures speedup lprun against its targets on the
+// tutorial's function, examples/distance, side by side in one run:
+//
+//   - the uninstrumented time of distance() (testing.Benchmark, as timeit
+//     measures it);
+//   - the instrumented run time and its ratio to it (target: at most 3x),
+//     and the cost per line event (target: under 5 ns);
+//   - the reported Total time and its ratio to the uninstrumented time
+//     (target: 0.8x to 1.25x);
+//   - % Time per line against the truth, pprof's cumulative per-line share
+//     of the uninstrumented function run for a few seconds (target: within
+//     10 points for every line holding at least 2%);
+//   - hits against the counts the code implies (target: exact);
+//   - the whole "speedup lprun" command's wall time, build included, with
+//     a warm build cache (target: under 5 s).
+//
+// Run it from the repository root: go run ./bench/lprun
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/gospeedup/speedup/examples/distance"
+	"github.com/gospeedup/speedup/lineprof/session"
+)
+
+func main() {
+	truthTime := flag.Duration("truth", 3*time.Second, "how long to run distance() under the CPU profiler for the truth")
+	flag.Parse()
+	if err := run(*truthTime); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/lprun:", err)
+		os.Exit(1)
+	}
+}
+
+func run(truthTime time.Duration) error {
+	file, err := filepath.Abs("examples/distance/distance.go")
+	if err != nil {
+		return err
+	}
+	start, end, err := funcLines(file, "distance")
+	if err != nil {
+		return err
+	}
+
+	// 1. Uninstrumented time per call.
+	r := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			distance.Distance()
+		}
+	})
+	plainNS := float64(r.NsPerOp())
+
+	// 2. The truth: pprof's cumulative share per line of the
+	// uninstrumented function.
+	var prof bytes.Buffer
+	runtime.SetCPUProfileRate(250)
+	if err := pprof.StartCPUProfile(&prof); err != nil {
+		return err
+	}
+	for t0 := time.Now(); time.Since(t0) < truthTime; {
+		distance.Distance()
+	}
+	pprof.StopCPUProfile()
+	truthN, truthTot, err := session.CPUProfileLines(prof.Bytes(), file, start, end)
+	if err != nil {
+		return err
+	}
+	if truthTot == 0 {
+		return fmt.Errorf("no CPU samples in distance")
+	}
+
+	// 3. lprun itself, in process.
+	t0 := time.Now()
+	res, err := session.Run(context.Background(), session.Options{
+		Dir: "examples/distance", Funcs: []string{"distance"}, Stmt: "distance()", InstrumentedRuns: 200,
+	})
+	if err != nil {
+		return err
+	}
+	sessionTime := time.Since(t0)
+	f := res.Profile.Funcs[0]
+	total := float64(f.TotalNS())
+
+	// 4. The whole command, warm: build the binary, run it twice, time
+	// the second.
+	tmp, err := os.MkdirTemp("", "bench-lprun-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "speedup")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/speedup").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	var wall time.Duration
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(bin, "lprun", "-C", "./examples/distance", "-f", "distance", "distance()")
+		t := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("speedup lprun: %v\n%s", err, out)
+		}
+		wall = time.Since(t)
+	}
+
+	// Hits the code implies (100x100 matrix).
+	wantHits := map[int]int64{}
+	src, _ := os.ReadFile(file)
+	for i, l := range bytesLines(src) {
+		n := i + 1
+		if n < start || n > end {
+			continue
+		}
+		switch {
+		case contains(l, "for i := 0; i < M; i++"):
+			wantHits[n] = 101
+		case contains(l, "for j := 0; j < M; j++"):
+			wantHits[n] = 100 * 101
+		case contains(l, "d := 0.0"), contains(l, "math.Sqrt"):
+			wantHits[n] = 100 * 100
+		case contains(l, "for k := 0; k < N; k++"):
+			wantHits[n] = 100 * 100 * 101
+		case contains(l, "tmp := "), contains(l, "d += tmp"):
+			wantHits[n] = 100 * 100 * 100
+		case contains(l, "X := "), contains(l, "D := "), contains(l, "M := "), contains(l, "N := "), contains(l, "return D"):
+			wantHits[n] = 1
+		}
+	}
+	got := map[int]int64{}
+	gotT := map[int]int64{}
+	var events int64
+	for _, l := range f.Lines {
+		got[l.Line] = l.Hits
+		gotT[l.Line] = l.TimeNS
+		events += l.Hits
+	}
+	exact := true
+	for n, w := range wantHits {
+		if got[n] != w {
+			exact = false
+			fmt.Printf("hits mismatch at line %d: %d, want %d\n", n, got[n], w)
+		}
+	}
+	for n, g := range got {
+		if _, ok := wantHits[n]; !ok && g != 0 {
+			exact = false
+			fmt.Printf("unexpected hits at line %d: %d\n", n, g)
+		}
+	}
+
+	fmt.Printf("speedup lprun on examples/distance: distance() (GOMAXPROCS %d, %d CPUs)\n\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Printf("%-44s %14s  %s\n", "figure", "measured", "target")
+	row := func(name, val, target string, ok bool) {
+		mark := "ok"
+		if !ok {
+			mark = "MISSED"
+		}
+		fmt.Printf("%-44s %14s  %-16s %s\n", name, val, target, mark)
+	}
+	fmt.Printf("%-44s %14s\n", "uninstrumented distance() (testing.B)", fmtNS(plainNS))
+	fmt.Printf("%-44s %14s\n", "uninstrumented runs in lprun's timing build", fmtNS(float64(res.PlainNS)))
+	instr := float64(res.InstrumentedNS)
+	row("instrumented run (mean of 200)", fmtNS(instr), "", true)
+	row("  ratio to uninstrumented", fmt.Sprintf("%.2fx", instr/plainNS), "<= 3x", instr/plainNS <= 3)
+	perEvent := (instr - plainNS) / float64(events)
+	row("  cost per line event", fmt.Sprintf("%.3f ns", perEvent), "< 5 ns", perEvent < 5)
+	row("reported Total time", fmtNS(total), "", true)
+	row("  ratio to uninstrumented", fmt.Sprintf("%.2fx", total/plainNS), "0.8x - 1.25x", total/plainNS >= 0.8 && total/plainNS <= 1.25)
+	row("hits", fmt.Sprintf("%d events", events), "exact", exact)
+	row("whole command, warm cache", fmt.Sprintf("%.2f s", wall.Seconds()), "< 5 s", wall < 5*time.Second)
+	fmt.Printf("%-44s %14s\n", "  (in-process session, for reference)", fmt.Sprintf("%.2f s", sessionTime.Seconds()))
+	fmt.Printf("%-44s %14d\n", "  snapshots / CPU samples in lprun", res.Samples)
+	fmt.Printf("%-44s %14d\n", "  CPU samples in lprun", res.CPUSamples)
+
+	fmt.Printf("\n%% Time per line: lprun vs pprof (uninstrumented, %s, %d samples)\n", truthTime, truthTot)
+	fmt.Printf("%6s %8s %8s %8s  %s\n", "line", "lprun", "pprof", "diff", "contents")
+	var lines []int
+	seen := map[int]bool{}
+	for n := range truthN {
+		lines, seen[n] = append(lines, n), true
+	}
+	for n := range gotT {
+		if !seen[n] {
+			lines = append(lines, n)
+		}
+	}
+	sort.Ints(lines)
+	srcLines := bytesLines(src)
+	maxDiff := 0.0
+	for _, n := range lines {
+		lp := 100 * float64(gotT[n]) / total
+		pp := 100 * float64(truthN[n]) / float64(truthTot)
+		d := lp - pp
+		if pp >= 2 || lp >= 2 {
+			maxDiff = math.Max(maxDiff, math.Abs(d))
+		}
+		fmt.Printf("%6d %7.1f%% %7.1f%% %+7.1f   %s\n", n, lp, pp, d, trim(srcLines[n-1]))
+	}
+	fmt.Println()
+	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), "<= 10 points", maxDiff <= 10)
+	return nil
+}
+
+func fmtNS(ns float64) string {
+	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.3f s", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.3f ms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1f µs", ns/1e3)
+	}
+	return fmt.Sprintf("%.1f ns", ns)
+}
+
+// funcLines returns the lines of the func keyword and closing brace of the
+// top-level function name in file.
+func funcLines(file, name string) (int, int, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && fd.Name.Name == name {
+			return fset.Position(fd.Pos()).Line, fset.Position(fd.End()).Line, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("no function %s in %s", name, file)
+}
+
+func bytesLines(b []byte) []string {
+	var out []string
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		out = append(out, string(l))
+	}
+	return out
+}
+
+func contains(s, sub string) bool { return bytes.Contains([]byte(s), []byte(sub)) }
+
+func trim(s string) string { return string(bytes.TrimSpace([]byte(s))) }

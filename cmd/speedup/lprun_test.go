@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// runLprunCLI runs "speedup NAME args..." in process.
+func runLprunCLI(t *testing.T, stdin, name string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(append([]string{name}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// treeHash hashes every file under dir, so that tests can check that
+// lprun leaves the user's files byte for byte as they were.
+func treeHash(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// maskTimes blanks what depends on the clock: the method lines, the total
+// times and the Time, Per Hit and % Time columns (which keep their width,
+// so that the golden file still shows the layout).
+func maskTimes(report string) string {
+	lines := strings.Split(report, "\n")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "Hits: ") || strings.HasPrefix(l, "Time: "):
+			lines[i] = l[:strings.Index(l, ":")+1] + " <method>"
+		case strings.HasPrefix(l, "Total time: "):
+			lines[i] = "Total time: <t> s"
+		case len(l) >= 48 && regexp.MustCompile(`^ {0,5}\d+ `).MatchString(l):
+			// A line that ran shows '#' at the end of each timing
+			// column; whether a line that did not run got a sample is
+			// up to the clock, so its timing columns are blanked.
+			mid := strings.Repeat(" ", 31)
+			if strings.TrimSpace(l[7:16]) != "" {
+				mid = strings.Repeat(" ", 12) + "#" + strings.Repeat(" ", 8) + "#" + strings.Repeat(" ", 8) + "#"
+			}
+			lines[i] = l[:16] + mid + l[47:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "lprun", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; got:\n%s\nwant:\n%s", name, got, want)
+	}
+}
+
+// TestLprunGolden profiles the distance port, a method through both
+// receiver spellings, a generic function, a closure and a recursive
+// function, and compares the reports with their clock-dependent columns
+// masked: layout and hits must match exactly.
+func TestLprunGolden(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir := filepath.Join("testdata", "lprun", "golden")
+	before := treeHash(t, dir)
+	code, stdout, stderr := runLprunCLI(t, "", "lprun", "-C", dir, "--max-time", "50ms",
+		"-f", "distance", "-f", "(*Acc).Add", "-f", "Acc.Mean", "-f", "Sum", "-f", "Apply", "-f", "fib", "-f", "boom", "-z",
+		"All()")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	abs, _ := filepath.Abs(dir)
+	golden(t, "golden.txt", strings.ReplaceAll(maskTimes(stdout), abs, "$DIR"))
+	if treeHash(t, dir) != before {
+		t.Errorf("lprun changed files under %s", dir)
+	}
+	// The rows' times add up to Total time.
+	if !strings.Contains(stdout, "Function: distance at line 25") {
+		t.Errorf("no distance block:\n%s", stdout)
+	}
+}
+
+// TestLprunSaveViewMerge saves two runs with -D and views them merged:
+// hits add up.
+func TestLprunSaveViewMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir := filepath.Join("testdata", "lprun", "golden")
+	tmp := t.TempDir()
+	one, two := filepath.Join(tmp, "1.json"), filepath.Join(tmp, "2.json")
+	text := filepath.Join(tmp, "r.txt")
+	for _, f := range []string{one, two} {
+		code, stdout, stderr := runLprunCLI(t, "", "lprun", "-C", dir, "--max-time", "20ms", "-f", "fib", "-D", f, "-T", text, "_ = fib(5)")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		saved, _ := os.ReadFile(text)
+		if string(saved) != stdout {
+			t.Errorf("-T file differs from stdout")
+		}
+	}
+	code, stdout, stderr := runLprunCLI(t, "", "view", "-u", "1e-6", one, two)
+	if code != 0 {
+		t.Fatalf("view: exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "Timer unit: 1e-06 s\nMerged from 2 profiles") {
+		t.Errorf("view header:\n%s", stdout)
+	}
+	// fib(5) makes 15 calls: 30 over the two runs.
+	if !regexp.MustCompile(`(?m)^ +\d+ +30 .*if n < 2 \{$`).MatchString(stdout) {
+		t.Errorf("merged hits are not 30:\n%s", stdout)
+	}
+	code, _, stderr = runLprunCLI(t, "", "view", filepath.Join(tmp, "missing.json"))
+	if code == 0 || !strings.Contains(stderr, "missing.json") {
+		t.Errorf("view of a missing file: exit %d, %q", code, stderr)
+	}
+}
+
+// TestLprunErrors: each bad input gets one clear line and a non-zero exit,
+// never a Go stack trace, and leaves the files as they were.
+func TestLprunErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir := filepath.Join("testdata", "lprun", "golden")
+	before := treeHash(t, dir)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown function", []string{"-C", dir, "-f", "distanse", "distance()"}, 2, "no function distanse in package golden"},
+		{"close matches", []string{"-C", dir, "-f", "Aply", "distance()"}, 2, "did you mean Apply"},
+		{"unknown method", []string{"-C", dir, "-f", "(*Acc).Ad", "distance()"}, 2, "did you mean (*Acc).Add?"},
+		{"bad name", []string{"-C", dir, "-f", "(*Acc.Add", "distance()"}, 2, `bad function name "(*Acc.Add"`},
+		{"syntax error", []string{"-C", dir, "-f", "fib", "fib(3"}, 2, "stmt:1:"},
+		{"type error", []string{"-C", dir, "-f", "fib", `fib("x")`}, 2, "stmt:1:5: cannot use"},
+		{"missing directory", []string{"-C", filepath.Join(dir, "nope"), "-f", "fib", "fib(3)"}, 1, "missing directory"},
+		{"no function", []string{"-C", dir, "fib(3)"}, 2, "no function to profile"},
+		{"no statement", []string{"-C", dir, "-f", "fib"}, 2, "want exactly one STMT"},
+		{"bad unit", []string{"-C", dir, "-f", "fib", "-u", "x", "fib(1)"}, 2, "-u x"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runLprunCLI(t, "", "lprun", c.args...)
+			if code != c.code || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, c.code, c.want)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 0 || strings.Contains(stderr, "goroutine ") {
+				t.Errorf("error is not one line: %q", stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout not empty: %q", stdout)
+			}
+		})
+	}
+	if treeHash(t, dir) != before {
+		t.Errorf("lprun changed files under %s", dir)
+	}
+}
+
+// TestLprunPanic: a statement that panics still gets the report for what
+// ran, then the panic, and exit status 1.
+func TestLprunPanic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir := filepath.Join("testdata", "lprun", "golden")
+	before := treeHash(t, dir)
+	code, stdout, stderr := runLprunCLI(t, "", "lprun", "-C", dir, "--max-time", "20ms", "-f", "boom",
+		"for i := range 5 {\n\tboom(i)\n}")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "stmt:2: panic: boom") {
+		t.Errorf("stderr %q, want the panic at stmt:2", stderr)
+	}
+	// boom ran for i = 0..3: the if 4 times, the panic once, return 3 times.
+	for _, re := range []string{`(?m)^ +\d+ +4 .*if n > 2 \{$`, `(?m)^ +\d+ +1 .*panic\("boom"\)$`, `(?m)^ +\d+ +3 .*return n$`} {
+		if !regexp.MustCompile(re).MatchString(stdout) {
+			t.Errorf("report does not match %s:\n%s", re, stdout)
+		}
+	}
+	if treeHash(t, dir) != before {
+		t.Errorf("lprun changed files under %s", dir)
+	}
+}
