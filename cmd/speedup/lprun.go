@@ -56,6 +56,9 @@ Flags:
   --max-time D  how long to repeat STMT for the time measurement (default 2s;
                 at least one run)
   --interval D  period of the stack snapshots (default 5ms)
+  --exact-time  time every line event of the one counted run with the
+                runtime's clock, like line_profiler: exact per event, but the
+                clock's cost (tens of ns per line event) is in the times
   --tags T, --race
                 passed to the go command
 
@@ -100,6 +103,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	fs.StringVar(&cfg.textFile, "T", "", "")
 	maxTime := fs.Duration("max-time", 2*time.Second, "")
 	interval := fs.Duration("interval", 5*time.Millisecond, "")
+	exact := fs.Bool("exact-time", false, "")
 	tags := fs.String("tags", "", "")
 	race := fs.Bool("race", false, "")
 	pos, err := parseFlags(c, fs, args, stdout)
@@ -130,7 +134,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	}
 	cfg.opts = session.Options{
 		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Tags: *tags, Race: *race,
-		MaxTime: *maxTime, Interval: *interval,
+		MaxTime: *maxTime, Interval: *interval, ExactTime: *exact,
 	}
 	return &cfg, nil
 }

@@ -223,3 +223,41 @@ func TestLprunPanic(t *testing.T) {
 		t.Errorf("lprun changed files under %s", dir)
 	}
 }
+
+// TestLprunDirectiveAndModuleCache: a //speedup:profile function is
+// profiled without -f; a function of a module-cache module (x/sync, which
+// this module requires) is profiled through a copy, leaving go.mod and
+// go.sum as they were.
+func TestLprunDirectiveAndModuleCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	code, stdout, stderr := runLprunCLI(t, "", "lprun", "-C", filepath.Join("testdata", "lprun", "directive"), "--max-time", "20ms", "_ = Square(3) + Plain()")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Function: Square at line 8") || strings.Contains(stdout, "Function: Plain") {
+		t.Errorf("want exactly Square profiled:\n%s", stdout)
+	}
+	if !regexp.MustCompile(`(?m)^ +\d+ +4 .*for range n \{$`).MatchString(stdout) {
+		t.Errorf("loop header hits are not 4:\n%s", stdout)
+	}
+
+	root, _ := filepath.Abs("../..")
+	mod, _ := os.ReadFile(filepath.Join(root, "go.mod"))
+	sum, _ := os.ReadFile(filepath.Join(root, "go.sum"))
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "-C", filepath.Join(root, "examples", "distance"), "--max-time", "20ms",
+		"-f", "golang.org/x/sync/errgroup.(*Group).Go", "var g errgroup.Group\nfor range 4 {\n\tg.Go(func() error { return nil })\n}\ng.Wait()")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Function: errgroup.(*Group).Go at line") ||
+		!regexp.MustCompile(`(?m)^ +\d+ +4 .*g\.wg\.Add\(1\)$`).MatchString(stdout) {
+		t.Errorf("errgroup.(*Group).Go not profiled with 4 hits:\n%s", stdout)
+	}
+	mod2, _ := os.ReadFile(filepath.Join(root, "go.mod"))
+	sum2, _ := os.ReadFile(filepath.Join(root, "go.sum"))
+	if string(mod) != string(mod2) || string(sum) != string(sum2) {
+		t.Errorf("go.mod or go.sum changed")
+	}
+}

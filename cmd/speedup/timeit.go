@@ -307,10 +307,14 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 			return nil, err
 		}
 		defer t.Close()
+		o := opts
+		if o.Progress != nil && len(values) > 0 {
+			o.Progress = &labelWriter{w: o.Progress, label: paramLabel(cfg.params, values)}
+		}
 		return timeit.Measure(timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
 			tot, err := t.Run(loops)
 			return timeit.Sample(tot), err
-		}), opts)
+		}), o)
 	}
 
 	if len(cfg.params) == 0 {
@@ -334,6 +338,23 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		}
 	}
 	return printSweep(cfg, points, prog.BuildTime, stdout)
+}
+
+// labelWriter adds a sweep point's parameters to timeit's progress line
+// ("timeit: run 2 of 7" becomes "timeit n=10000: run 2 of 7"), so that the
+// user sees which value is being measured. timeit draws each state in one
+// Write call.
+type labelWriter struct {
+	w     io.Writer
+	label string
+}
+
+func (l *labelWriter) Write(p []byte) (int, error) {
+	s := strings.Replace(string(p), "timeit: ", "timeit "+l.label+": ", 1)
+	if _, err := io.WriteString(l.w, s); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // snippetError gives compile errors the exit status of usage errors (2),

@@ -224,6 +224,9 @@ func goVersion(ctx context.Context, env []string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
 	cmd.Env = env
 	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
 	if err != nil {
 		return "", fmt.Errorf("go env GOVERSION: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // buildSnippet resolves dir (empty: a temporary module), generates the
@@ -193,5 +194,33 @@ func TestTimerEnv(t *testing.T) {
 	defer tm.Close()
 	if _, err := tm.Run(1); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestBuildCancelled checks that a cancelled build leaves no temporary
+// file behind (the go command's own work directory included).
+func TestBuildCancelled(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	src, err := TimeitFile(TempPackage, filepath.Join(tmp, TimeitFileName), Snippet{Stmt: "_ = 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Cancel while the go command runs.
+		time.Sleep(30 * time.Millisecond)
+		cancel()
+	}()
+	p, err := Build(ctx, BuildOptions{}, TimeitFileName, src)
+	if err == nil {
+		p.Close()
+		t.Skip("the build finished before it could be cancelled")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled Build: %v, want context.Canceled", err)
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("cancelled Build left %d entries in TMPDIR: %v", len(ents), ents)
 	}
 }

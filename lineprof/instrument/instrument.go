@@ -69,15 +69,36 @@ func DataFunc(id string) string { return "_lpD_" + id }
 // ActiveFunc: see DataFunc.
 func ActiveFunc(id string) string { return "_lpN_" + id }
 
+// Options change the instrumentation.
+type Options struct {
+	// ExactTime also times every line event with the runtime's clock, as
+	// line_profiler does (lprun --exact-time): each activation keeps its
+	// lines' times next to its counts, and the time of nested activations
+	// of the same function (recursion, and closures called in place) is
+	// taken out of the calling line, so that nothing counts twice. It
+	// costs two clock reads per line event and a goroutine lookup per
+	// activation.
+	ExactTime bool
+}
+
+// TimeFunc returns the name of the generated function that returns the
+// file's line times in nanoseconds (a []int64), with Options.ExactTime.
+func TimeFunc(id string) string { return "_lpDT_" + id }
+
 // File instruments the functions decls of file f, parsed with fset from src
 // (with comments). id is a suffix unique within the package for the
 // generated identifiers. The functions must belong to f.
 func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, id string) (*Result, error) {
+	return FileWith(fset, f, src, decls, id, Options{})
+}
+
+// FileWith is File with options.
+func FileWith(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, id string, o Options) (*Result, error) {
 	tf := fset.File(f.Pos())
 	if tf == nil {
 		return nil, fmt.Errorf("instrument: file not in fileset")
 	}
-	in := &inst{fset: fset, tf: tf, src: src, id: id, taken: map[int]bool{}}
+	in := &inst{fset: fset, tf: tf, src: src, id: id, taken: map[int]bool{}, timed: o.ExactTime}
 	res := &Result{ID: id}
 	sorted := append([]*ast.FuncDecl(nil), decls...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Pos() < sorted[j].Pos() })
@@ -86,6 +107,7 @@ func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, i
 			return nil, fmt.Errorf("%s: function %s has no body (implemented in assembly?)", fset.Position(d.Pos()), d.Name.Name)
 		}
 		in.fn = &Func{Decl: d, Line: in.line(d.Pos()), EndLine: in.line(d.Body.Rbrace)}
+		in.fnIndex++
 		in.unit(d.Body)
 		res.Funcs = append(res.Funcs, *in.fn)
 	}
@@ -96,9 +118,16 @@ func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, i
 		in.nslots = 1
 	}
 	// The imports go on the package clause's line, so that no line moves.
-	in.insert(tf.Offset(f.Name.End()), `; import _lpatomic_`+id+` "sync/atomic"; import _ "unsafe"`)
+	imports := `; import _lpatomic_` + id + ` "sync/atomic"; import _ "unsafe"`
+	if in.timed {
+		imports += `; import _lpruntime_` + id + ` "runtime"; import _lpsync_` + id + ` "sync"`
+	}
+	in.insert(tf.Offset(f.Name.End()), imports)
 	out := in.apply()
 	out = append(out, in.footer()...)
+	if in.timed {
+		out = append(out, in.timedFooter()...)
+	}
 	res.Src = out
 	return res, nil
 }
@@ -110,15 +139,17 @@ type insertion struct {
 }
 
 type inst struct {
-	fset   *token.FileSet
-	tf     *token.File
-	src    []byte
-	id     string
-	ins    []insertion
-	nslots int
-	taken  map[int]bool // lines that already have a counter
-	fn     *Func
-	cur    *unitState
+	fset    *token.FileSet
+	tf      *token.File
+	src     []byte
+	id      string
+	ins     []insertion
+	nslots  int
+	taken   map[int]bool // lines that already have a counter
+	fn      *Func
+	fnIndex int
+	timed   bool
+	cur     *unitState
 	// litQueue holds, per unit being processed, the function literals
 	// found in it, instrumented as their own units afterwards so that each
 	// unit's counters stay contiguous.
@@ -161,7 +192,20 @@ func (in *inst) ctr(idx int) string {
 	return "_lpc[" + strconv.Itoa(idx-in.cur.base) + "]"
 }
 
-func (in *inst) inc(idx int) string { return in.ctr(idx) + "++; " }
+func (in *inst) inc(idx int) string {
+	if in.timed {
+		return "_lpK_" + in.id + "(_lpx, " + strconv.Itoa(idx-in.cur.base) + "); "
+	}
+	return in.ctr(idx) + "++; "
+}
+
+// cond is a call that counts idx and returns true.
+func (in *inst) cond(idx int) string {
+	if in.timed {
+		return "_lpKT_" + in.id + "(_lpx, " + strconv.Itoa(idx-in.cur.base) + ")"
+	}
+	return "_lpT_" + in.id + "(&" + in.ctr(idx) + ")"
+}
 
 // unit instruments a function body as one activation: its own local
 // counters and deferred flush. Function literals inside become their own
@@ -181,10 +225,13 @@ func (in *inst) unit(body *ast.BlockStmt) {
 	in.litQueue = in.litQueue[:depth]
 	in.nslots = u.base + u.n
 	n, base := u.n, u.base
-	id := in.id
+	id, timed, fn := in.id, in.timed, in.fnIndex
 	in.insertLazy(in.off(body.Lbrace)+1, func() string {
 		if n == 0 {
 			return ""
+		}
+		if timed {
+			return fmt.Sprintf(" var _lpc [%d]uint64; var _lpt [%d]int64; _lpx := _lpEnter_%s(%d, _lpc[:], _lpt[:]); defer _lpExit_%s(%d, _lpx); ", n, n, id, fn, id, base)
 		}
 		return fmt.Sprintf(" var _lpc [%d]uint64; _lpatomic_%s.AddInt64(&_lpA_%s, 1); defer _lpF_%s(%d, _lpc[:]); ", n, id, id, id, base)
 	})
@@ -230,16 +277,18 @@ func isNil(n ast.Node) bool {
 // wrapBool makes the boolean expression e count into idx each time it is
 // evaluated.
 func (in *inst) wrapBool(e ast.Expr, idx int) {
-	c := in.ctr(idx)
-	in.insert(in.off(e.Pos()), "_lpT_"+in.id+"(&"+c+") && (")
+	in.insert(in.off(e.Pos()), in.cond(idx)+" && (")
 	in.insert(in.off(e.End()), ")")
 }
 
 // wrapValue makes the expression e count into idx each time it is evaluated,
 // keeping its type.
 func (in *inst) wrapValue(e ast.Expr, idx int) {
-	c := in.ctr(idx)
-	in.insert(in.off(e.Pos()), "_lpR_"+in.id+"(&"+c+", ")
+	if in.timed {
+		in.insert(in.off(e.Pos()), "_lpRT_"+in.id+"(_lpx, "+strconv.Itoa(idx-in.cur.base)+", ")
+	} else {
+		in.insert(in.off(e.Pos()), "_lpR_"+in.id+"(&"+in.ctr(idx)+", ")
+	}
 	in.insert(in.off(e.End()), ")")
 }
 
@@ -307,7 +356,7 @@ func (in *inst) stmt(s ast.Stmt, label *ast.LabeledStmt) {
 			if s.Cond != nil {
 				in.wrapBool(s.Cond, idx)
 			} else {
-				t := "_lpT_" + in.id + "(&" + in.ctr(idx) + ")"
+				t := in.cond(idx)
 				if s.Init == nil && s.Post == nil {
 					in.insert(in.off(s.For)+3, " "+t)
 				} else {
@@ -343,9 +392,9 @@ func (in *inst) stmt(s ast.Stmt, label *ast.LabeledStmt) {
 		if idx >= 0 {
 			switch {
 			case s.Tag == nil && s.Init == nil:
-				in.insert(in.off(s.Switch)+6, " _lpT_"+in.id+"(&"+in.ctr(idx)+")")
+				in.insert(in.off(s.Switch)+6, " "+in.cond(idx))
 			case s.Tag == nil:
-				in.insert(in.semicolonAfter(in.off(s.Init.End())), " _lpT_"+in.id+"(&"+in.ctr(idx)+")")
+				in.insert(in.semicolonAfter(in.off(s.Init.End())), " "+in.cond(idx))
 			case isConstLike(s.Tag):
 				in.insert(in.off(before), in.inc(idx))
 			default:
@@ -492,5 +541,115 @@ func _lpT_ID(p *uint64) bool { *p++; return true }
 
 // _lpR_ID counts one evaluation of a range or switch expression.
 func _lpR_ID[T any](p *uint64, v T) T { *p++; return v }
+`))
+}
+
+// timedFooter is the clock-reading runtime of Options.ExactTime.
+func (in *inst) timedFooter() []byte {
+	r := strings.NewReplacer("ID", in.id, "NSLOTS", strconv.Itoa(in.nslots))
+	return []byte(r.Replace(`
+// Generated by speedup lprun --exact-time: per-file line times.
+var _lpTm_ID [NSLOTS]int64
+
+//go:linkname _lpDT_ID
+func _lpDT_ID() []int64 { return _lpTm_ID[:] }
+
+//go:linkname _lpnanotime_ID runtime.nanotime
+func _lpnanotime_ID() int64
+
+// _lpAct_ID is one activation being timed.
+type _lpAct_ID struct {
+	fn     int // which function of the file
+	c      []uint64
+	t      []int64
+	prev   int   // the line slot being timed, -1 before the first
+	last   int64 // when it started
+	start  int64
+	rec    int64 // time of nested activations of the same function since last
+	parent *_lpAct_ID
+	g      uint64
+}
+
+// The innermost activation of this file per goroutine, so that a nested
+// activation of the same function can give its time back to the caller's
+// line.
+var (
+	_lpMu_ID  _lpsync_ID.Mutex
+	_lpTop_ID = map[uint64]*_lpAct_ID{}
+)
+
+// _lpGoid_ID returns the goroutine's id from the header of its stack
+// trace ("goroutine 7 [running]:"): slow (about a microsecond), paid once
+// per activation in this mode only.
+func _lpGoid_ID() uint64 {
+	var b [64]byte
+	n := _lpruntime_ID.Stack(b[:], false)
+	var id uint64
+	for _, c := range b[len("goroutine "):n] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
+
+// _lpEnter_ID starts an activation. Its start is taken first and its
+// parent is given the whole activation back at its end, so that the
+// bookkeeping of a nested activation of the same function (the goroutine
+// lookup above all) is charged to neither's lines.
+func _lpEnter_ID(fn int, c []uint64, t []int64) *_lpAct_ID {
+	start := _lpnanotime_ID()
+	a := &_lpAct_ID{fn: fn, c: c, t: t, prev: -1, g: _lpGoid_ID(), start: start}
+	_lpMu_ID.Lock()
+	a.parent = _lpTop_ID[a.g]
+	_lpTop_ID[a.g] = a
+	_lpMu_ID.Unlock()
+	_lpatomic_ID.AddInt64(&_lpA_ID, 1)
+	a.last = _lpnanotime_ID()
+	return a
+}
+
+// _lpK_ID ends the running line's interval and starts line k's.
+func _lpK_ID(a *_lpAct_ID, k int) {
+	now := _lpnanotime_ID()
+	if a.prev >= 0 {
+		a.t[a.prev] += now - a.last - a.rec
+	}
+	a.rec = 0
+	a.prev, a.last = k, now
+	a.c[k]++
+}
+
+func _lpKT_ID(a *_lpAct_ID, k int) bool { _lpK_ID(a, k); return true }
+
+func _lpRT_ID[T any](a *_lpAct_ID, k int, v T) T { _lpK_ID(a, k); return v }
+
+func _lpExit_ID(base int, a *_lpAct_ID) {
+	now := _lpnanotime_ID()
+	if a.prev >= 0 {
+		a.t[a.prev] += now - a.last - a.rec
+	}
+	_lpMu_ID.Lock()
+	if a.parent == nil {
+		delete(_lpTop_ID, a.g)
+	} else {
+		_lpTop_ID[a.g] = a.parent
+	}
+	_lpMu_ID.Unlock()
+	for i, v := range a.t {
+		if v != 0 {
+			_lpatomic_ID.AddInt64(&_lpTm_ID[base+i], v)
+		}
+	}
+	_lpF_ID(base, a.c)
+	for p := a.parent; p != nil; p = p.parent {
+		if p.fn == a.fn {
+			// Same goroutine: p is suspended in the call that led here.
+			p.rec += _lpnanotime_ID() - a.start
+			break
+		}
+	}
+}
 `))
 }

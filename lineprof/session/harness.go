@@ -47,6 +47,7 @@ type dataRef struct {
 	ID         string // the file's generated-identifier suffix
 	ImportPath string // the package's import path, for //go:linkname
 	SamePkg    bool   // the file is in the harness's own package
+	Timed      bool   // instrumented with --exact-time
 }
 
 // harness returns the generated test file. With refs (the instrumented
@@ -60,8 +61,16 @@ func harness(pkgName, filename, stmt string, refs []dataRef) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var decls, entries, active strings.Builder
+	var decls, entries, active, times strings.Builder
 	for i, r := range refs {
+		if r.Timed {
+			if r.SamePkg {
+				fmt.Fprintf(&times, "\t\t%q: %s(),\n", r.ID, instrument.TimeFunc(r.ID))
+			} else {
+				fmt.Fprintf(&decls, "//go:linkname _lp_times%d %s.%s\nfunc _lp_times%d() []int64\n\n", i, r.ImportPath, instrument.TimeFunc(r.ID), i)
+				fmt.Fprintf(&times, "\t\t%q: _lp_times%d(),\n", r.ID, i)
+			}
+		}
 		if r.SamePkg {
 			fmt.Fprintf(&entries, "\t\t%q: %s(),\n", r.ID, instrument.DataFunc(r.ID))
 			fmt.Fprintf(&active, "\tn += %s()\n", instrument.ActiveFunc(r.ID))
@@ -72,7 +81,7 @@ func harness(pkgName, filename, stmt string, refs []dataRef) ([]byte, error) {
 		fmt.Fprintf(&entries, "\t\t%q: _lp_data%d(),\n", r.ID, i)
 		fmt.Fprintf(&active, "\tn += _lp_active%d()\n", i)
 	}
-	src := fmt.Sprintf(harnessTemplate, pkgName, decls.String(), entries.String(), active.String(), block)
+	src := fmt.Sprintf(harnessTemplate, pkgName, decls.String(), entries.String(), times.String(), active.String(), commonCode, block)
 	return gorun.AddImports(filename, []byte(src))
 }
 
@@ -111,43 +120,16 @@ func _lp_counts() map[string][]uint64 {
 %s	}
 }
 
+// _lp_times returns the line times of --exact-time.
+func _lp_times() map[string][]int64 {
+	return map[string][]int64{
+%s	}
+}
+
 // _lp_active returns how many profiled activations have not flushed.
 func _lp_active() int64 {
 	var n int64
 %s	return n
-}
-
-type _lp_panic struct {
-	Value string ` + "`json:\"value\"`" + `
-	File  string ` + "`json:\"file,omitempty\"`" + `
-	Line  int    ` + "`json:\"line,omitempty\"`" + `
-	Stack string ` + "`json:\"stack\"`" + `
-}
-
-type _lp_target struct {
-	File       string
-	Start, End int
-}
-
-type _lp_lineTime struct {
-	Target int   ` + "`json:\"target\"`" + `
-	Line   int   ` + "`json:\"line\"`" + `
-	Parked bool  ` + "`json:\"parked\"`" + `
-	N      int   ` + "`json:\"n\"`" + `
-}
-
-type _lp_result struct {
-	RunNS     []int64             ` + "`json:\"run_ns\"`" + `
-	Counts    map[string][]uint64 ` + "`json:\"counts,omitempty\"`" + `
-	Panic     *_lp_panic          ` + "`json:\"panic,omitempty\"`" + `
-	Goexit    bool                ` + "`json:\"goexit,omitempty\"`" + `
-	Active    int64               ` + "`json:\"active,omitempty\"`" + `
-	Samples   int                 ` + "`json:\"samples\"`" + `
-	PausedNS  int64               ` + "`json:\"paused_ns\"`" + `
-	CleanNS   int64               ` + "`json:\"clean_ns\"`" + `
-	CleanRuns int                 ` + "`json:\"clean_runs\"`" + `
-	Hits      int                 ` + "`json:\"hits\"`" + `
-	Lines     []_lp_lineTime      ` + "`json:\"lines,omitempty\"`" + `
 }
 
 // _lp_once runs the statement once on a new goroutine and waits for it.
@@ -192,13 +174,6 @@ func _lp_recovered(v any) *_lp_panic {
 	return p
 }
 
-func _lp_envInt(name string, def int64) int64 {
-	if v, err := _lp_strconv.ParseInt(_lp_os.Getenv(name), 10, 64); err == nil {
-		return v
-	}
-	return def
-}
-
 func TestMain(m *_lp_testing.M) {
 	var res _lp_result
 	switch _lp_os.Getenv("SPEEDUP_LP_MODE") {
@@ -216,6 +191,10 @@ func TestMain(m *_lp_testing.M) {
 		res.Counts = map[string][]uint64{}
 		for id, c := range _lp_counts() {
 			res.Counts[id] = append([]uint64(nil), c...)
+		}
+		res.Times = map[string][]int64{}
+		for id, t := range _lp_times() {
+			res.Times[id] = append([]int64(nil), t...)
 		}
 		// More runs, for the instrumented run time only (the counts are
 		// taken): SPEEDUP_LP_REPEAT of them.
@@ -244,93 +223,21 @@ func TestMain(m *_lp_testing.M) {
 }
 
 // _lp_sample runs the statement repeatedly for the time measurement,
-// under two samplers (docs/lprun.md explains why both):
-//
-//   - the CPU profiler (SIGPROF), written to SPEEDUP_LP_CPUPROFILE, which
-//     tells where on-CPU time goes, line by line, without disturbing the
-//     code;
-//   - snapshots of every goroutine's stack (runtime.GoroutineProfile) at a
-//     coarse interval while the statement runs, which tell how much wall
-//     time goroutines spend in each profiled function, running or not, and
-//     on which lines they wait (sleeps, channels, locks, I/O), which the CPU
-//     profiler cannot see.
-//
-// The snapshots stop the world for an instant; that pause is measured and
-// taken out of the run times.
+// under the samplers, until SPEEDUP_LP_MAXNS has passed (at least once).
 func _lp_sample(res *_lp_result) {
-	var targets []_lp_target
-	if err := _lp_json.Unmarshal([]byte(_lp_os.Getenv("SPEEDUP_LP_TARGETS")), &targets); err != nil {
-		_lp_fmt.Fprintln(_lp_os.Stderr, "speedup lprun harness: targets:", err)
-		_lp_os.Exit(2)
-	}
 	maxNS := _lp_envInt("SPEEDUP_LP_MAXNS", 2e9)
-	interval := _lp_time.Duration(_lp_envInt("SPEEDUP_LP_INTERVALNS", 5e6))
 	maxRuns := int(_lp_envInt("SPEEDUP_LP_MAXRUNS", 1<<30))
-	hz := int(_lp_envInt("SPEEDUP_LP_HZ", 250))
-
-	f, err := _lp_os.Create(_lp_os.Getenv("SPEEDUP_LP_CPUPROFILE"))
-	if err != nil {
-		_lp_fmt.Fprintln(_lp_os.Stderr, "speedup lprun harness:", err)
-		_lp_os.Exit(2)
-	}
-	// StartCPUProfile asks for 100 Hz; a rate set first wins (it prints a
-	// warning, which speedup discards).
-	_lp_runtime.SetCPUProfileRate(hz)
-	if err := _lp_pprof.StartCPUProfile(f); err != nil {
-		_lp_fmt.Fprintln(_lp_os.Stderr, "speedup lprun harness:", err)
-		_lp_os.Exit(2)
-	}
-
-	counts := map[[32]uintptr]int{}
-	var running, taken, paused _lp_atomic.Int64
-	stop := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		// The snapshots must fall at times independent of the runs' phase.
-		// A Go timer fires when a scheduler looks at it, which on a busy
-		// machine is when the statement's goroutine ends; a thread of its
-		// own sleeping in the kernel, with a random jitter, is not tied to
-		// the runs.
-		_lp_runtime.LockOSThread()
-		recs := make([]_lp_runtime.StackRecord, 64)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			_lp_nanosleep(interval/2 + _lp_time.Duration(_lp_rand.Int64N(int64(interval))))
-			if running.Load() == 0 {
-				continue
-			}
-			t0 := _lp_time.Now()
-			n, ok := _lp_runtime.GoroutineProfile(recs)
-			d := int64(_lp_time.Since(t0))
-			if !ok {
-				recs = make([]_lp_runtime.StackRecord, n*2)
-				continue
-			}
-			if running.Load() == 0 {
-				continue
-			}
-			paused.Add(d)
-			taken.Add(1)
-			for _, r := range recs[:n] {
-				counts[r.Stack0]++
-			}
-		}
-	}()
+	s := _lp_startSampler()
 	start := _lp_time.Now()
 	for {
-		before := taken.Load()
-		running.Store(1)
+		before := s.taken.Load()
+		s.running.Store(1)
 		t0 := _lp_time.Now()
 		p, goexit := _lp_once()
 		d := int64(_lp_time.Since(t0))
-		running.Store(0)
+		s.running.Store(0)
 		res.RunNS = append(res.RunNS, d)
-		if taken.Load() == before {
+		if s.taken.Load() == before {
 			// No snapshot paused this run.
 			res.CleanNS += d
 			res.CleanRuns++
@@ -343,13 +250,152 @@ func _lp_sample(res *_lp_result) {
 			break
 		}
 	}
-	close(stop)
-	<-finished
+	s.finish(res)
+}
+
+%s
+// _lp_stmt is the statement. It comes last because its /*line*/ directive
+// renames every following line "stmt".
+func _lp_stmt() {
+%s
+}
+`
+
+// commonCode is the part of the generated code that the statement harness
+// and the program hooks (--run, --test) share: result types and the time
+// samplers.
+const commonCode = `type _lp_panic struct {
+	Value string ` + "`json:\"value\"`" + `
+	File  string ` + "`json:\"file,omitempty\"`" + `
+	Line  int    ` + "`json:\"line,omitempty\"`" + `
+	Stack string ` + "`json:\"stack\"`" + `
+}
+
+type _lp_target struct {
+	File       string
+	Start, End int
+}
+
+type _lp_lineTime struct {
+	Target int   ` + "`json:\"target\"`" + `
+	Line   int   ` + "`json:\"line\"`" + `
+	Parked bool  ` + "`json:\"parked\"`" + `
+	N      int   ` + "`json:\"n\"`" + `
+}
+
+type _lp_result struct {
+	RunNS     []int64             ` + "`json:\"run_ns\"`" + `
+	Counts    map[string][]uint64 ` + "`json:\"counts,omitempty\"`" + `
+	Times     map[string][]int64  ` + "`json:\"times,omitempty\"`" + `
+	Panic     *_lp_panic          ` + "`json:\"panic,omitempty\"`" + `
+	Goexit    bool                ` + "`json:\"goexit,omitempty\"`" + `
+	Active    int64               ` + "`json:\"active,omitempty\"`" + `
+	Samples   int                 ` + "`json:\"samples\"`" + `
+	PausedNS  int64               ` + "`json:\"paused_ns\"`" + `
+	CleanNS   int64               ` + "`json:\"clean_ns\"`" + `
+	CleanRuns int                 ` + "`json:\"clean_runs\"`" + `
+	Hits      int                 ` + "`json:\"hits\"`" + `
+	Lines     []_lp_lineTime      ` + "`json:\"lines,omitempty\"`" + `
+}
+
+func _lp_envInt(name string, def int64) int64 {
+	if v, err := _lp_strconv.ParseInt(_lp_os.Getenv(name), 10, 64); err == nil {
+		return v
+	}
+	return def
+}
+
+// _lp_sampler measures time under two samplers (docs/lprun.md explains
+// why both):
+//
+//   - the CPU profiler (SIGPROF), written to SPEEDUP_LP_CPUPROFILE, which
+//     tells where on-CPU time goes, line by line, without disturbing the
+//     code;
+//   - snapshots of every goroutine's stack (runtime.GoroutineProfile) at a
+//     coarse interval while running is set, which tell how much wall time
+//     goroutines spend in each profiled function, running or not, and on
+//     which lines they wait (sleeps, channels, locks, I/O), which the CPU
+//     profiler cannot see.
+//
+// The snapshots stop the world for an instant; that pause is measured
+// (paused) so that it can be taken out of the run times.
+type _lp_sampler struct {
+	targets                []_lp_target
+	counts                 map[[32]uintptr]int
+	running, taken, paused _lp_atomic.Int64
+	stop, finished         chan struct{}
+	prof                   *_lp_os.File
+}
+
+func _lp_startSampler() *_lp_sampler {
+	s := &_lp_sampler{counts: map[[32]uintptr]int{}, stop: make(chan struct{}), finished: make(chan struct{})}
+	if err := _lp_json.Unmarshal([]byte(_lp_os.Getenv("SPEEDUP_LP_TARGETS")), &s.targets); err != nil {
+		_lp_fmt.Fprintln(_lp_os.Stderr, "speedup lprun harness: targets:", err)
+		_lp_os.Exit(2)
+	}
+	interval := _lp_time.Duration(_lp_envInt("SPEEDUP_LP_INTERVALNS", 5e6))
+	hz := int(_lp_envInt("SPEEDUP_LP_HZ", 250))
+	f, err := _lp_os.Create(_lp_os.Getenv("SPEEDUP_LP_CPUPROFILE"))
+	if err != nil {
+		_lp_fmt.Fprintln(_lp_os.Stderr, "speedup lprun harness:", err)
+		_lp_os.Exit(2)
+	}
+	s.prof = f
+	// StartCPUProfile asks for 100 Hz; a rate set first wins (it prints a
+	// warning, which speedup discards).
+	_lp_runtime.SetCPUProfileRate(hz)
+	if err := _lp_pprof.StartCPUProfile(f); err != nil {
+		_lp_fmt.Fprintln(_lp_os.Stderr, "speedup lprun harness:", err)
+		_lp_os.Exit(2)
+	}
+	go func() {
+		defer close(s.finished)
+		// The snapshots must fall at times independent of the runs' phase.
+		// A Go timer fires when a scheduler looks at it, which on a busy
+		// machine is when the statement's goroutine ends; a thread of its
+		// own sleeping in the kernel, with a random jitter, is not tied to
+		// the runs.
+		_lp_runtime.LockOSThread()
+		recs := make([]_lp_runtime.StackRecord, 64)
+		for {
+			select {
+			case <-s.stop:
+				return
+			default:
+			}
+			_lp_nanosleep(interval/2 + _lp_time.Duration(_lp_rand.Int64N(int64(interval))))
+			if s.running.Load() == 0 {
+				continue
+			}
+			t0 := _lp_time.Now()
+			n, ok := _lp_runtime.GoroutineProfile(recs)
+			d := int64(_lp_time.Since(t0))
+			if !ok {
+				recs = make([]_lp_runtime.StackRecord, n*2)
+				continue
+			}
+			if s.running.Load() == 0 {
+				continue
+			}
+			s.paused.Add(d)
+			s.taken.Add(1)
+			for _, r := range recs[:n] {
+				s.counts[r.Stack0]++
+			}
+		}
+	}()
+	return s
+}
+
+// finish stops the samplers and puts their findings in res.
+func (s *_lp_sampler) finish(res *_lp_result) {
+	close(s.stop)
+	<-s.finished
 	_lp_pprof.StopCPUProfile()
-	f.Close()
-	res.Samples = int(taken.Load())
-	res.PausedNS = paused.Load()
-	res.Hits = _lp_attribute(targets, counts, res)
+	s.prof.Close()
+	res.Samples = int(s.taken.Load())
+	res.PausedNS = s.paused.Load()
+	res.Hits = _lp_attribute(s.targets, s.counts, res)
 }
 
 // _lp_attribute adds up, per profiled line, how many goroutines the
@@ -423,9 +469,4 @@ func _lp_parked(fn string) bool {
 	return false
 }
 
-// _lp_stmt is the statement. It comes last because its /*line*/ directive
-// renames every following line "stmt".
-func _lp_stmt() {
-%s
-}
 `

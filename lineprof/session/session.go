@@ -49,6 +49,10 @@ type Options struct {
 	// is made); Interval is the period of the stack snapshots (default 5ms).
 	MaxTime  time.Duration
 	Interval time.Duration
+	// ExactTime times every line event of the one instrumented run with
+	// the runtime's clock, like line_profiler, instead of sampling the
+	// plain build; the clock's cost is then part of the times.
+	ExactTime bool
 	// InstrumentedRuns, when positive, runs the statement that many more
 	// times in the instrumented build after the counted run, to measure
 	// the instrumentation's cost (Result.InstrumentedNS becomes their
@@ -163,6 +167,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	overlay := map[string][]byte{}
 	var refs []dataRef
+	tmp, err := os.MkdirTemp("", "speedup-lprun-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	mc := &modCopies{tmp: tmp, copies: map[string]string{}}
 	for i, file := range order {
 		fi := byFile[file]
 		if err := checkProfilable(fi.pkg); err != nil {
@@ -174,13 +184,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		af := fileAST(fi.pkg, file)
 		id := strconv.Itoa(i)
-		res, err := instrument.File(fi.pkg.fset, af, fi.pkg.srcs[file], decls, id)
+		res, err := instrument.FileWith(fi.pkg.fset, af, fi.pkg.srcs[file], decls, id, instrument.Options{ExactTime: o.ExactTime})
 		if err != nil {
 			return nil, err
 		}
 		fi.res = res
-		overlay[file] = res.Src
-		refs = append(refs, dataRef{ID: id, ImportPath: fi.pkg.ImportPath, SamePkg: fi.pkg.Local})
+		target := file
+		if fi.pkg.ModuleDir != "" && isModCache(fi.pkg.ModuleDir) {
+			// The go command will not overlay module cache files: the
+			// instrumented file goes into a copy of the module.
+			dir, err := mc.copy(fi.pkg.ModulePath, fi.pkg.ModuleDir)
+			if err != nil {
+				return nil, err
+			}
+			rel, err := filepath.Rel(fi.pkg.ModuleDir, file)
+			if err != nil {
+				return nil, err
+			}
+			target = filepath.Join(dir, rel)
+		}
+		overlay[target] = res.Src
+		refs = append(refs, dataRef{ID: id, ImportPath: fi.pkg.ImportPath, SamePkg: fi.pkg.Local, Timed: o.ExactTime})
 	}
 	for _, ref := range refs {
 		if !ref.SamePkg && ref.ImportPath == "" {
@@ -226,6 +250,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	boA := bo
+	if len(mc.copies) > 0 {
+		modRoot := r.dir
+		if r.local == nil {
+			modRoot = buildDir
+		}
+		mf, err := mc.modfile(ctx, modRoot)
+		if err != nil {
+			return nil, err
+		}
+		boA.ModFile = mf
+	}
 	boA.Overlay = map[string][]byte{}
 	for k, v := range bo.Overlay {
 		boA.Overlay[k] = v
@@ -238,7 +273,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	var g errgroup.Group
 	g.Go(func() error { progA, errA = gorun.Build(ctx, boA, harnessFileName, srcA); return nil })
-	g.Go(func() error { progB, errB = gorun.Build(ctx, bo, harnessFileName, srcB); return nil })
+	if !o.ExactTime {
+		g.Go(func() error { progB, errB = gorun.Build(ctx, bo, harnessFileName, srcB); return nil })
+	}
 	g.Wait()
 	buildTime := time.Since(start)
 	defer progA.Close()
@@ -247,6 +284,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		// The plain build's errors are the user's (or the statement's).
 		return nil, errB
 	}
+	if o.ExactTime {
+		if errA != nil {
+			return nil, errA
+		}
+	}
 	if errA != nil {
 		if strings.Contains(errA.Error(), "_lpD_") || strings.Contains(errA.Error(), "relocation target") {
 			return nil, fmt.Errorf("a profiled function's package is not part of the program the statement builds: %v", errA)
@@ -254,18 +296,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("instrumented build failed (please report this): %v", errA)
 	}
 
-	tmp, err := os.MkdirTemp("", "speedup-lprun-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-
 	// The instrumented run: the statement's output is the user's.
 	outA := filepath.Join(tmp, "hits.json")
 	var resA harnessResult
 	envA := []string{"SPEEDUP_LP_MODE=hits", "SPEEDUP_LP_OUT=" + outA, "SPEEDUP_LP_REPEAT=" + strconv.Itoa(o.InstrumentedRuns)}
 	if err := runHarness(ctx, progA, envA, o.Stdout, o.Stderr, outA, &resA); err != nil {
 		return nil, err
+	}
+
+	if o.ExactTime {
+		return exactProfile(targets, func(file string) *instrument.Result { return byFile[file].res }, &resA, buildTime), nil
 	}
 
 	// The plain runs, under the sampler.
@@ -294,119 +334,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	// Assemble the profile (docs/lprun.md): per run, a target's wall time
-	// off CPU on a line is the share of snapshots that found a goroutine
-	// parked there times the run time; its time on CPU is the share of
-	// snapshots that found it running, split over lines by the CPU
-	// profile.
-	prof, err := os.ReadFile(cpuFile)
-	if err != nil {
-		return nil, fmt.Errorf("the profiled program left no CPU profile: %v", err)
-	}
-	samples, err := readCPUProfile(prof)
+	res, err := assemble(targets, func(file string) *instrument.Result { return byFile[file].res }, ts, &resA, &resB, cpuFile)
 	if err != nil {
 		return nil, err
 	}
-	cpuN := make([]map[int]int64, len(targets))
-	cpuTot := make([]int64, len(targets))
-	for i := range cpuN {
-		cpuN[i] = map[int]int64{}
-	}
-	seen := make([]bool, len(targets))
-	for _, smp := range samples {
-		clear(seen)
-		for _, fr := range smp.frames {
-			for i, t := range ts {
-				if !seen[i] && fr.line >= t.Start && fr.line <= t.End && fr.file == t.File {
-					seen[i] = true
-					cpuN[i][fr.line] += smp.count
-					cpuTot[i] += smp.count
-				}
-			}
-		}
-	}
-	runs := max(len(resB.RunNS), 1)
-	var sumNS int64
-	for _, v := range resB.RunNS {
-		sumNS += v
-	}
-	// The snapshots' stop-the-world pauses are not the user's time: the
-	// mean run time comes from the runs no snapshot paused, or, when the
-	// runs are too long to escape them, has the pauses taken out.
-	meanNS := float64(max(sumNS-resB.PausedNS, 0)) / float64(runs)
-	if resB.CleanRuns >= 10 {
-		meanNS = float64(resB.CleanNS) / float64(resB.CleanRuns)
-	}
-	nsnap := float64(resB.Samples)
-	p := &lineprof.Profile{Unit: 1e-9}
-	var cpuAll int64
-	minShare := 1.0
-	for i, t := range targets {
-		fi := byFile[t.file]
-		var fn *instrument.Func
-		for j := range fi.res.Funcs {
-			if fi.res.Funcs[j].Decl == t.decl {
-				fn = &fi.res.Funcs[j]
-			}
-		}
-		f := &lineprof.Func{File: t.file, Name: t.display, Line: fn.Line, EndLine: fn.EndLine}
-		f.Source = lineprof.SourceLines(t.file, f.Line, f.EndLine)
-		times := map[int]float64{}
-		hits := map[int]int64{}
-		counts := resA.Counts[fi.res.ID]
-		for _, s := range fn.Slots {
-			if s.Index < len(counts) && counts[s.Index] > 0 {
-				hits[s.Line] += int64(counts[s.Index])
-			}
-		}
-		var runN float64
-		runLines := map[int]float64{}
-		for _, lt := range resB.Lines {
-			if lt.Target != i {
-				continue
-			}
-			if lt.Parked {
-				times[lt.Line] += float64(lt.N) / nsnap * meanNS
-			} else {
-				runN += float64(lt.N)
-				runLines[lt.Line] += float64(lt.N)
-			}
-		}
-		var onCPU float64
-		if nsnap > 0 {
-			onCPU = runN / nsnap * meanNS
-			if runN > 0 {
-				minShare = min(minShare, runN/nsnap)
-			}
-		} else {
-			// No snapshot fell in a run (a single short run): fall back
-			// on the CPU profile's own clock.
-			onCPU = float64(cpuTot[i]) * 1e9 / float64(cpuHz)
-		}
-		switch {
-		case cpuTot[i] >= 20 || (cpuTot[i] > 0 && runN == 0):
-			for l, n := range cpuN[i] {
-				times[l] += float64(n) / float64(cpuTot[i]) * onCPU
-			}
-		case runN > 0:
-			for l, n := range runLines {
-				times[l] += n / runN * onCPU
-			}
-		}
-		cpuAll += cpuTot[i]
-		for l := range times {
-			if _, ok := hits[l]; !ok {
-				hits[l] = 0
-			}
-		}
-		for l, h := range hits {
-			f.Lines = append(f.Lines, lineprof.Line{Line: l, Hits: h, TimeNS: int64(math.Round(times[l]))})
-		}
-		p.Funcs = append(p.Funcs, f)
-	}
-	p.Sort()
-
-	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, BuildTime: buildTime, minShare: minShare}
+	res.BuildTime = buildTime
 	switch n := len(resA.RunNS); {
 	case n > 1:
 		var s int64
@@ -417,12 +349,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	case n == 1:
 		res.InstrumentedNS = resA.RunNS[0]
 	}
-	res.PlainNS = int64(meanNS)
-
 	if resA.Panic != nil {
 		res.Panic = &gorun.PanicError{File: resA.Panic.File, Line: resA.Panic.Line, Value: resA.Panic.Value, Stack: resA.Panic.Stack}
 	}
-	p.Method = method(res, resA.Goexit, resA.Active)
+	res.Profile.Method = method(res, resA.Goexit, resA.Active)
 	return res, nil
 }
 
@@ -480,6 +410,7 @@ type harnessTarget struct {
 type harnessResult struct {
 	RunNS  []int64             `json:"run_ns"`
 	Counts map[string][]uint64 `json:"counts"`
+	Times  map[string][]int64  `json:"times"`
 	Panic  *struct {
 		Value, File, Stack string
 		Line               int
@@ -527,9 +458,6 @@ func checkProfilable(p *pkgInfo) error {
 		}
 		return nil
 	}
-	if p.ModuleDir != "" && isModCache(p.ModuleDir) {
-		return fmt.Errorf("cannot profile %s yet: it lives in the module cache (%s), which the go command will not overlay", p.ImportPath, p.ModuleDir)
-	}
 	return nil
 }
 
@@ -540,4 +468,175 @@ func isModCache(dir string) bool {
 	}
 	mc := strings.TrimSpace(string(out))
 	return mc != "" && strings.HasPrefix(dir, mc+string(filepath.Separator))
+}
+
+// exactProfile assembles the profile of --exact-time from the instrumented
+// run alone.
+func exactProfile(targets []*target, res func(file string) *instrument.Result, r *harnessResult, buildTime time.Duration) *Result {
+	p := &lineprof.Profile{Unit: 1e-9}
+	for _, t := range targets {
+		fr := res(t.file)
+		var fn *instrument.Func
+		for j := range fr.Funcs {
+			if fr.Funcs[j].Decl == t.decl {
+				fn = &fr.Funcs[j]
+			}
+		}
+		f := &lineprof.Func{File: t.file, Name: t.display, Line: fn.Line, EndLine: fn.EndLine}
+		f.Source = lineprof.SourceLines(t.file, f.Line, f.EndLine)
+		lines := map[int]*lineprof.Line{}
+		counts, times := r.Counts[fr.ID], r.Times[fr.ID]
+		for _, s := range fn.Slots {
+			l := lines[s.Line]
+			if l == nil {
+				l = &lineprof.Line{Line: s.Line}
+				lines[s.Line] = l
+			}
+			if s.Index < len(counts) {
+				l.Hits += int64(counts[s.Index])
+			}
+			if s.Index < len(times) {
+				l.TimeNS += times[s.Index]
+			}
+		}
+		for _, l := range lines {
+			if l.Hits != 0 || l.TimeNS != 0 {
+				f.Lines = append(f.Lines, *l)
+			}
+		}
+		p.Funcs = append(p.Funcs, f)
+	}
+	p.Sort()
+	out := &Result{Profile: p, Runs: 1, BuildTime: buildTime}
+	if len(r.RunNS) > 0 {
+		out.InstrumentedNS = r.RunNS[0]
+	}
+	hits := "Hits: exact counts of one run of the statement (instrumented build, " + fmtDur(out.InstrumentedNS) + ")."
+	if r.Active > 0 {
+		hits += fmt.Sprintf(" %d activation%s still running when the statement returned are not counted.", r.Active, plural(int(r.Active)))
+	}
+	p.Method = []string{hits, "Time: --exact-time: every line event of that run timed with the runtime's clock, whose cost (tens of ns per event) is counted in the times, as line_profiler does."}
+	if r.Panic != nil {
+		out.Panic = &gorun.PanicError{File: r.Panic.File, Line: r.Panic.Line, Value: r.Panic.Value, Stack: r.Panic.Stack}
+	}
+	return out
+}
+
+// assemble builds the profile (docs/lprun.md) from the instrumented run's
+// counts (resA) and the plain runs' samples (resB and the CPU profile in
+// cpuFile). Per run, a target's wall time off CPU on a line is the share of
+// snapshots that found a goroutine parked there times the run time; its
+// time on CPU is the share of snapshots that found it running, split over
+// lines by the CPU profile.
+func assemble(targets []*target, resOf func(file string) *instrument.Result, ts []harnessTarget, resA, resB *harnessResult, cpuFile string) (*Result, error) {
+	prof, err := os.ReadFile(cpuFile)
+	if err != nil {
+		return nil, fmt.Errorf("the profiled program left no CPU profile: %v", err)
+	}
+	samples, err := readCPUProfile(prof)
+	if err != nil {
+		return nil, err
+	}
+	cpuN := make([]map[int]int64, len(targets))
+	cpuTot := make([]int64, len(targets))
+	for i := range cpuN {
+		cpuN[i] = map[int]int64{}
+	}
+	seen := make([]bool, len(targets))
+	for _, smp := range samples {
+		clear(seen)
+		for _, fr := range smp.frames {
+			for i, t := range ts {
+				if !seen[i] && fr.line >= t.Start && fr.line <= t.End && fr.file == t.File {
+					seen[i] = true
+					cpuN[i][fr.line] += smp.count
+					cpuTot[i] += smp.count
+				}
+			}
+		}
+	}
+	runs := max(len(resB.RunNS), 1)
+	var sumNS int64
+	for _, v := range resB.RunNS {
+		sumNS += v
+	}
+	// The snapshots' stop-the-world pauses are not the user's time: the
+	// mean run time comes from the runs no snapshot paused, or, when the
+	// runs are too long to escape them, has the pauses taken out.
+	meanNS := float64(max(sumNS-resB.PausedNS, 0)) / float64(runs)
+	if resB.CleanRuns >= 10 {
+		meanNS = float64(resB.CleanNS) / float64(resB.CleanRuns)
+	}
+	nsnap := float64(resB.Samples)
+	p := &lineprof.Profile{Unit: 1e-9}
+	var cpuAll int64
+	minShare := 1.0
+	for i, t := range targets {
+		fr := resOf(t.file)
+		var fn *instrument.Func
+		for j := range fr.Funcs {
+			if fr.Funcs[j].Decl == t.decl {
+				fn = &fr.Funcs[j]
+			}
+		}
+		f := &lineprof.Func{File: t.file, Name: t.display, Line: fn.Line, EndLine: fn.EndLine}
+		f.Source = lineprof.SourceLines(t.file, f.Line, f.EndLine)
+		times := map[int]float64{}
+		hits := map[int]int64{}
+		counts := resA.Counts[fr.ID]
+		for _, s := range fn.Slots {
+			if s.Index < len(counts) && counts[s.Index] > 0 {
+				hits[s.Line] += int64(counts[s.Index])
+			}
+		}
+		var runN float64
+		runLines := map[int]float64{}
+		for _, lt := range resB.Lines {
+			if lt.Target != i {
+				continue
+			}
+			if lt.Parked {
+				times[lt.Line] += float64(lt.N) / nsnap * meanNS
+			} else {
+				runN += float64(lt.N)
+				runLines[lt.Line] += float64(lt.N)
+			}
+		}
+		var onCPU float64
+		if nsnap > 0 {
+			onCPU = runN / nsnap * meanNS
+			if runN > 0 {
+				minShare = min(minShare, runN/nsnap)
+			}
+		} else {
+			// No snapshot fell in a run (a single short run): fall back
+			// on the CPU profile's own clock.
+			onCPU = float64(cpuTot[i]) * 1e9 / float64(cpuHz)
+		}
+		switch {
+		case cpuTot[i] >= 20 || (cpuTot[i] > 0 && runN == 0):
+			for l, n := range cpuN[i] {
+				times[l] += float64(n) / float64(cpuTot[i]) * onCPU
+			}
+		case runN > 0:
+			for l, n := range runLines {
+				times[l] += n / runN * onCPU
+			}
+		}
+		cpuAll += cpuTot[i]
+		for l := range times {
+			if _, ok := hits[l]; !ok {
+				hits[l] = 0
+			}
+		}
+		for l, h := range hits {
+			f.Lines = append(f.Lines, lineprof.Line{Line: l, Hits: h, TimeNS: int64(math.Round(times[l]))})
+		}
+		p.Funcs = append(p.Funcs, f)
+	}
+	p.Sort()
+
+	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, minShare: minShare}
+	res.PlainNS = int64(meanNS)
+	return res, nil
 }

@@ -226,3 +226,55 @@ func TestHitsAgreeWithCover(t *testing.T) {
 		t.Errorf("only %d statements cross-checked", checked)
 	}
 }
+
+// TestExactTime: --exact-time keeps the hits exact, shows sleeps on their
+// lines, and never counts recursion twice: a recursive function's Total
+// time cannot exceed the wall time of the single-goroutine run.
+func TestExactTime(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/kinds")
+	file := filepath.Join(dir, "kinds.go")
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{Dir: dir, Pkgs: []string{"."}, Stmt: "Run()", ExactTime: true, Stdout: &out, Stderr: &out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	want := wants(t, file)
+	got := hitsByLine(res.Profile, file)
+	for l, w := range want {
+		if got[l] != w {
+			t.Errorf("kinds.go:%d: hits %d, want %d", l, got[l], w)
+		}
+	}
+	for _, f := range res.Profile.Funcs {
+		if f.Name != "sleeps" {
+			continue
+		}
+		for _, l := range f.Lines {
+			if l.Line == f.Line+1 && l.TimeNS < int64(time.Millisecond) {
+				t.Errorf("time.Sleep(time.Millisecond) line took %d ns", l.TimeNS)
+			}
+		}
+	}
+
+	res, err = Run(context.Background(), Options{Dir: dir, Funcs: []string{"fib"}, Stmt: "_ = fib(18)", ExactTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := res.Profile.Funcs[0].TotalNS()
+	if total <= 0 || total > res.InstrumentedNS {
+		t.Errorf("fib's Total time %d ns, run %d ns: recursion counted twice?", total, res.InstrumentedNS)
+	}
+}
+
+// TestRecursionSampled: the same bound for the sampled time.
+func TestRecursionSampled(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/kinds")
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"fib"}, Stmt: "_ = fib(22)", MaxTime: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := res.Profile.Funcs[0].TotalNS()
+	if total <= 0 || float64(total) > 1.1*float64(res.PlainNS) {
+		t.Errorf("fib's Total time %d ns, mean run %d ns: recursion counted twice?", total, res.PlainNS)
+	}
+}

@@ -1,0 +1,33 @@
+package gorun
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzBlock checks that Block never panics, that its errors are
+// *CompileErrors placed inside the snippet, and that valid snippets come
+// back with their text intact after the line directive.
+func FuzzBlock(f *testing.F) {
+	for _, s := range []string{"x := 1", "a, b := f()\nvar c int", "x*x", "for {", "f(1,\n]", "", "/*", "`", "len(s)\nif x { y() }"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		out, err := Block("stmt", src)
+		if err != nil {
+			var ce *CompileError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Block(%q) error %v is not a *CompileError", src, err)
+			}
+			lines := strings.Count(src, "\n") + 1
+			if ce.File != "stmt" || ce.Line < 1 || ce.Line > lines {
+				t.Fatalf("Block(%q) error %v lies outside the snippet (%d lines)", src, err, lines)
+			}
+			return
+		}
+		if !strings.HasPrefix(out, "/*line stmt:1:1*/") {
+			t.Fatalf("Block(%q) = %q lacks the line directive", src, out)
+		}
+	})
+}
