@@ -19,6 +19,8 @@ import (
 // share the color and legend entry of "inc", as in Dask; tasks that failed are outlined in red, and hovering a rectangle
 // shows the task's name, worker and duration. The picture has a time axis
 // and a legend, and needs no script or external file.
+//
+// Create a Timeline with NewTimeline: it needs a Recorder.
 type Timeline struct {
 	*Recorder
 	// Title is drawn above the rows; by default it sums up the run.

@@ -20,6 +20,8 @@ import (
 // thread named "worker N" (thread_name metadata). Worker N is written as
 // tid N+1, because Perfetto treats tid 0 specially and used to merge it with
 // tid 1; the names still say which worker is which.
+//
+// Create a Trace with NewTrace: it needs a Recorder.
 type Trace struct {
 	*Recorder
 	// Process names the process track in the viewer; "speedup" by default.

@@ -19,6 +19,8 @@ import (
 
 const lprunUsage = `usage: speedup lprun [flags] -f FUNC [-f FUNC]... STMT
        speedup lprun [flags] -f FUNC -        (read the statements from stdin)
+       speedup lprun [flags] -f FUNC --run ./cmd/x [-- ARGS...]
+       speedup lprun [flags] -f FUNC --test ./pkg [-- -run TestX ...]
 
 Lprun profiles Go functions line by line, like line_profiler's
 %lprun -f function_to_be_profiled function_to_be_called(): it runs STMT,
@@ -43,6 +45,14 @@ package imports, or a standard one), "path/to/pkg.Func", "(*T).M", "T.M",
 "pkg.(*T).M"; all instantiations of a generic function form one block, and
 function literals inside FUNC are profiled as part of it. Functions with a
 "//speedup:profile" comment line in the -C package are always profiled.
+
+With --run, the command in package ./cmd/x runs with ARGS instead of a
+statement, like kernprof on a script; with --test, the package's tests run
+with the test flags after "--". The program runs twice: once instrumented
+for the hits (its input and output are yours), once untouched for the time
+(output discarded). Results are written when main returns, panics or calls
+os.Exit, or when the tests end; a package with its own TestMain is not
+supported yet.
 
 Flags:
   -f FUNC       profile FUNC (repeatable)
@@ -70,6 +80,8 @@ Examples:
 	speedup lprun -C ./examples/distance -f distance 'distance()'
 	speedup lprun -C ./examples/distance -f distance -f randMatrix -D prof.json 'distance()'
 	speedup lprun -f strings.Fields 'strings.Fields(strings.Repeat("a b ", 1000))'
+	speedup lprun -f work --run ./cmd/tool -- -n 10
+	speedup lprun -f Sum --test ./lib -- -run TestSum
 `
 
 func init() {
@@ -83,6 +95,7 @@ func init() {
 
 type lprunConfig struct {
 	opts      session.Options
+	prog      *session.ProgramOptions // --run or --test
 	report    lineprof.ReportOptions
 	dumpFile  string
 	textFile  string
@@ -104,11 +117,27 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	maxTime := fs.Duration("max-time", 2*time.Second, "")
 	interval := fs.Duration("interval", 5*time.Millisecond, "")
 	exact := fs.Bool("exact-time", false, "")
+	runPkg := fs.String("run", "", "")
+	testPkg := fs.String("test", "", "")
 	tags := fs.String("tags", "", "")
 	race := fs.Bool("race", false, "")
 	pos, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
 		return nil, err
+	}
+	if *runPkg != "" || *testPkg != "" {
+		if *runPkg != "" && *testPkg != "" {
+			return nil, usageError("lprun: --run and --test exclude each other")
+		}
+		if *dir != "" {
+			return nil, usageError("lprun: -C does not apply to --run and --test (name the package)")
+		}
+		if *interval <= 0 {
+			return nil, usageError("lprun: --interval must be positive")
+		}
+		cfg.prog = &session.ProgramOptions{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos,
+			Funcs: funcs, Pkgs: pkgs, Tags: *tags, Race: *race, Interval: *interval, ExactTime: *exact, Stdin: stdin}
+		return &cfg, nil
 	}
 	if len(pos) != 1 {
 		return nil, usageError("lprun: want exactly one STMT argument (got %d); quote the statements", len(pos))
@@ -148,7 +177,21 @@ func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cfg.opts.Stdout, cfg.opts.Stderr = stdout, stderr
-	res, err := session.Run(ctx, cfg.opts)
+	var res *session.Result
+	if cfg.prog != nil {
+		cfg.prog.Stdout, cfg.prog.Stderr = stdout, stderr
+		res, err = session.RunProgram(ctx, *cfg.prog)
+	} else {
+		res, err = session.Run(ctx, cfg.opts)
+	}
+	var pe *session.ProgramExitError
+	if errors.As(err, &pe) && res != nil {
+		// The program failed, but what ran is reported.
+		if werr := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); werr != nil {
+			return report(stderr, werr)
+		}
+		return report(stderr, err)
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "speedup: interrupted")
 		return 130

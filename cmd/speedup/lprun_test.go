@@ -261,3 +261,39 @@ func TestLprunDirectiveAndModuleCache(t *testing.T) {
 		t.Errorf("go.mod or go.sum changed")
 	}
 }
+
+// TestLprunProgramAndTest profiles a command run with arguments (--run)
+// and a package's tests (--test), including a program that exits through
+// os.Exit with a failure status.
+func TestLprunProgramAndTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir, _ := filepath.Abs(filepath.Join("testdata", "lprun", "prog"))
+	before := treeHash(t, dir)
+	t.Chdir(dir)
+	code, stdout, stderr := runLprunCLI(t, "", "lprun", "-f", "work", "--run", ".", "--", "10", "100")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// The program's output, then the report: two calls, 10+100 iterations.
+	if !strings.HasPrefix(stdout, "55\n5050\nTimer unit: 1e-09 s\n") ||
+		!regexp.MustCompile(`(?m)^ +\d+ +112 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) {
+		t.Errorf("--run report:\n%s", stdout)
+	}
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "-f", "work", "--run", ".", "--", "5", "fail")
+	if code != 1 || !strings.Contains(stderr, "exited with status 3") ||
+		!regexp.MustCompile(`(?m)^ +\d+ +6 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) {
+		t.Errorf("exit %d, stderr %q, report:\n%s", code, stderr, stdout)
+	}
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "-f", "Sum", "--test", "./lib", "--", "-run", "TestSum")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^ +\d+ +4 .*for _, x := range xs \{$`).MatchString(stdout) {
+		t.Errorf("--test report (only TestSum ran: 3 numbers):\n%s", stdout)
+	}
+	if treeHash(t, dir) != before {
+		t.Errorf("lprun changed files under %s", dir)
+	}
+}

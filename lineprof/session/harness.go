@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/gospeedup/speedup/internal/gorun"
-	"github.com/gospeedup/speedup/lineprof/instrument"
 )
 
 // harnessFileName is the generated test file's name.
@@ -61,27 +60,8 @@ func harness(pkgName, filename, stmt string, refs []dataRef) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var decls, entries, active, times strings.Builder
-	for i, r := range refs {
-		if r.Timed {
-			if r.SamePkg {
-				fmt.Fprintf(&times, "\t\t%q: %s(),\n", r.ID, instrument.TimeFunc(r.ID))
-			} else {
-				fmt.Fprintf(&decls, "//go:linkname _lp_times%d %s.%s\nfunc _lp_times%d() []int64\n\n", i, r.ImportPath, instrument.TimeFunc(r.ID), i)
-				fmt.Fprintf(&times, "\t\t%q: _lp_times%d(),\n", r.ID, i)
-			}
-		}
-		if r.SamePkg {
-			fmt.Fprintf(&entries, "\t\t%q: %s(),\n", r.ID, instrument.DataFunc(r.ID))
-			fmt.Fprintf(&active, "\tn += %s()\n", instrument.ActiveFunc(r.ID))
-			continue
-		}
-		fmt.Fprintf(&decls, "//go:linkname _lp_data%d %s.%s\nfunc _lp_data%d() []uint64\n\n", i, r.ImportPath, instrument.DataFunc(r.ID), i)
-		fmt.Fprintf(&decls, "//go:linkname _lp_active%d %s.%s\nfunc _lp_active%d() int64\n\n", i, r.ImportPath, instrument.ActiveFunc(r.ID), i)
-		fmt.Fprintf(&entries, "\t\t%q: _lp_data%d(),\n", r.ID, i)
-		fmt.Fprintf(&active, "\tn += _lp_active%d()\n", i)
-	}
-	src := fmt.Sprintf(harnessTemplate, pkgName, decls.String(), entries.String(), times.String(), active.String(), commonCode, block)
+	decls, entries, times, active := dataDecls(refs)
+	src := fmt.Sprintf(harnessTemplate, pkgName, decls, entries, times, active, commonCode, block)
 	return gorun.AddImports(filename, []byte(src))
 }
 

@@ -148,69 +148,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 
-	// Instrument each file holding targets.
-	type fileInfo struct {
-		pkg   *pkgInfo
-		res   *instrument.Result
-		funcs []*target
-	}
-	byFile := map[string]*fileInfo{}
-	var order []string
-	for _, t := range targets {
-		fi := byFile[t.file]
-		if fi == nil {
-			fi = &fileInfo{pkg: t.pkg}
-			byFile[t.file] = fi
-			order = append(order, t.file)
-		}
-		fi.funcs = append(fi.funcs, t)
-	}
-	overlay := map[string][]byte{}
-	var refs []dataRef
 	tmp, err := os.MkdirTemp("", "speedup-lprun-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	mc := &modCopies{tmp: tmp, copies: map[string]string{}}
-	for i, file := range order {
-		fi := byFile[file]
-		if err := checkProfilable(fi.pkg); err != nil {
-			return nil, err
-		}
-		var decls []*ast.FuncDecl
-		for _, t := range fi.funcs {
-			decls = append(decls, t.decl)
-		}
-		af := fileAST(fi.pkg, file)
-		id := strconv.Itoa(i)
-		res, err := instrument.FileWith(fi.pkg.fset, af, fi.pkg.srcs[file], decls, id, instrument.Options{ExactTime: o.ExactTime})
-		if err != nil {
-			return nil, err
-		}
-		fi.res = res
-		target := file
-		if fi.pkg.ModuleDir != "" && isModCache(fi.pkg.ModuleDir) {
-			// The go command will not overlay module cache files: the
-			// instrumented file goes into a copy of the module.
-			dir, err := mc.copy(fi.pkg.ModulePath, fi.pkg.ModuleDir)
-			if err != nil {
-				return nil, err
-			}
-			rel, err := filepath.Rel(fi.pkg.ModuleDir, file)
-			if err != nil {
-				return nil, err
-			}
-			target = filepath.Join(dir, rel)
-		}
-		overlay[target] = res.Src
-		refs = append(refs, dataRef{ID: id, ImportPath: fi.pkg.ImportPath, SamePkg: fi.pkg.Local, Timed: o.ExactTime})
+	ins, err := instrumentTargets(targets, o.ExactTime, tmp)
+	if err != nil {
+		return nil, err
 	}
-	for _, ref := range refs {
-		if !ref.SamePkg && ref.ImportPath == "" {
-			return nil, errors.New("internal error: no import path for an instrumented package")
-		}
-	}
+	byFile, overlay, refs, mc := ins.byFile, ins.overlay, ins.refs, ins.mc
 
 	genPath := filepath.Join(r.dir, harnessFileName)
 
@@ -237,7 +184,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		genPath = filepath.Join(d, harnessFileName)
 	}
 	sleepDir := buildDir
-	bo := gorun.BuildOptions{Dir: buildDir, Tags: o.Tags, Race: o.Race, Overlay: map[string][]byte{}, Env: []string{"GOWORK=off"}}
+	bo := gorun.BuildOptions{Dir: buildDir, Tags: o.Tags, Race: o.Race, Overlay: map[string][]byte{}}
+	if o.Dir == "" {
+		// Our temporary module must not join a workspace around the user.
+		bo.Env = []string{"GOWORK=off"}
+	}
 	for name, src := range sleepFiles {
 		bo.Overlay[filepath.Join(sleepDir, name)] = []byte(fmt.Sprintf(src, pkgName))
 	}
@@ -374,10 +325,14 @@ func method(r *Result, goexit bool, active int64) []string {
 	m := float64(max(r.CPUSamples, 1))
 	p := r.minShare
 	totalErr := 100 * math.Sqrt(p*(1-p)/n) / p
-	timeLine := fmt.Sprintf("Time: wall clock per run of the uninstrumented build, mean of %d run%s (%s each): "+
+	runs := fmt.Sprintf("mean of %d runs (%s each)", r.Runs, fmtDur(r.PlainNS))
+	if r.Runs == 1 {
+		runs = fmt.Sprintf("one run (%s)", fmtDur(r.PlainNS))
+	}
+	timeLine := fmt.Sprintf("Time: wall clock per run of the uninstrumented build, %s: "+
 		"%d CPU profile samples place the time on CPU, %d stack snapshots measure it and the time off CPU; "+
 		"error (1 s.e.) about ±%.1f%% of Total time, ±%.1f points of %% Time.",
-		r.Runs, plural(r.Runs), fmtDur(r.PlainNS), r.CPUSamples, r.Samples, totalErr, 50/math.Sqrt(m))
+		runs, r.CPUSamples, r.Samples, totalErr, 50/math.Sqrt(m))
 	return []string{hits, timeLine}
 }
 
@@ -639,4 +594,74 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, minShare: minShare}
 	res.PlainNS = int64(meanNS)
 	return res, nil
+}
+
+// instrumented is the outcome of instrumentTargets.
+type instrumented struct {
+	byFile  map[string]*fileInfo
+	overlay map[string][]byte // path the build reads -> instrumented source
+	refs    []dataRef
+	mc      *modCopies
+}
+
+// fileInfo is one instrumented file.
+type fileInfo struct {
+	pkg   *pkgInfo
+	res   *instrument.Result
+	funcs []*target
+	// path is where the build reads the file: the file itself, or its
+	// place in a copy of a module-cache module.
+	path string
+}
+
+// instrumentTargets instruments every file holding targets; module-cache
+// modules are copied under tmp.
+func instrumentTargets(targets []*target, exact bool, tmp string) (*instrumented, error) {
+	out := &instrumented{byFile: map[string]*fileInfo{}, overlay: map[string][]byte{}, mc: &modCopies{tmp: tmp, copies: map[string]string{}}}
+	var order []string
+	for _, t := range targets {
+		fi := out.byFile[t.file]
+		if fi == nil {
+			fi = &fileInfo{pkg: t.pkg}
+			out.byFile[t.file] = fi
+			order = append(order, t.file)
+		}
+		fi.funcs = append(fi.funcs, t)
+	}
+	for i, file := range order {
+		fi := out.byFile[file]
+		if err := checkProfilable(fi.pkg); err != nil {
+			return nil, err
+		}
+		var decls []*ast.FuncDecl
+		for _, t := range fi.funcs {
+			decls = append(decls, t.decl)
+		}
+		id := strconv.Itoa(i)
+		res, err := instrument.FileWith(fi.pkg.fset, fileAST(fi.pkg, file), fi.pkg.srcs[file], decls, id, instrument.Options{ExactTime: exact})
+		if err != nil {
+			return nil, err
+		}
+		fi.res = res
+		fi.path = file
+		if fi.pkg.ModuleDir != "" && isModCache(fi.pkg.ModuleDir) {
+			// The go command will not overlay module cache files: the
+			// instrumented file goes into a copy of the module.
+			dir, err := out.mc.copy(fi.pkg.ModulePath, fi.pkg.ModuleDir)
+			if err != nil {
+				return nil, err
+			}
+			rel, err := filepath.Rel(fi.pkg.ModuleDir, file)
+			if err != nil {
+				return nil, err
+			}
+			fi.path = filepath.Join(dir, rel)
+		}
+		out.overlay[fi.path] = res.Src
+		if !fi.pkg.Local && fi.pkg.ImportPath == "" {
+			return nil, errors.New("internal error: no import path for an instrumented package")
+		}
+		out.refs = append(out.refs, dataRef{ID: id, ImportPath: fi.pkg.ImportPath, SamePkg: fi.pkg.Local, Timed: exact})
+	}
+	return out, nil
 }
