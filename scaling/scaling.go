@@ -107,10 +107,11 @@ type Report struct {
 var (
 	// ErrOversubscribed: some P exceed the machine's cores.
 	ErrOversubscribed = errors.New("more workers than cores")
-	// ErrSuperlinear: some speedup exceeds P beyond the measurement noise.
-	ErrSuperlinear = errors.New("superlinear speedup")
-	// ErrSlowdown: some P > 1 is slower than P = 1 beyond the
+	// ErrSuperlinear: some speedup exceeds P by more than 5% beyond the
 	// measurement noise.
+	ErrSuperlinear = errors.New("superlinear speedup")
+	// ErrSlowdown: some P > 1 is slower than P = 1 by more than 5% beyond
+	// the measurement noise.
 	ErrSlowdown = errors.New("slower than serial")
 	// ErrClamped: the Amdahl fit put f outside [0, 1], and some point is
 	// superlinear or slower than P = 1 beyond the noise.
@@ -132,6 +133,14 @@ func (w *warning) Unwrap() error { return w.kind }
 func warnf(kind error, format string, args ...any) error {
 	return &warning{kind: kind, msg: fmt.Sprintf(format, args...)}
 }
+
+// warnMargin is how far beyond the noise a speedup must exceed P (or fall
+// below 1) to be warned about. Runs of the same code on a real machine
+// differ by a few percent (frequency scaling, scheduling, memory
+// placement) in ways that the deviations of one series of runs do not
+// capture; a warning should point at an effect, such as caching, that is
+// larger than that.
+const warnMargin = 0.05
 
 // fracEpsilon is the size below which a fitted serial fraction (or its
 // complement) is taken as exactly 0 (or 1). Data that scale perfectly give
@@ -178,14 +187,15 @@ func Analyze(ms []Measurement, numCPU int) (*Report, error) {
 			pt.KarpFlatt = (1/s - 1/p) / (1 - 1/p)
 			// Superlinear only when even the most pessimistic reading of
 			// the noise (T1 one deviation lower, TP one higher) still
-			// beats P: a speedup of 2.01 at P = 2 is noise, not caching.
-			if base.Mean-base.Stdev > p*(m.Mean+m.Stdev) {
+			// beats P by the margin: a speedup of 2.01 at P = 2 is noise,
+			// not caching.
+			if base.Mean-base.Stdev > (1+warnMargin)*p*(m.Mean+m.Stdev) {
 				super = append(super, fmt.Sprintf("P=%d (%.2f)", m.Procs, s))
 			}
-			// Slower only beyond the noise, by the same rule turned
-			// around: a speedup of 0.98 within the deviations is "no
-			// gain", which the efficiency column already says.
-			if m.Mean-m.Stdev > base.Mean+base.Stdev {
+			// Slower only beyond the noise and the margin, by the same
+			// rule turned around: a speedup of 0.99 is "no gain", which
+			// the efficiency column already says.
+			if m.Mean-m.Stdev > (1+warnMargin)*(base.Mean+base.Stdev) {
 				slow = append(slow, fmt.Sprintf("P=%d (speedup %.2f)", m.Procs, s))
 			}
 		}

@@ -196,7 +196,8 @@ func TestWithinNoiseIsNotWarned(t *testing.T) {
 	if len(r.Warnings) != 0 {
 		t.Errorf("warnings %v, want none", r.Warnings)
 	}
-	// Clamped to f = 0 all the same (a = 10 - 2*5.1 < 0), silently.
+	// Clamped to f = 0 all the same, silently: the line through both
+	// points has b = 2*(10 - 4.9) = 10.2 and a = 10 - 10.2 = -0.2 < 0.
 	if !r.Amdahl.Clamped || r.Amdahl.SerialFraction != 0 {
 		t.Errorf("Amdahl = %+v, want clamped f = 0", r.Amdahl)
 	}
@@ -207,6 +208,30 @@ func TestWithinNoiseIsNotWarned(t *testing.T) {
 	}
 	if len(r.Warnings) != 0 || !r.Amdahl.Clamped || r.Amdahl.SerialFraction != 1 {
 		t.Errorf("Amdahl = %+v, warnings %v: want clamped f = 1, no warning", r.Amdahl, r.Warnings)
+	}
+}
+
+func TestWarningMargin(t *testing.T) {
+	// Beyond the noise (which is 0) but within 5%: no warning. S = 2.08
+	// at P = 2 is not superlinear enough, 0.96 not slow enough.
+	r, err := Analyze(ms(map[int]float64{1: 10, 2: 4.8, 4: 10.4}), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasWarning(r, ErrSuperlinear) || hasWarning(r, ErrSlowdown) {
+		t.Errorf("warnings %v, want none within the 5%% margin", r.Warnings)
+	}
+	// Just past the margin: S = 10/4.7 = 2.13 > 2.1, 10/10.6 = 0.94 < 1/1.05.
+	r, err = Analyze(ms(map[int]float64{1: 10, 2: 4.7, 4: 10.6}), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasWarning(r, ErrSuperlinear) || !hasWarning(r, ErrSlowdown) {
+		t.Errorf("warnings %v, want superlinear and slowdown", r.Warnings)
+	}
+	want := "slower than P=1 at P=4 (speedup 0.94): overhead or contention outweighs the parallel work"
+	if got := r.Warnings[len(r.Warnings)-1].Error(); got != want {
+		t.Errorf("last warning %q, want %q", got, want)
 	}
 }
 

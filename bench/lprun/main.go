@@ -184,7 +184,7 @@ func run(truthTime time.Duration) error {
 	row("hits", fmt.Sprintf("%d events", events), "exact", exact)
 	row("whole command, warm cache", fmt.Sprintf("%.2f s", wall.Seconds()), "< 5 s", wall < 5*time.Second)
 	fmt.Printf("%-44s %14s\n", "  (in-process session, for reference)", fmt.Sprintf("%.2f s", sessionTime.Seconds()))
-	fmt.Printf("%-44s %14d\n", "  snapshots / CPU samples in lprun", res.Samples)
+	fmt.Printf("%-44s %14d\n", "  stack snapshots in lprun", res.Samples)
 	fmt.Printf("%-44s %14d\n", "  CPU samples in lprun", res.CPUSamples)
 
 	fmt.Printf("\n%% Time per line: lprun vs pprof (uninstrumented, %s, %d samples)\n", truthTime, truthTot)

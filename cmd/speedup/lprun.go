@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
@@ -48,11 +47,10 @@ function literals inside FUNC are profiled as part of it. Functions with a
 
 With --run, the command in package ./cmd/x runs with ARGS instead of a
 statement, like kernprof on a script; with --test, the package's tests run
-with the test flags after "--". The program runs twice: once instrumented
-for the hits (its input and output are yours), once untouched for the time
-(output discarded). Results are written when main returns, panics or calls
-os.Exit, or when the tests end; a package with its own TestMain is not
-supported yet.
+with the test flags after "--". The program runs once instrumented for the
+hits (its input and output are yours), then untouched for the time, again
+and again for --max-time (output discarded, empty input). Results are written when main (or TestMain) returns,
+panics or calls os.Exit, or when the tests end.
 
 Flags:
   -f FUNC       profile FUNC (repeatable)
@@ -125,6 +123,13 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
+	if *unit != "" {
+		u, err := strconv.ParseFloat(*unit, 64)
+		if err != nil || u <= 0 || u > 1e3 {
+			return nil, usageError("lprun: -u %s: want a positive number of seconds such as 1e-6", *unit)
+		}
+		cfg.report.Unit = u
+	}
 	if *runPkg != "" || *testPkg != "" {
 		if *runPkg != "" && *testPkg != "" {
 			return nil, usageError("lprun: --run and --test exclude each other")
@@ -132,11 +137,11 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		if *dir != "" {
 			return nil, usageError("lprun: -C does not apply to --run and --test (name the package)")
 		}
-		if *interval <= 0 {
-			return nil, usageError("lprun: --interval must be positive")
+		if *maxTime <= 0 || *interval <= 0 {
+			return nil, usageError("lprun: --max-time and --interval must be positive")
 		}
 		cfg.prog = &session.ProgramOptions{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos,
-			Funcs: funcs, Pkgs: pkgs, Tags: *tags, Race: *race, Interval: *interval, ExactTime: *exact, Stdin: stdin}
+			Funcs: funcs, Pkgs: pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
 		return &cfg, nil
 	}
 	if len(pos) != 1 {
@@ -150,13 +155,6 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		}
 		stmt = string(b)
 		cfg.fromStdin = true
-	}
-	if *unit != "" {
-		u, err := strconv.ParseFloat(*unit, 64)
-		if err != nil || u <= 0 || u > 1e3 {
-			return nil, usageError("lprun: -u %s: want a positive number of seconds such as 1e-6", *unit)
-		}
-		cfg.report.Unit = u
 	}
 	if *maxTime <= 0 || *interval <= 0 {
 		return nil, usageError("lprun: --max-time and --interval must be positive")
@@ -225,10 +223,6 @@ func writeProfile(p *lineprof.Profile, o lineprof.ReportOptions, dumpFile, textF
 	if dumpFile != "" {
 		if err := p.Save(dumpFile); err != nil {
 			return err
-		}
-		if !strings.HasSuffix(dumpFile, ".json") {
-			// A hint only: any name works.
-			_ = dumpFile
 		}
 	}
 	if textFile != "" {

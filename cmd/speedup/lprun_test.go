@@ -272,7 +272,7 @@ func TestLprunProgramAndTest(t *testing.T) {
 	dir, _ := filepath.Abs(filepath.Join("testdata", "lprun", "prog"))
 	before := treeHash(t, dir)
 	t.Chdir(dir)
-	code, stdout, stderr := runLprunCLI(t, "", "lprun", "-f", "work", "--run", ".", "--", "10", "100")
+	code, stdout, stderr := runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "work", "--run", ".", "--", "10", "100")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -281,17 +281,26 @@ func TestLprunProgramAndTest(t *testing.T) {
 		!regexp.MustCompile(`(?m)^ +\d+ +112 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) {
 		t.Errorf("--run report:\n%s", stdout)
 	}
-	code, stdout, stderr = runLprunCLI(t, "", "lprun", "-f", "work", "--run", ".", "--", "5", "fail")
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "work", "--run", ".", "--", "5", "fail")
 	if code != 1 || !strings.Contains(stderr, "exited with status 3") ||
 		!regexp.MustCompile(`(?m)^ +\d+ +6 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) {
 		t.Errorf("exit %d, stderr %q, report:\n%s", code, stderr, stdout)
 	}
-	code, stdout, stderr = runLprunCLI(t, "", "lprun", "-f", "Sum", "--test", "./lib", "--", "-run", "TestSum")
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "Sum", "--test", "./lib", "--", "-run", "TestSum")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if !regexp.MustCompile(`(?m)^ +\d+ +4 .*for _, x := range xs \{$`).MatchString(stdout) {
 		t.Errorf("--test report (only TestSum ran: 3 numbers):\n%s", stdout)
+	}
+	// A package whose external test package has its own TestMain, which
+	// ends in os.Exit.
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "libmain.Double", "--test", "./libmain")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^ +\d+ +3 .*for i, x := range xs \{$`).MatchString(stdout) {
+		t.Errorf("--test report with TestMain:\n%s", stdout)
 	}
 	if treeHash(t, dir) != before {
 		t.Errorf("lprun changed files under %s", dir)

@@ -77,15 +77,31 @@ Flags:
 
 Examples:
 
+  The parallel distance matrix of examples/distance, on 1 and 2 cores:
+
   $ speedup scaling -C ./examples/distance --cpu 1,2 -r 5 \
       -s 'X := RandMatrix(1000, 1000)' \
       'PairwiseParallel(context.Background(), X)'
 
-  $ speedup scaling --json 'var wg sync.WaitGroup
-    for range runtime.GOMAXPROCS(0) { wg.Go(func() { time.Sleep(time.Millisecond) }) }
-    wg.Wait()'
+  A sum split across GOMAXPROCS goroutines, written inline (missing
+  imports are added):
 
-  $ echo 'sort.Float64s(slices.Clone(xs))' | speedup scaling -s 'xs := make([]float64, 1e6)' -
+  $ speedup scaling -s 'sums := make([]float64, runtime.GOMAXPROCS(0))' '
+      var wg sync.WaitGroup
+      n := len(sums)
+      for w := range n {
+          wg.Go(func() {
+              s := 0.0
+              for i := w; i < 1e7; i += n { s += math.Sqrt(float64(i)) }
+              sums[w] = s
+          })
+      }
+      wg.Wait()'
+
+  Serial code, read from stdin, as JSON (speedup 1, f = 1):
+
+  $ echo 'slices.Sort(slices.Clone(xs))' |
+      speedup scaling --json -s 'xs := rand.Perm(1e6)' -
 `
 
 // scalingEnvMu serialises the changes of GOMAXPROCS in this process's

@@ -66,9 +66,9 @@ func harness(pkgName, filename, stmt string, refs []dataRef) ([]byte, error) {
 }
 
 // harnessTemplate: the program reads its orders from the environment
-// (SPEEDUP_LP_MODE, _OUT, _TARGETS, _SAMPLES, _MAXNS, _INTERVALNS) because
-// the test binary's command line belongs to the testing package, and writes
-// one JSON document to SPEEDUP_LP_OUT.
+// (SPEEDUP_LP_MODE, _OUT, _TARGETS, _CPUPROFILE, _HZ, _MAXNS, _MAXRUNS,
+// _INTERVALNS, _REPEAT) because the test binary's command line belongs to
+// the testing package, and writes one JSON document to SPEEDUP_LP_OUT.
 //
 // The statement runs on its own goroutine so that runtime.Goexit in it
 // ends the run instead of the program, and a panic is recovered, recorded
@@ -154,6 +154,8 @@ func _lp_recovered(v any) *_lp_panic {
 	return p
 }
 
+// TestMain runs the statement as SPEEDUP_LP_MODE says and writes the
+// results; the package's own tests never run.
 func TestMain(m *_lp_testing.M) {
 	var res _lp_result
 	switch _lp_os.Getenv("SPEEDUP_LP_MODE") {

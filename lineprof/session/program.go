@@ -36,10 +36,12 @@ type ProgramOptions struct {
 	Pkg string
 	// Args are the program's (or the test binary's) arguments.
 	Args []string
-	// Funcs, Pkgs, Tags, Race, Interval and ExactTime are as in Options.
+	// Funcs, Pkgs, Tags, Race, MaxTime, Interval and ExactTime are as in
+	// Options; MaxTime bounds the repeated timing runs of the program.
 	Funcs, Pkgs []string
 	Tags        string
 	Race        bool
+	MaxTime     time.Duration
 	Interval    time.Duration
 	ExactTime   bool
 	// Stdin, Stdout and Stderr are the counted run's; the timing run's
@@ -52,17 +54,21 @@ type ProgramOptions struct {
 // non-zero status; the profile of what ran is still returned.
 type ProgramExitError struct{ Code int }
 
+// Error says which status the program exited with.
 func (e *ProgramExitError) Error() string {
 	return fmt.Sprintf("the profiled program exited with status %d", e.Code)
 }
 
 // RunProgram profiles a program or a package's tests. The program runs
-// twice: once instrumented, for the hits (its output is the user's), once
-// untouched under the samplers, for the time. Hooks added to its main
+// once instrumented, for the hits (its output is the user's), then
+// untouched under the samplers, for the time, repeatedly for MaxTime. Hooks added to its main
 // function (or a generated TestMain) write the results when it ends.
 func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 	if o.Interval <= 0 {
 		o.Interval = 5 * time.Millisecond
+	}
+	if o.MaxTime <= 0 {
+		o.MaxTime = 2 * time.Second
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
@@ -89,8 +95,6 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 	switch {
 	case !o.Test && local.Name != "main":
 		return nil, inputErr("--run %s: package %s is not a command (package main)", o.Pkg, local.Name)
-	case o.Test && ps.hasTestMain:
-		return nil, inputErr("--test %s: the package has its own TestMain, which lprun cannot hook yet", o.Pkg)
 	}
 	r := &resolver{ctx: ctx, dir: local.Dir, tags: o.Tags, local: local, pkgs: map[string]*pkgInfo{}}
 	targets, err := selectTargets(r, Options{Funcs: o.Funcs, Pkgs: o.Pkgs})
@@ -126,22 +130,49 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 		if fi := ins.byFile[mainFile]; fi != nil {
 			srcA = fi.res.Src
 		}
-		if ovA[mainFile], err = hookMain(mainFile, srcA); err != nil {
+		if ovA[mainFile], err = hookFunc(mainFile, srcA, "main"); err != nil {
 			return nil, err
 		}
-		if ovB[mainFile], err = hookMain(mainFile, local.srcs[mainFile]); err != nil {
+		if ovB[mainFile], err = hookFunc(mainFile, local.srcs[mainFile], "main"); err != nil {
 			return nil, err
 		}
 	}
 	testMain := ""
-	if o.Test {
+	companion := local.Name
+	refs := ins.refs
+	if o.Test && ps.testMainFile == "" {
 		testMain = "func TestMain(m *_lp_testing.M) {\n\tcode := m.Run()\n\t_lp_dump()\n\t_lp_os.Exit(code)\n}\n"
 	}
-	progA, err := progFile(local.Name, ins.refs, testMain)
+	if o.Test && ps.testMainFile != "" {
+		// The package's own TestMain is hooked like main, and the
+		// companion file joins its package (which may be the external
+		// test package, reaching the counters through the linker).
+		src, err := os.ReadFile(ps.testMainFile)
+		if err != nil {
+			return nil, err
+		}
+		hooked, err := hookFunc(ps.testMainFile, src, "TestMain")
+		if err != nil {
+			return nil, err
+		}
+		ovA[ps.testMainFile], ovB[ps.testMainFile] = hooked, hooked
+		companion = ps.testMainPkg
+		if companion != local.Name {
+			refs = nil
+			for _, r := range ins.refs {
+				if r.SamePkg {
+					r.SamePkg = false
+					r.ImportPath = local.ImportPath
+				}
+				refs = append(refs, r)
+			}
+		}
+	}
+	progA, err := progFile(companion, refs, testMain)
 	if err != nil {
 		return nil, err
 	}
-	progB, err := progFile(local.Name, nil, testMain)
+	progB, err := progFile(companion, nil, testMain)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +181,7 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 	ovB[filepath.Join(local.Dir, name)] = progB
 	for n, src := range sleepFiles {
 		n = strings.TrimSuffix(n, "_test.go") + suffix
-		b := []byte(fmt.Sprintf(src, local.Name))
+		b := []byte(fmt.Sprintf(src, companion))
 		ovA[filepath.Join(local.Dir, n)] = b
 		ovB[filepath.Join(local.Dir, n)] = b
 	}
@@ -189,18 +220,43 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 		res = exactProfile(targets, func(file string) *instrument.Result { return ins.byFile[file].res }, &resA, buildTime)
 	} else {
 		ts, tj := harnessTargets(targets)
-		outB := filepath.Join(tmp, "time.json")
-		cpuFile := filepath.Join(tmp, "cpu.pprof")
-		envB := []string{
-			"SPEEDUP_LP_MODE=time", "SPEEDUP_LP_OUT=" + outB, "SPEEDUP_LP_TARGETS=" + tj,
-			"SPEEDUP_LP_CPUPROFILE=" + cpuFile, "SPEEDUP_LP_HZ=" + strconv.Itoa(cpuHz),
-			"SPEEDUP_LP_INTERVALNS=" + strconv.FormatInt(int64(o.Interval), 10),
-		}
+		// The untouched program runs again and again, until MaxTime has
+		// passed (at least once), so that short programs get samples;
+		// their results add up.
 		var resB harnessResult
-		if _, err := runProgram(ctx, binB, local.Dir, o.Args, envB, nil, io.Discard, io.Discard, outB, &resB); err != nil {
-			return nil, err
+		var cpuFiles []string
+		type key struct {
+			t, l   int
+			parked bool
 		}
-		res, err = assemble(targets, func(file string) *instrument.Result { return ins.byFile[file].res }, ts, &resA, &resB, cpuFile)
+		lines := map[key]int{}
+		for run, start := 0, time.Now(); run == 0 || time.Since(start) < o.MaxTime; run++ {
+			outB := filepath.Join(tmp, fmt.Sprintf("time%d.json", run))
+			cpuFile := filepath.Join(tmp, fmt.Sprintf("cpu%d.pprof", run))
+			envB := []string{
+				"SPEEDUP_LP_MODE=time", "SPEEDUP_LP_OUT=" + outB, "SPEEDUP_LP_TARGETS=" + tj,
+				"SPEEDUP_LP_CPUPROFILE=" + cpuFile, "SPEEDUP_LP_HZ=" + strconv.Itoa(cpuHz),
+				"SPEEDUP_LP_INTERVALNS=" + strconv.FormatInt(int64(o.Interval), 10),
+			}
+			var r harnessResult
+			if _, err := runProgram(ctx, binB, local.Dir, o.Args, envB, nil, io.Discard, io.Discard, outB, &r); err != nil {
+				return nil, err
+			}
+			cpuFiles = append(cpuFiles, cpuFile)
+			resB.RunNS = append(resB.RunNS, r.RunNS...)
+			resB.Samples += r.Samples
+			resB.PausedNS += r.PausedNS
+			for _, lt := range r.Lines {
+				lines[key{lt.Target, lt.Line, lt.Parked}] += lt.N
+			}
+		}
+		for k, n := range lines {
+			resB.Lines = append(resB.Lines, struct {
+				Target, Line, N int
+				Parked          bool
+			}{k.t, k.l, n, k.parked})
+		}
+		res, err = assemble(targets, func(file string) *instrument.Result { return ins.byFile[file].res }, ts, &resA, &resB, cpuFiles...)
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +290,10 @@ func harnessTargets(targets []*target) ([]harnessTarget, string) {
 // programPkg is a package to run, with what --test needs to know.
 type programPkg struct {
 	*pkgInfo
-	hasTestMain bool
+	// testMainFile is the test file declaring TestMain, if any, and
+	// testMainPkg its package name (the package's, or the external test
+	// package's).
+	testMainFile, testMainPkg string
 }
 
 func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg, error) {
@@ -270,9 +329,13 @@ func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg,
 		p.GoFiles = append(p.GoFiles, filepath.Join(j.Dir, f))
 	}
 	re := regexp.MustCompile(`(?m)^func TestMain\(`)
-	for _, f := range append(j.TestGoFiles, j.XTestGoFiles...) {
+	for i, f := range append(j.TestGoFiles, j.XTestGoFiles...) {
 		if b, err := os.ReadFile(filepath.Join(j.Dir, f)); err == nil && re.Match(b) {
-			p.hasTestMain = true
+			p.testMainFile = filepath.Join(j.Dir, f)
+			p.testMainPkg = j.Name
+			if i >= len(j.TestGoFiles) {
+				p.testMainPkg = j.Name + "_test"
+			}
 		}
 	}
 	return p, nil
@@ -290,10 +353,10 @@ func findMain(p *pkgInfo) (string, error) {
 	return "", inputErr("package %s has no func main", p.Dir)
 }
 
-// hookMain makes main write the results when it returns or panics
-// (a deferred _lp_dump) and when it calls os.Exit (rewritten _lp_exit,
-// which dumps first). The edits stay on their lines.
-func hookMain(path string, src []byte) ([]byte, error) {
+// hookFunc makes the function name (main, or TestMain) write the results
+// when it returns or panics (a deferred _lp_dump) and when it calls os.Exit
+// (rewritten _lp_exit, which dumps first). The edits stay on their lines.
+func hookFunc(path string, src []byte, name string) ([]byte, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, src, parser.SkipObjectResolution)
 	if err != nil {
@@ -316,11 +379,16 @@ func hookMain(path string, src []byte) ([]byte, error) {
 	tf := fset.File(f.Pos())
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
-		if !ok || fd.Recv != nil || fd.Name.Name != "main" || fd.Body == nil {
+		if !ok || fd.Recv != nil || fd.Name.Name != name || fd.Body == nil {
 			continue
 		}
 		o := tf.Offset(fd.Body.Lbrace) + 1
-		edits = append(edits, edit{o, o, " defer _lp_dump();"})
+		hook := " defer _lp_dump();"
+		if osName != "" && osName != "_" && osName != "." {
+			// The os import may have served os.Exit alone.
+			hook += " _ = " + osName + ".Exit;"
+		}
+		edits = append(edits, edit{o, o, hook})
 		ast.Inspect(fd.Body, func(n ast.Node) bool {
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok || osName == "" || osName == "_" || osName == "." {

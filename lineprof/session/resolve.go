@@ -182,6 +182,10 @@ func (r *resolver) pkg(spec string) (*pkgInfo, error) {
 	if p, ok := r.pkgs[spec]; ok {
 		return p, nil
 	}
+	if r.local != nil && spec == r.local.Name {
+		// The package at hand, named by its name.
+		return r.local, nil
+	}
 	path := spec
 	if r.local != nil && !strings.Contains(spec, "/") {
 		// A package name as the local package imports it.
@@ -356,7 +360,10 @@ func directive(p *pkgInfo) []*target {
 // not exist, a malformed name): the command reports it like a usage error.
 type InputError struct{ Err error }
 
+// Error returns the underlying message.
 func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
 
 func inputErr(format string, args ...any) error {

@@ -138,7 +138,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		r.dir = gp.Dir
 		r.local = &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}
 		if err := r.local.parse(); err != nil {
-			return nil, err
+			// A syntax error in the user's package: exit status 2, as
+			// for any compile error.
+			return nil, &InputError{err}
 		}
 		pkgName = gp.Name
 	}
@@ -233,6 +235,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer progB.Close()
 	if errB != nil {
 		// The plain build's errors are the user's (or the statement's).
+		if o.Dir == "" && strings.Contains(errB.Error(), "no required module provides package") {
+			return nil, fmt.Errorf("%v (without -C the statement runs in a module of its own: use -C DIR to run it inside yours)", errB)
+		}
 		return nil, errB
 	}
 	if o.ExactTime {
@@ -323,7 +328,8 @@ func method(r *Result, goexit bool, active int64) []string {
 	}
 	n := float64(max(r.Samples, 1))
 	m := float64(max(r.CPUSamples, 1))
-	p := r.minShare
+	// A share of exactly 1 still has an error of about one snapshot.
+	p := min(r.minShare, n/(n+1))
 	totalErr := 100 * math.Sqrt(p*(1-p)/n) / p
 	runs := fmt.Sprintf("mean of %d runs (%s each)", r.Runs, fmtDur(r.PlainNS))
 	if r.Runs == 1 {
@@ -479,18 +485,22 @@ func exactProfile(targets []*target, res func(file string) *instrument.Result, r
 
 // assemble builds the profile (docs/lprun.md) from the instrumented run's
 // counts (resA) and the plain runs' samples (resB and the CPU profile in
-// cpuFile). Per run, a target's wall time off CPU on a line is the share of
+// cpuFiles). Per run, a target's wall time off CPU on a line is the share of
 // snapshots that found a goroutine parked there times the run time; its
 // time on CPU is the share of snapshots that found it running, split over
 // lines by the CPU profile.
-func assemble(targets []*target, resOf func(file string) *instrument.Result, ts []harnessTarget, resA, resB *harnessResult, cpuFile string) (*Result, error) {
-	prof, err := os.ReadFile(cpuFile)
-	if err != nil {
-		return nil, fmt.Errorf("the profiled program left no CPU profile: %v", err)
-	}
-	samples, err := readCPUProfile(prof)
-	if err != nil {
-		return nil, err
+func assemble(targets []*target, resOf func(file string) *instrument.Result, ts []harnessTarget, resA, resB *harnessResult, cpuFiles ...string) (*Result, error) {
+	var samples []cpuSample
+	for _, cpuFile := range cpuFiles {
+		prof, err := os.ReadFile(cpuFile)
+		if err != nil {
+			return nil, fmt.Errorf("the profiled program left no CPU profile: %v", err)
+		}
+		s, err := readCPUProfile(prof)
+		if err != nil {
+			return nil, err
+		}
+		samples = append(samples, s...)
 	}
 	cpuN := make([]map[int]int64, len(targets))
 	cpuTot := make([]int64, len(targets))
@@ -536,6 +546,13 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 		}
 		f := &lineprof.Func{File: t.file, Name: t.display, Line: fn.Line, EndLine: fn.EndLine}
 		f.Source = lineprof.SourceLines(t.file, f.Line, f.EndLine)
+		owner := ownerLines(t.pkg.fset, t.decl)
+		own := func(l int) int {
+			if o, ok := owner[l]; ok {
+				return o
+			}
+			return l
+		}
 		times := map[int]float64{}
 		hits := map[int]int64{}
 		counts := resA.Counts[fr.ID]
@@ -551,10 +568,10 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 				continue
 			}
 			if lt.Parked {
-				times[lt.Line] += float64(lt.N) / nsnap * meanNS
+				times[own(lt.Line)] += float64(lt.N) / nsnap * meanNS
 			} else {
 				runN += float64(lt.N)
-				runLines[lt.Line] += float64(lt.N)
+				runLines[own(lt.Line)] += float64(lt.N)
 			}
 		}
 		var onCPU float64
@@ -564,14 +581,14 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 				minShare = min(minShare, runN/nsnap)
 			}
 		} else {
-			// No snapshot fell in a run (a single short run): fall back
-			// on the CPU profile's own clock.
-			onCPU = float64(cpuTot[i]) * 1e9 / float64(cpuHz)
+			// No snapshot fell in a run (short runs): fall back on the
+			// CPU profile's own clock, per run.
+			onCPU = float64(cpuTot[i]) * 1e9 / float64(cpuHz) / float64(runs)
 		}
 		switch {
 		case cpuTot[i] >= 20 || (cpuTot[i] > 0 && runN == 0):
 			for l, n := range cpuN[i] {
-				times[l] += float64(n) / float64(cpuTot[i]) * onCPU
+				times[own(l)] += float64(n) / float64(cpuTot[i]) * onCPU
 			}
 		case runN > 0:
 			for l, n := range runLines {
