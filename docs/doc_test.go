@@ -10,7 +10,9 @@
 // masks them: every number becomes "#", a number's time unit becomes "U",
 // and runs of spaces fold to one. Lines that appear only under some timings
 // (IPython's "slowest run" caution, "Compiler time") are ignored on both
-// sides. Files that commands write under docs/img/ go to a temporary
+// sides. Absolute paths to the checkout (line_profiler's "File:" line)
+// depend on where it was cloned, so the test replaces the checkout's path
+// in the output with the one the docs were written in. Files that commands write under docs/img/ go to a temporary
 // directory instead, so the test never changes the tree.
 package docs
 
@@ -79,6 +81,9 @@ func parseExamples(name string, data []byte) []example {
 	flush()
 	return out
 }
+
+// docsRoot is the checkout's path when the documented outputs were made.
+const docsRoot = "/work/main"
 
 var (
 	// A time with its unit, first, so that "82.7 µs" and "1.2 ms" match.
@@ -167,6 +172,7 @@ func TestDocExamples(t *testing.T) {
 			c.Dir = root
 			c.Env = env
 			got, err := c.CombinedOutput()
+			got = bytes.ReplaceAll(got, []byte(root+"/"), []byte(docsRoot+"/"))
 			wantFail := false
 			for _, w := range ex.want {
 				if strings.HasPrefix(w, "speedup: ") {

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -73,7 +72,8 @@ Flags:
   --plot FILE   draw speedup against P, with the ideal line and the fitted
                 curve, to FILE (.svg or .png)
   --tags TAGS   build tags, passed to the go command
-  -v            print timeit's line for each P on stderr as it completes
+  -v            print timeit's line (and caution) for each P on stderr as it
+                completes
 
 Examples:
 
@@ -84,18 +84,16 @@ Examples:
       'PairwiseParallel(context.Background(), X)'
 
   A sum split across GOMAXPROCS goroutines, written inline (missing
-  imports are added):
+  imports are added; the setup defines the worker's function):
 
-  $ speedup scaling -s 'sums := make([]float64, runtime.GOMAXPROCS(0))' '
+  $ speedup scaling -s 'part := func(w, n int) (s float64) {
+          for i := w; i < 1e7; i += n { s += math.Sqrt(float64(i)) }
+          return s
+      }' '
+      n := runtime.GOMAXPROCS(0)
+      sums := make([]float64, n)
       var wg sync.WaitGroup
-      n := len(sums)
-      for w := range n {
-          wg.Go(func() {
-              s := 0.0
-              for i := w; i < 1e7; i += n { s += math.Sqrt(float64(i)) }
-              sums[w] = s
-          })
-      }
+      for w := range n { wg.Go(func() { sums[w] = part(w, n) }) }
       wg.Wait()'
 
   Serial code, read from stdin, as JSON (speedup 1, f = 1):
@@ -103,34 +101,6 @@ Examples:
   $ echo 'slices.Sort(slices.Clone(xs))' |
       speedup scaling --json -s 'xs := rand.Perm(1e6)' -
 `
-
-// scalingEnvMu serialises the changes of GOMAXPROCS in this process's
-// environment (see scalingStartTimer).
-var scalingEnvMu sync.Mutex
-
-// scalingStartTimer starts prog's timing harness with GOMAXPROCS=procs.
-// gorun starts the child with this process's environment as it is when the
-// child starts, so the variable is set around that moment and restored
-// right after. The environment variable, rather than a runtime.GOMAXPROCS
-// call inside the snippet, is what the child's runtime reads at startup,
-// so the scheduler and the garbage collector are sized for P from the first
-// instruction, as they would be in a real program run that way. This
-// process's own GOMAXPROCS is not affected: the runtime reads the variable
-// only at startup.
-func scalingStartTimer(ctx context.Context, prog *gorun.Program, procs int, o gorun.TimerOptions) (*gorun.Timer, error) {
-	scalingEnvMu.Lock()
-	defer scalingEnvMu.Unlock()
-	old, had := os.LookupEnv("GOMAXPROCS")
-	os.Setenv("GOMAXPROCS", strconv.Itoa(procs))
-	defer func() {
-		if had {
-			os.Setenv("GOMAXPROCS", old)
-		} else {
-			os.Unsetenv("GOMAXPROCS")
-		}
-	}()
-	return prog.StartTimer(ctx, o)
-}
 
 // scalingSampler adapts a gorun.Timer to timeit.Sampler.
 type scalingSampler struct{ t *gorun.Timer }
@@ -250,7 +220,16 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	opts := timeit.Options{Number: *number, Repeat: *repeat}
 	measure := func(p int) (*timeit.Result, error) {
-		t, err := scalingStartTimer(ctx, prog, p, gorun.TimerOptions{Stdout: stderr, Stderr: stderr})
+		// GOMAXPROCS in the child's environment, rather than a
+		// runtime.GOMAXPROCS call in the snippet, is read by its runtime
+		// at startup, so the scheduler and the garbage collector are
+		// sized for P from the first instruction, as in a real program
+		// run that way.
+		t, err := prog.StartTimer(ctx, gorun.TimerOptions{
+			Env:    []string{"GOMAXPROCS=" + strconv.Itoa(p)},
+			Stdout: stderr,
+			Stderr: stderr,
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -270,6 +249,9 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		// work at every P.
 		opts.Number = res.Loops
 		if *verbose {
+			for _, w := range res.Warnings() {
+				fmt.Fprintf(stderr, "P=%d: %v\n", p, w)
+			}
 			fmt.Fprintf(stderr, "P=%d: %s\n", p, res)
 		}
 		return res, nil
