@@ -43,6 +43,7 @@ type Totals struct {
 type Timer struct {
 	cmd     *exec.Cmd
 	req     *os.File
+	repFile *os.File // read end of the reply pipe, closed by died and Close
 	rep     *bufio.Reader
 	params  map[string]json.RawMessage
 	gcOff   bool
@@ -86,10 +87,13 @@ func (p *Program) StartTimer(ctx context.Context, o TimerOptions) (*Timer, error
 		repR.Close()
 		return nil, err
 	}
-	t.cmd, t.req, t.rep = cmd, reqW, bufio.NewReader(repR)
+	t.cmd, t.req, t.repFile, t.rep = cmd, reqW, repR, bufio.NewReader(repR)
+	// The reply pipe stays open after the child exits: a reply it wrote
+	// just before exiting (a panic report) is still in the pipe, and the
+	// child's exit already gives our reader EOF. Closing it here raced with
+	// that read and lost panic reports now and then (TestRunAndPanic).
 	go func() {
 		t.waitErr = cmd.Wait()
-		repR.Close()
 		close(t.done)
 	}()
 	return t, nil
@@ -170,6 +174,7 @@ func (t *Timer) Run(loops int) (Totals, error) {
 func (t *Timer) died() error {
 	t.req.Close()
 	<-t.done
+	t.repFile.Close()
 	t.closed = true
 	var ee *exec.ExitError
 	if errors.As(t.waitErr, &ee) {
@@ -189,6 +194,7 @@ func (t *Timer) Close() error {
 	t.closed = true
 	t.req.Close()
 	<-t.done
+	t.repFile.Close()
 	var ee *exec.ExitError
 	if errors.As(t.waitErr, &ee) && ee.ExitCode() == 3 {
 		return nil // a panic, already reported by Sample
