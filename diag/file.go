@@ -1,48 +1,18 @@
 package diag
 
 import (
-	"bufio"
 	"io"
-	"os"
-	"path/filepath"
+
+	"github.com/gospeedup/speedup/internal/atomicfile"
 )
 
-// writeFileAtomic writes what wt produces to path through a temporary file
-// in the same directory and a rename, so that a reader (or a crash) never
-// sees a half-written trace or picture, and an earlier good file is left
-// alone when writing fails.
-func writeFileAtomic(path string, wt io.WriterTo) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
+// writeFileAtomic writes what wt produces to path without ever leaving a
+// half-written trace or picture (see internal/atomicfile).
+func writeFileAtomic(path string, wt io.WriterTo) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
 		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriter(f)
-	if _, err = wt.WriteTo(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	// CreateTemp makes the file private (0600); an output meant to be opened
-	// in a browser or shared should get the usual permissions.
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	})
 }
 
 // countWriter counts the bytes written through it and keeps the first

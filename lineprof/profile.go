@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/gospeedup/speedup/internal/atomicfile"
 )
 
 // Profile is the result of one or more profiled runs.
@@ -82,7 +84,8 @@ func (p *Profile) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o666)
+	// Atomic, so that a failed -D never leaves half a profile to view.
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // Load reads a profile written by Save.

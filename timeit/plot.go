@@ -3,12 +3,13 @@ package timeit
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -134,7 +135,7 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 	p.X.Min, p.X.Max = xlo/pad, xhi*pad
 	p.Y.Min, p.Y.Max = math.Min(p.Y.Min, lo*scale)/pad, math.Max(p.Y.Max, hi*scale)*pad*1.6 // room for the legend
 
-	return writeAtomic(path, func(f *os.File) (err error) {
+	err = atomicfile.Write(path, func(w io.Writer) (err error) {
 		defer func() {
 			// gonum reports some drawing failures by panicking.
 			if r := recover(); r != nil {
@@ -145,40 +146,10 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 		if err != nil {
 			return err
 		}
-		_, err = wt.WriteTo(f)
+		_, err = wt.WriteTo(w)
 		return err
 	})
-}
-
-// writeAtomic writes path through a temporary file in the same directory
-// (so the rename stays within one file system) and renames it into place
-// only when write succeeded; on failure the temporary file is removed.
-func writeAtomic(path string, write func(*os.File) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("plot %s: %v", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("plot %s: %v", path, err)
-	}
-	// CreateTemp makes the file 0600; a plot is an ordinary file.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("plot %s: %v", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("plot %s: %v", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("plot %s: %v", path, err)
 	}
 	return nil

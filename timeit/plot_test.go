@@ -76,25 +76,6 @@ func TestPlotSweepErrors(t *testing.T) {
 	checkOnlyFiles(t, dir) // nothing written, no temporary left behind
 }
 
-func TestWriteAtomicLeavesNothingOnFailure(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "out.svg")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := writeAtomic(path, func(f *os.File) error {
-		f.WriteString("half")
-		return os.ErrInvalid
-	})
-	if err == nil {
-		t.Fatal("writeAtomic succeeded")
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old" {
-		t.Errorf("a failed write changed the file to %q", b)
-	}
-	checkOnlyFiles(t, dir, "out.svg")
-}
-
 func checkOnlyFiles(t *testing.T, dir string, want ...string) {
 	t.Helper()
 	ents, err := os.ReadDir(dir)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 	"github.com/gospeedup/speedup/lineprof/session"
@@ -226,7 +227,7 @@ func writeProfile(p *lineprof.Profile, o lineprof.ReportOptions, dumpFile, textF
 		}
 	}
 	if textFile != "" {
-		if err := os.WriteFile(textFile, buf.Bytes(), 0o666); err != nil {
+		if err := atomicfile.WriteFile(textFile, buf.Bytes()); err != nil {
 			return err
 		}
 	}
