@@ -94,6 +94,14 @@ func Load(path string) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Parse(path, b)
+}
+
+// Parse decodes a profile written by Save; name is used in error messages.
+// Anything it accepts can be merged and reported without failing, so a
+// hand-edited or truncated file gets one clear error here and nothing worse
+// later.
+func Parse(path string, b []byte) (*Profile, error) {
 	var p Profile
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s: not a speedup line profile: %v", path, err)
