@@ -88,7 +88,8 @@ const docsRoot = "/work/main"
 var (
 	// A time with its unit, first, so that "82.7 µs" and "1.2 ms" match.
 	timeRE = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?\s?(?:ns|µs|us|ms|s)\b`)
-	numRE  = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?`)
+	// "∞" is a number too: scaling's ceiling 1/f when the fit finds f = 0.
+	numRE = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?|∞`)
 	// Several masked numbers in a row (columns) fold into one, because a
 	// value can be present or absent depending on the run.
 	hashesRE = regexp.MustCompile(`#(?:[ x%/]*#)+`)
@@ -111,6 +112,11 @@ func ignored(s string) bool {
 	return s == "" ||
 		strings.HasPrefix(s, "The slowest run took") ||
 		strings.HasPrefix(s, "Compiler time") ||
+		// scaling's cautions about noisy points (speedup above P, slower
+		// than serial, a clamped fit) come and go with the machine's load.
+		strings.HasPrefix(s, "warning: speedup above P") ||
+		strings.HasPrefix(s, "warning: slower than P=1") ||
+		strings.HasPrefix(s, "warning: Amdahl fit: the law cannot") ||
 		ruleRE.MatchString(s) && strings.Contains(s, "#")
 }
 
