@@ -49,6 +49,10 @@ type Options struct {
 	// whether the writer is a terminal: the display uses "\r" and the ANSI
 	// erase-line sequence.
 	Progress io.Writer
+	// Label names the measurement on the progress line ("timeit n=10000",
+	// "scaling P=2"), so that a sweep shows which point is being measured.
+	// "" means "timeit".
+	Label string
 	// DisableGC turns the garbage collector off during the runs of Func
 	// and FuncSetup (the runtime.GC before each run still happens), like
 	// speedup timeit --gc=off. Measure ignores it: the Sampler owns the
@@ -100,7 +104,7 @@ func Measure(s Sampler, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	prog := startProgress(o.Progress)
+	prog := startProgress(o.Progress, o.Label)
 	defer prog.stop()
 
 	take := func(loops int) (Sample, error) {
@@ -157,7 +161,7 @@ var progressDelay = time.Second
 // clock moves even while one long run is under way.
 var progressTick = 250 * time.Millisecond
 
-// progress draws "timeit: <state> (<elapsed>)" on a terminal line from its
+// progress draws "<label>: <state> (<elapsed>)" on a terminal line from its
 // own goroutine, because a single run can last seconds and the line should
 // keep moving meanwhile. Drawing does not allocate (the ticker is made up
 // front, the line is built in a reused buffer), because Func counts every
@@ -165,6 +169,7 @@ var progressTick = 250 * time.Millisecond
 // in allocs/loop.
 type progress struct {
 	w     io.Writer
+	label string
 	start time.Time
 	tick  *time.Ticker
 	done  chan struct{}
@@ -176,8 +181,11 @@ type progress struct {
 	drawn bool
 }
 
-func startProgress(w io.Writer) *progress {
-	p := &progress{w: w, start: time.Now(), done: make(chan struct{})}
+func startProgress(w io.Writer, label string) *progress {
+	if label == "" {
+		label = "timeit"
+	}
+	p := &progress{w: w, label: label, start: time.Now(), done: make(chan struct{})}
 	if w == nil {
 		return p
 	}
@@ -205,7 +213,9 @@ func (p *progress) loop() {
 func (p *progress) draw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b := append(p.buf[:0], "\r\x1b[Ktimeit: "...)
+	b := append(p.buf[:0], "\r\x1b[K"...)
+	b = append(b, p.label...)
+	b = append(b, ": "...)
 	b = append(b, p.state...)
 	b = append(b, " ("...)
 	b = strconv.AppendFloat(b, time.Since(p.start).Seconds(), 'f', 1, 64)

@@ -201,30 +201,35 @@ func TestMeasureProgress(t *testing.T) {
 	defer func(d, tick time.Duration) { progressDelay, progressTick = d, tick }(progressDelay, progressTick)
 	progressDelay, progressTick = 0, time.Millisecond
 
-	w := &signalWriter{first: make(chan struct{})}
-	calls := 0
-	s := SamplerFunc(func(loops int) (Sample, error) {
-		calls++
-		if calls == 1 {
-			// Hold the first run until the display has drawn, as a
-			// long run would; bounded so a broken display fails
-			// instead of hanging.
-			select {
-			case <-w.first:
-			case <-time.After(10 * time.Second):
+	for _, tc := range []struct{ label, want string }{
+		{"", "timeit: calibrating: 1 loop ("},
+		{"scaling P=2", "scaling P=2: calibrating: 1 loop ("},
+	} {
+		w := &signalWriter{first: make(chan struct{})}
+		calls := 0
+		s := SamplerFunc(func(loops int) (Sample, error) {
+			calls++
+			if calls == 1 {
+				// Hold the first run until the display has drawn, as a
+				// long run would; bounded so a broken display fails
+				// instead of hanging.
+				select {
+				case <-w.first:
+				case <-time.After(10 * time.Second):
+				}
 			}
+			return Sample{Loops: loops, Elapsed: time.Second}, nil
+		})
+		if _, err := Measure(s, Options{Progress: w, Repeat: 2, Label: tc.label}); err != nil {
+			t.Fatal(err)
 		}
-		return Sample{Loops: loops, Elapsed: time.Second}, nil
-	})
-	if _, err := Measure(s, Options{Progress: w, Repeat: 2}); err != nil {
-		t.Fatal(err)
-	}
-	out := w.b.String()
-	if !strings.Contains(out, "timeit: calibrating: 1 loop (") {
-		t.Errorf("progress output %q does not show the calibration", out)
-	}
-	if !strings.HasSuffix(out, "\r\x1b[K") {
-		t.Errorf("progress output %q does not end by erasing the line", out)
+		out := w.b.String()
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("progress output %q does not show the calibration as %q", out, tc.want)
+		}
+		if !strings.HasSuffix(out, "\r\x1b[K") {
+			t.Errorf("progress output %q does not end by erasing the line", out)
+		}
 	}
 
 	// Nothing at all is written by a measurement shorter than the delay.

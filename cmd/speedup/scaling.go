@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -101,30 +100,6 @@ Examples:
   $ echo 'slices.Sort(slices.Clone(xs))' |
       speedup scaling --json -s 'xs := rand.Perm(1e6)' -
 `
-
-// scalingSampler adapts a gorun.Timer to timeit.Sampler.
-type scalingSampler struct{ t *gorun.Timer }
-
-func (s scalingSampler) Sample(loops int) (timeit.Sample, error) {
-	tot, err := s.t.Run(loops)
-	return timeit.Sample(tot), err
-}
-
-// scalingProgress relabels timeit's progress line with the worker count,
-// so that the user sees which P is being measured. timeit writes each
-// redraw in one Write call.
-type scalingProgress struct {
-	w     io.Writer
-	procs int
-}
-
-func (p scalingProgress) Write(b []byte) (int, error) {
-	s := strings.Replace(string(b), "timeit: ", fmt.Sprintf("scaling P=%d: ", p.procs), 1)
-	if _, err := io.WriteString(p.w, s); err != nil {
-		return 0, err
-	}
-	return len(b), nil
-}
 
 func runScaling(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return report(stderr, scalingMain(args, stdin, stdout, stderr))
@@ -235,9 +210,9 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 		o := opts
 		if progress != nil {
-			o.Progress = scalingProgress{w: progress, procs: p}
+			o.Progress, o.Label = progress, fmt.Sprintf("scaling P=%d", p)
 		}
-		res, err := timeit.Measure(scalingSampler{t}, o)
+		res, err := timeit.Measure(t, o)
 		if cerr := t.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("the snippet's program failed: %v", cerr)
 		}

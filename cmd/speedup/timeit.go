@@ -308,13 +308,10 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		}
 		defer t.Close()
 		o := opts
-		if o.Progress != nil && len(values) > 0 {
-			o.Progress = &labelWriter{w: o.Progress, label: paramLabel(cfg.params, values)}
+		if len(values) > 0 {
+			o.Label = "timeit " + paramLabel(cfg.params, values)
 		}
-		return timeit.Measure(timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
-			tot, err := t.Run(loops)
-			return timeit.Sample(tot), err
-		}), o)
+		return timeit.Measure(t, o)
 	}
 
 	if len(cfg.params) == 0 {
@@ -338,23 +335,6 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		}
 	}
 	return printSweep(cfg, points, prog.BuildTime, stdout)
-}
-
-// labelWriter adds a sweep point's parameters to timeit's progress line
-// ("timeit: run 2 of 7" becomes "timeit n=10000: run 2 of 7"), so that the
-// user sees which value is being measured. timeit draws each state in one
-// Write call.
-type labelWriter struct {
-	w     io.Writer
-	label string
-}
-
-func (l *labelWriter) Write(p []byte) (int, error) {
-	s := strings.Replace(string(p), "timeit: ", "timeit "+l.label+": ", 1)
-	if _, err := io.WriteString(l.w, s); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }
 
 // snippetError gives compile errors the exit status of usage errors (2),
@@ -518,17 +498,12 @@ func fits(params []timeit.Param, points []point) []fitLine {
 		}
 		for _, key := range order {
 			g := groups[key]
-			xs := make([]float64, len(g.pts))
-			ys := make([]float64, len(g.pts))
-			for i, sp := range g.pts {
-				xs[i] = sp.X
-				ys[i] = sp.Result.Mean.Seconds()
-			}
-			f, err := timeit.FitPower(xs, ys)
+			// FitSweep fits the unrounded means: Result.Mean is whole
+			// nanoseconds, too coarse for statements of a few ns.
+			f, err := timeit.FitSweep(p.Name, g.pts)
 			if err != nil {
 				continue // such as a zero time: no meaningful growth
 			}
-			f.Param = p.Name
 			if len(g.at) == 0 {
 				g.at = nil
 			}

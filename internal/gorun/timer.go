@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/gospeedup/speedup/timeit"
 )
 
 // TimerOptions configures the program started by StartTimer.
@@ -135,6 +137,13 @@ func (e *PanicError) Error() string {
 		return "panic: " + e.Value
 	}
 	return fmt.Sprintf("%s:%d: panic: %s", e.File, e.Line, e.Value)
+}
+
+// Sample is Run in timeit's terms, so that a Timer is the timeit.Sampler
+// that timeit.Measure drives.
+func (t *Timer) Sample(loops int) (timeit.Sample, error) {
+	tot, err := t.Run(loops)
+	return timeit.Sample(tot), err
 }
 
 // Run runs the setup and then loops loops of the statement, and returns
