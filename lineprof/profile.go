@@ -88,6 +88,10 @@ func (p *Profile) Save(path string) error {
 	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
+// maxFuncLines bounds a function's span in a saved profile; Go functions
+// of more lines than this are not written by people.
+const maxFuncLines = 100000
+
 // Load reads a profile written by Save.
 func Load(path string) (*Profile, error) {
 	b, err := os.ReadFile(path)
@@ -112,6 +116,11 @@ func Parse(path string, b []byte) (*Profile, error) {
 	for _, f := range p.Funcs {
 		if f == nil || f.File == "" || f.Name == "" || f.Line <= 0 || f.EndLine < f.Line {
 			return nil, fmt.Errorf("%s: malformed function entry", path)
+		}
+		// The report prints one row per line from Line to EndLine: a
+		// corrupt span would print millions of rows rather than fail.
+		if n := f.EndLine - f.Line + 1; len(f.Source) > 0 && n != len(f.Source) || n > maxFuncLines {
+			return nil, fmt.Errorf("%s: function %s: lines %d-%d do not match its %d source lines", path, f.Name, f.Line, f.EndLine, len(f.Source))
 		}
 	}
 	if p.Unit != 1e-9 {
