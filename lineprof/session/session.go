@@ -78,7 +78,13 @@ type Result struct {
 	Samples    int
 	CPUSamples int64
 
-	minShare float64 // smallest share of snapshots a profiled function had
+	// totalErr is the largest relative error (1 s.e.) of a profiled
+	// function's Total time, from the samples that measured it.
+	totalErr float64
+	// unresolved names the functions that ran but in which no sample fell:
+	// their time per run is below resolutionNS, and shows as 0.
+	unresolved   []string
+	resolutionNS float64
 	// BuildTime is the wall time of the two (concurrent) builds.
 	BuildTime time.Duration
 }
@@ -326,19 +332,25 @@ func method(r *Result, goexit bool, active int64) []string {
 	if active > 0 {
 		hits += fmt.Sprintf(" %d activation%s still running when the statement returned (goroutines it did not wait for) are not counted.", active, plural(int(active)))
 	}
-	n := float64(max(r.Samples, 1))
 	m := float64(max(r.CPUSamples, 1))
-	// A share of exactly 1 still has an error of about one snapshot.
-	p := min(r.minShare, n/(n+1))
-	totalErr := 100 * math.Sqrt(p*(1-p)/n) / p
+	totalErr := 100 * r.totalErr
 	runs := fmt.Sprintf("mean of %d runs (%s each)", r.Runs, fmtDur(r.PlainNS))
 	if r.Runs == 1 {
 		runs = fmt.Sprintf("one run (%s)", fmtDur(r.PlainNS))
 	}
 	timeLine := fmt.Sprintf("Time: wall clock per run of the uninstrumented build, %s: "+
-		"%d CPU profile samples place the time on CPU, %d stack snapshots measure it and the time off CPU; "+
-		"error (1 s.e.) about ±%.1f%% of Total time, ±%.1f points of %% Time.",
-		runs, r.CPUSamples, r.Samples, totalErr, 50/math.Sqrt(m))
+		"%d CPU profile samples place the time on CPU, %d stack snapshots measure it and the time off CPU",
+		runs, r.CPUSamples, r.Samples)
+	if r.CPUSamples > 0 || r.totalErr > 0 {
+		timeLine += fmt.Sprintf("; error (1 s.e.) about ±%.1f%% of Total time, ±%.1f points of %% Time.", totalErr, 50/math.Sqrt(m))
+	} else {
+		timeLine += "."
+	}
+	if len(r.unresolved) > 0 {
+		// Saying nothing here would present a 0 as a measurement.
+		timeLine += fmt.Sprintf(" No sample fell in %s: %s time per run is below the resolution of about %s and shows as 0 (raise --max-time to resolve it).",
+			strings.Join(r.unresolved, ", "), map[bool]string{true: "its", false: "their"}[len(r.unresolved) == 1], fmtDur(int64(math.Ceil(r.resolutionNS))))
+	}
 	return []string{hits, timeLine}
 }
 
@@ -535,7 +547,9 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 	nsnap := float64(resB.Samples)
 	p := &lineprof.Profile{Unit: 1e-9}
 	var cpuAll int64
-	minShare := 1.0
+	// relErr is the relative error (1 s.e.) of each function's total.
+	var relErr float64
+	var unresolved []string
 	for i, t := range targets {
 		fr := resOf(t.file)
 		var fn *instrument.Func
@@ -575,15 +589,26 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 			}
 		}
 		var onCPU float64
-		if nsnap > 0 {
+		switch {
+		case nsnap > 0 && runN > 0:
 			onCPU = runN / nsnap * meanNS
-			if runN > 0 {
-				minShare = min(minShare, runN/nsnap)
-			}
-		} else {
-			// No snapshot fell in a run (short runs): fall back on the
-			// CPU profile's own clock, per run.
+			// The binomial error of the snapshots' share; a share of 1
+			// still has an error of about one snapshot.
+			p := min(runN/nsnap, nsnap/(nsnap+1))
+			relErr = max(relErr, math.Sqrt(p*(1-p)/nsnap)/p)
+		case cpuTot[i] > 0:
+			// No snapshot found the function running (it is a small part
+			// of each run, or runs are short): the CPU profile's own clock
+			// measures it, each sample standing for 1/cpuHz of CPU time.
 			onCPU = float64(cpuTot[i]) * 1e9 / float64(cpuHz) / float64(runs)
+			relErr = max(relErr, 1/math.Sqrt(float64(cpuTot[i])))
+		}
+		ran := false
+		for _, h := range hits {
+			ran = ran || h > 0
+		}
+		if ran && runN == 0 && cpuTot[i] == 0 && len(times) == 0 {
+			unresolved = append(unresolved, t.display)
 		}
 		switch {
 		case cpuTot[i] >= 20 || (cpuTot[i] > 0 && runN == 0):
@@ -608,7 +633,14 @@ func assemble(targets []*target, resOf func(file string) *instrument.Result, ts 
 	}
 	p.Sort()
 
-	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, minShare: minShare}
+	res := &Result{Profile: p, Runs: len(resB.RunNS), Samples: resB.Samples, CPUSamples: cpuAll, totalErr: relErr, unresolved: unresolved}
+	// One snapshot's worth of a run, or one CPU sample's when no snapshot
+	// fell in any run: the least time a sampled function can show.
+	if nsnap > 0 {
+		res.resolutionNS = meanNS / nsnap
+	} else {
+		res.resolutionNS = 1e9 / float64(cpuHz) / float64(max(runs, 1))
+	}
 	res.PlainNS = int64(meanNS)
 	return res, nil
 }

@@ -278,3 +278,25 @@ func TestRecursionSampled(t *testing.T) {
 		t.Errorf("fib's Total time %d ns, mean run %d ns: recursion counted twice?", total, res.PlainNS)
 	}
 }
+
+// TestUnresolvedSaysSo: a function that ran but in which no sample fell
+// shows 0 time; the header must say that the 0 is below the resolution
+// rather than present it with a confident error (it once said "Total time:
+// 0 s" under "error about ±0.4%").
+func TestUnresolvedSaysSo(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/kinds")
+	// fib(1) takes nanoseconds of a millisecond-long run: no snapshot or
+	// CPU sample can be expected to fall in it.
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"fib"}, Stmt: "_ = fib(1); time.Sleep(time.Millisecond)", MaxTime: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := res.Profile.Funcs[0]
+	header := strings.Join(res.Profile.Method, "\n")
+	if f.TotalNS() == 0 && !strings.Contains(header, "No sample fell in fib") {
+		t.Errorf("fib shows no time, and the header does not say it is unresolved:\n%s", header)
+	}
+	if f.TotalNS() > 0 && strings.Contains(header, "No sample fell in fib") {
+		t.Errorf("fib has time %d ns, yet the header calls it unresolved:\n%s", f.TotalNS(), header)
+	}
+}
