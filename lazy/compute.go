@@ -429,7 +429,9 @@ func (e *exec) call(w int, n *node, in []any) (v any, err error, p *par.PanicErr
 		if e.c.obs != nil {
 			t.End = time.Now()
 			t.Err = err
-			e.c.obs.TaskEnd(t)
+			if q := taskEnd(e.c.obs, name, t); q != nil && p == nil {
+				p, err = q, q
+			}
 		}
 	}()
 	if e.c.obs != nil {
@@ -455,4 +457,18 @@ func (e *exec) call(w int, n *node, in []any) (v any, err error, p *par.PanicErr
 		err = &Error{Node: name, Err: err}
 	}
 	return v, err, nil
+}
+
+// taskEnd reports t to o and returns a panic of o.TaskEnd as a
+// *par.PanicError: it runs after the call's own recover, so an observer
+// that panics there must be caught here not to crash the process from a
+// worker goroutine.
+func taskEnd(o diag.Observer, name string, t diag.Task) (p *par.PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = par.Recovered(name, v)
+		}
+	}()
+	o.TaskEnd(t)
+	return nil
 }

@@ -537,3 +537,32 @@ func TestNested(t *testing.T) {
 		t.Fatal(got, err)
 	}
 }
+
+// panicEnd is an Observer whose TaskEnd panics.
+type panicEnd struct{}
+
+func (panicEnd) Begin(int, int)      {}
+func (panicEnd) TaskStart(diag.Task) {}
+func (panicEnd) TaskEnd(diag.Task)   { panic("observer end") }
+func (panicEnd) End()                {}
+
+// TestObserverPanicInTaskEnd checks that an observer panicking in TaskEnd,
+// after the call's own recover, is raised again in the caller's goroutine
+// instead of crashing the process from a worker.
+func TestObserverPanicInTaskEnd(t *testing.T) {
+	for _, w := range []int{1, 4} {
+		func() {
+			me := goid()
+			defer func() {
+				pe, ok := recover().(*par.PanicError)
+				if !ok || pe.Value != "observer end" || goid() != me {
+					t.Errorf("Workers(%d): recovered %v", w, pe)
+				}
+			}()
+			x := lazy.Call1(inc, lazy.Value(1))
+			y := lazy.Call1(inc, lazy.Value(2))
+			_, _ = lazy.Compute(context.Background(), lazy.Call2(add, x, y), lazy.Workers(w), lazy.Observe(panicEnd{}))
+			t.Errorf("Workers(%d): no panic", w)
+		}()
+	}
+}

@@ -145,6 +145,20 @@ func Recovered(task string, v any) *PanicError {
 	return &PanicError{Task: task, Value: v, Stack: debug.Stack()}
 }
 
+// taskEnd reports t to o and returns a panic of o.TaskEnd as a
+// *PanicError: it runs after the task's own recover, so an observer that
+// panics there must be caught here not to crash the process from a worker
+// goroutine.
+func taskEnd(o diag.Observer, name string, t diag.Task) (pe *PanicError) {
+	defer func() {
+		if v := recover(); v != nil {
+			pe = Recovered(name, v)
+		}
+	}()
+	o.TaskEnd(t)
+	return nil
+}
+
 // run is the engine behind For, Map and MapReduce: it runs body over [0, n)
 // in chunks. body gets a stop flag to poll between items, so that an error
 // elsewhere or a cancelled ctx ends its chunk early.
@@ -263,7 +277,9 @@ func (r *run) chunk(ctx context.Context, w, ci, lo, hi int, body chunkFunc) {
 		if r.c.obs != nil {
 			t.End = time.Now()
 			t.Err = err
-			r.c.obs.TaskEnd(t)
+			if p := taskEnd(r.c.obs, r.c.name, t); p != nil {
+				r.fail(nil, p)
+			}
 		}
 	}()
 	if r.c.obs != nil {

@@ -526,3 +526,80 @@ func TestCrashReport(t *testing.T) {
 		}
 	}
 }
+
+// panicky is an Observer whose TaskStart or TaskEnd panics.
+type panicky struct{ inStart bool }
+
+func (panicky) Begin(int, int) {}
+func (o panicky) TaskStart(diag.Task) {
+	if o.inStart {
+		panic("observer start")
+	}
+}
+func (o panicky) TaskEnd(diag.Task) {
+	if !o.inStart {
+		panic("observer end")
+	}
+}
+func (panicky) End() {}
+
+// TestObserverPanic checks that a panicking observer, in TaskStart or in
+// TaskEnd (which runs after the task's own recover), is raised again in the
+// caller's goroutine as a *PanicError rather than crashing the process from
+// a worker goroutine.
+func TestObserverPanic(t *testing.T) {
+	ctx := context.Background()
+	for _, inStart := range []bool{true, false} {
+		want := "observer end"
+		if inStart {
+			want = "observer start"
+		}
+		calls := map[string]func(){
+			"For": func() {
+				_ = par.For(ctx, 100, func(ctx context.Context, i int) error { return nil },
+					par.Workers(4), par.ChunkSize(1), par.Observe(panicky{inStart}))
+			},
+			"Pool": func() {
+				p := par.NewPool(ctx, par.Workers(4), par.Observe(panicky{inStart}))
+				for range 20 {
+					par.Submit(p, func(ctx context.Context) (int, error) { return 1, nil })
+				}
+				_ = p.Wait()
+			},
+		}
+		for name, call := range calls {
+			func() {
+				me := goid()
+				defer func() {
+					pe, ok := recover().(*par.PanicError)
+					if !ok || pe.Value != want || goid() != me {
+						t.Errorf("%s: recovered %v on goroutine %d, want a *PanicError %q on %d", name, pe, goid(), want, me)
+					}
+				}()
+				call()
+				t.Errorf("%s: no panic", name)
+			}()
+		}
+	}
+}
+
+// TestPoolWaitAfterCancel checks that Wait does not report success when
+// tasks were skipped because the pool's context was cancelled.
+func TestPoolWaitAfterCancel(t *testing.T) {
+	for _, w := range []int{1, 2} {
+		ctx, cancel := context.WithCancel(context.Background())
+		p := par.NewPool(ctx, par.Workers(w))
+		ran := par.Submit(p, func(ctx context.Context) (int, error) { return 1, nil })
+		if v, err := ran.Wait(); v != 1 || err != nil {
+			t.Fatalf("Workers(%d): first task: %v, %v", w, v, err)
+		}
+		cancel()
+		skipped := par.Submit(p, func(ctx context.Context) (int, error) { return 2, nil })
+		if _, err := skipped.Wait(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Workers(%d): task after cancel: %v, want context.Canceled", w, err)
+		}
+		if err := p.Wait(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Workers(%d): Wait = %v after a task was skipped, want context.Canceled", w, err)
+		}
+	}
+}

@@ -138,6 +138,9 @@ func Submit[R any](p *Pool, fn func(ctx context.Context) (R, error)) *Future[R] 
 		defer p.pending.Done()
 		var zero R
 		if err := ctx.Err(); err != nil {
+			// Skipped, not run: Wait must not report success for it (the
+			// first error, if any, was recorded before the cancellation).
+			p.fail(err, nil)
 			f.finish(zero, err, nil)
 			return
 		}
@@ -184,7 +187,9 @@ func runTask[R any](ctx context.Context, c *config, id int64, worker int, fn fun
 		if c.obs != nil {
 			t.End = time.Now()
 			t.Err = err
-			c.obs.TaskEnd(t)
+			if p := taskEnd(c.obs, c.name, t); p != nil && pe == nil {
+				pe, err = p, p
+			}
 		}
 	}()
 	if c.obs != nil {
@@ -229,7 +234,8 @@ func (p *Pool) fail(err error, pe *PanicError) {
 
 // Wait waits for every submitted task, ends the pool (later submissions
 // fail with ErrPoolClosed, the observer gets End) and returns the first
-// error. If a task panicked, Wait panics with its *PanicError.
+// error: a task's, or the context's error when tasks were skipped because
+// ctx was cancelled. If a task panicked, Wait panics with its *PanicError.
 func (p *Pool) Wait() error {
 	p.pending.Wait()
 	p.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -137,7 +138,11 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	numCPU := runtime.NumCPU()
 	procs := scaling.DefaultProcs(numCPU)
-	if *cpu != "" {
+	cpuSet := false
+	fs.Visit(func(f *flag.Flag) { cpuSet = cpuSet || f.Name == "cpu" })
+	if cpuSet {
+		// An explicit --cpu "" is a mistake (an unset shell variable, say),
+		// not a request for the default list: ParseProcs rejects it.
 		if procs, err = scaling.ParseProcs(*cpu); err != nil {
 			return usageError("scaling: --cpu: %v", err)
 		}
@@ -149,6 +154,11 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if *plotFile != "" {
 		if _, err := scaling.PlotFormat(*plotFile); err != nil {
 			return usageError("scaling: --plot: %v", err)
+		}
+		// A missing directory would otherwise be found only after the
+		// measurements, which can take minutes.
+		if fi, err := os.Stat(filepath.Dir(*plotFile)); err != nil || !fi.IsDir() {
+			return usageError("scaling: --plot %s: no directory %s to write it in", *plotFile, filepath.Dir(*plotFile))
 		}
 	}
 	stmt := pos[0]
@@ -239,21 +249,26 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return fmt.Errorf("scaling: %w", err)
 	}
 
-	if *plotFile != "" {
-		if err := rep.WritePlot(*plotFile); err != nil {
-			return fmt.Errorf("scaling: %w", err)
-		}
-	}
+	// The figures first: a plot that cannot be written must not lose
+	// measurements that took minutes.
 	if *asJSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
 			return fmt.Errorf("scaling: %w", err)
 		}
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		_, err = io.WriteString(stdout, rep.String())
+	}
+	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, rep.String())
-	return err
+	if *plotFile != "" {
+		if err := rep.WritePlot(*plotFile); err != nil {
+			return fmt.Errorf("scaling: %w", err)
+		}
+	}
+	return nil
 }
 
 // scalingBuildError gives compile errors in the snippet exit status 2, as
