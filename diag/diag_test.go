@@ -234,6 +234,31 @@ func TestTimelineEmpty(t *testing.T) {
 	if !strings.Contains(buf.String(), "no tasks") {
 		t.Error("an empty timeline should say so")
 	}
+	// The default title counts in correct English: one worker is not
+	// "1 workers".
+	if !strings.Contains(buf.String(), ">0 tasks on 1 worker in ") {
+		t.Errorf("title of an empty timeline:\n%s", buf.String())
+	}
+}
+
+// TestTimelineControlCharacters checks that task names and errors with
+// characters XML forbids (the ESC of a colored error message, invalid
+// UTF-8) still give a well-formed picture.
+func TestTimelineControlCharacters(t *testing.T) {
+	r, _ := newFakeRecorder()
+	r.Begin(1, 1)
+	task := Task{ID: 1, Name: "na\x01me", Start: at(0), End: at(1), Err: errors.New("\x1b[31mred\x1b[0m \xff")}
+	r.TaskStart(task)
+	r.TaskEnd(task)
+	r.End()
+	var buf bytes.Buffer
+	if _, err := NewTimeline(r).WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	checkXML(t, buf.Bytes())
+	if !strings.Contains(buf.String(), "error: \uFFFD[31mred") {
+		t.Errorf("the error is not in the picture:\n%s", buf.String())
+	}
 }
 
 // checkXML fails unless b is well-formed XML.

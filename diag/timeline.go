@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Timeline is an Observer that draws what it saw as a self-contained SVG
@@ -75,7 +76,19 @@ func colors(names []string) map[string]string {
 
 var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
 
-func esc(s string) string { return xmlEscaper.Replace(s) }
+// esc escapes s for SVG text and attributes. Characters XML forbids even
+// escaped (control characters such as the ESC of colored error messages)
+// and invalid UTF-8 become U+FFFD, so that no task name or error can make
+// the picture unreadable.
+func esc(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+	return xmlEscaper.Replace(s)
+}
 
 // niceStep returns a tick step of 1, 2 or 5 times a power of ten, so that
 // about target ticks cover span.
@@ -212,7 +225,7 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 
 	title := tl.Title
 	if title == "" {
-		title = fmt.Sprintf("%d tasks on %d workers in %s", len(s.Tasks), workers, formatDur(s.End.Sub(s.Begin)))
+		title = fmt.Sprintf("%s on %s in %s", plural(len(s.Tasks), "task"), plural(workers, "worker"), formatDur(s.End.Sub(s.Begin)))
 	}
 
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
@@ -279,6 +292,15 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 	}
 	p("</svg>\n")
 	return cw.n, cw.err
+}
+
+// plural returns n and the noun, with an s unless n is 1: "1 worker",
+// "2 workers", as the Workers(1) runs that one debugs with say.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // group is the name a task is colored and listed by: its name without a

@@ -68,6 +68,12 @@ func quote(s string) string {
 		case '\r', '\t':
 			b.WriteByte(' ')
 		default:
+			// Other control characters would make Graphviz write an SVG
+			// that no XML parser reads (invalid UTF-8 is already written
+			// as U+FFFD by WriteRune).
+			if r < 0x20 || r == 0x7f {
+				r = ' '
+			}
 			b.WriteRune(r)
 		}
 	}

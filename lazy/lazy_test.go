@@ -566,3 +566,16 @@ func TestObserverPanicInTaskEnd(t *testing.T) {
 		}()
 	}
 }
+
+// TestDOTControlCharacters checks that a value whose text holds control
+// characters is written without them: Graphviz passes them on to an SVG
+// that no XML parser reads.
+func TestDOTControlCharacters(t *testing.T) {
+	var got bytes.Buffer
+	if err := lazy.WriteDOT(&got, lazy.Call1(strings.ToUpper, lazy.Value("a\x01b\x1bc"))); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got.String(), `label="a b c"`) {
+		t.Errorf("control characters not replaced:\n%q", got.String())
+	}
+}

@@ -107,7 +107,8 @@ func writeFunc(w io.Writer, f *Func, unit float64, tab int) {
 		if l.Hits > 0 {
 			hits = fmt.Sprintf("%d", l.Hits)
 			if len(hits) > colHits {
-				hits = fmt.Sprintf("%g", float64(l.Hits))
+				// Python's %g: 6 significant digits.
+				hits = fmt.Sprintf("%.6g", float64(l.Hits))
 			}
 			perHit = num(float64(l.TimeNS)*scale/float64(l.Hits), colPerHit)
 		}

@@ -150,3 +150,21 @@ func TestSaveLoadMerge(t *testing.T) {
 		t.Error("Load accepted a file without unit")
 	}
 }
+
+// Hits wider than their column are Python's %g: 6 significant digits, as
+// line_profiler prints them ("1.23457e+10", not Go's shortest form).
+func TestReportHitsFallback(t *testing.T) {
+	p := &Profile{Unit: 1e-9, Funcs: []*Func{{
+		File: "/src/a.go", Name: "f", Line: 1, EndLine: 3,
+		Source: []string{"func f() {", "\tx++", "}"},
+		Lines:  []Line{{2, 12345678901, 5}},
+	}}}
+	var b bytes.Buffer
+	if err := Report(&b, p, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "     2 1.23457e+10          5.0      0.0    100.0          x++\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, b.String())
+	}
+}

@@ -126,7 +126,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	}
 	if *unit != "" {
 		u, err := strconv.ParseFloat(*unit, 64)
-		if err != nil || u <= 0 || u > 1e3 {
+		if err != nil || !(u > 0 && u <= 1e3) { // NaN too
 			return nil, usageError("lprun: -u %s: want a positive number of seconds such as 1e-6", *unit)
 		}
 		cfg.report.Unit = u

@@ -151,6 +151,10 @@ func TestLprunSaveViewMerge(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "missing.json") {
 		t.Errorf("view of a missing file: exit %d, %q", code, stderr)
 	}
+	code, _, stderr = runLprunCLI(t, "", "view", "-u", "NaN", one)
+	if code != 2 || !strings.Contains(stderr, "-u NaN") {
+		t.Errorf("view -u NaN: exit %d, %q", code, stderr)
+	}
 }
 
 // TestLprunErrors: each bad input gets one clear line and a non-zero exit,
@@ -177,6 +181,7 @@ func TestLprunErrors(t *testing.T) {
 		{"no function", []string{"-C", dir, "fib(3)"}, 2, "no function to profile"},
 		{"no statement", []string{"-C", dir, "-f", "fib"}, 2, "want exactly one STMT"},
 		{"bad unit", []string{"-C", dir, "-f", "fib", "-u", "x", "fib(1)"}, 2, "-u x"},
+		{"NaN unit", []string{"-C", dir, "-f", "fib", "-u", "NaN", "fib(1)"}, 2, "-u NaN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

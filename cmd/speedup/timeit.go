@@ -172,7 +172,7 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 	fs.StringVar(&cfg.tags, "tags", "", "build tags")
 	fs.StringVar(&cfg.gcflags, "gcflags", "", "compiler flags")
 	fs.BoolVar(&cfg.race, "race", false, "race detector")
-	pos, err := parseFlags(c, fs, args, stdout)
+	pos, err := parseFlags(c, fs, attachedCounts(args), stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +220,10 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 		if ext := strings.ToLower(filepath.Ext(cfg.plot)); ext != ".svg" && ext != ".png" {
 			return nil, usageError("timeit: --plot file must end in .svg or .png")
 		}
+		// Found out now, not after a sweep of several minutes.
+		if dir := filepath.Dir(cfg.plot); !isDir(dir) {
+			return nil, usageError("timeit: --plot: directory %s does not exist", dir)
+		}
 	}
 	switch {
 	case len(pos) == 0:
@@ -238,6 +242,38 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 		return nil, usageError("timeit: STMT is empty")
 	}
 	return cfg, nil
+}
+
+// attachedCounts rewrites IPython's -n1000, -r3 and -p4 (a count attached
+// to its flag, as in "%timeit -n1 -r1 f()") as -n=1000, -r=3 and -p=4, which
+// the flag package reads. The values of flags and the arguments after "--"
+// are left alone.
+func attachedCounts(args []string) []string {
+	out := make([]string, len(args))
+	copy(out, args)
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		switch {
+		case a == "--":
+			return out
+		case len(a) > 2 && a[0] == '-' && strings.ContainsRune("nrp", rune(a[1])) && strings.Trim(a[2:], "0123456789") == "":
+			out[i] = a[:2] + "=" + a[2:]
+		case takesValue[strings.TrimLeft(a, "-")] && strings.HasPrefix(a, "-"):
+			i++ // the next argument is this flag's value
+		}
+	}
+	return out
+}
+
+// takesValue lists timeit's flags that take a value.
+var takesValue = map[string]bool{
+	"n": true, "r": true, "s": true, "C": true, "p": true, "benchstat": true,
+	"param": true, "plot": true, "gc": true, "tags": true, "gcflags": true,
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // point is one measurement of a sweep: the values of the parameters (in
@@ -278,8 +314,14 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		Dir: buildDir, Tags: cfg.tags, GCFlags: cfg.gcflags, Race: cfg.race,
 	}, gorun.TimeitFileName, src)
 	if err != nil {
-		if cfg.dir == "" && strings.Contains(err.Error(), "no required module provides package") {
+		var ce *gorun.CompileError
+		switch {
+		case cfg.dir == "" && strings.Contains(err.Error(), "no required module provides package"):
 			err = fmt.Errorf("%w (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)", err)
+		case cfg.dir == "" && errors.As(err, &ce) && strings.HasPrefix(ce.Msg, "undefined: "):
+			// The tutorial's first mistake: timing one's own function
+			// from its directory without -C.
+			ce.Msg += " (without -C, statements run outside any package; use -C DIR to call a package's functions)"
 		}
 		return snippetError(err)
 	}
@@ -532,7 +574,8 @@ func formatAt(at map[string]any) string {
 	sort.Strings(names)
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s=%v", n, at[n])
+		// As in the result lines' labels: n=10000 s="ab".
+		parts[i] = timeit.Param{Name: n}.Format(at[n])
 	}
 	return strings.Join(parts, " ")
 }

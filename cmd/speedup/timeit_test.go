@@ -51,8 +51,9 @@ func TestTimeitUnexported(t *testing.T) {
 	if len(lines) != 1 || !ipythonLine.MatchString(lines[0]) || !strings.Contains(out, "of 2 runs, 5 loops each") {
 		t.Errorf("output %q is not an IPython line for 2 runs of 5 loops", out)
 	}
-	// Flags may follow the statement; -q prints nothing.
-	code, out, errOut = runSpeedup(t, "", "timeit", "square(2)", "-C", fixture, "-n", "1", "-r", "1", "-q")
+	// Flags may follow the statement; -q prints nothing; IPython's -n1 -r1
+	// (the count attached to the flag) are accepted.
+	code, out, errOut = runSpeedup(t, "", "timeit", "square(2)", "-C", fixture, "-n1", "-r1", "-q")
 	if code != 0 || out != "" {
 		t.Errorf("-q: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -87,6 +88,15 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-C", fixture, "-n", "2", "-r", "1", "-s", "k := 3", "square(k)\nfail(k)"}, 1, "speedup: stmt:2: panic: fail 3\n"},
 		{[]string{"-C", fixture, "-n", "2", "-r", "1", "for k := range 5 {\n\tfail(k)\n}"}, 1, "speedup: stmt:2: panic: fail 3\n"},
 		{[]string{"-C", fixture, "-n", "2", "-r", "1", "-s", "fail(4)", "square(1)"}, 1, "speedup: setup:1: panic: fail 4\n"},
+		// return and break used to end the timing function early: "asked
+		// for 1 loops, the harness ran 0", exit 1.
+		{[]string{"-C", fixture, "square(1)\nreturn"}, 2, "speedup: stmt:2:1: return is not allowed in a snippet: it would end the timing function early\n"},
+		{[]string{"-C", fixture, "square(1); break"}, 2, "speedup: stmt:1:12: break is not in a loop, switch, or select\n"},
+		{[]string{"-C", fixture, "-n", "1", "-r", "1", "runtime.Goexit()"}, 1,
+			"speedup: the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)\n"},
+		// A missing plot directory used to fail after the whole sweep.
+		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: directory testdata/nosuchdir does not exist\n"},
+		{[]string{"-n1", "-r1", "square(2)"}, 2, "speedup: stmt:1:1: undefined: square (without -C, statements run outside any package; use -C DIR to call a package's functions)\n"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := runSpeedup(t, "", append([]string{"timeit"}, tt.args...)...)
@@ -256,4 +266,30 @@ func sameFiles(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestTimeitDefer checks that a deferred call in the statement runs at the
+// end of each loop: the lock below used to deadlock at the second loop
+// (the deferred unlocks ran only after the last loop).
+func TestTimeitDefer(t *testing.T) {
+	code, out, errOut := runSpeedup(t, "", "timeit", "-C", fixture, "-n", "3", "-r", "2",
+		"-s", "var mu sync.Mutex", "mu.Lock(); defer mu.Unlock(); square(2)")
+	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestAttachedCounts(t *testing.T) {
+	got := strings.Join(attachedCounts([]string{"-n1", "-r10", "-p4", "-n", "5", "-nx", "-s", "-n2", "--gc=off", "-r2", "--", "-r3"}), " ")
+	if want := "-n=1 -r=10 -p=4 -n 5 -nx -s -n2 --gc=off -r=2 -- -r3"; got != want {
+		t.Errorf("attachedCounts = %q, want %q", got, want)
+	}
+}
+
+// TestFormatAt checks that a grid's fit names the other parameters as the
+// result lines do (s="a", not s=a).
+func TestFormatAt(t *testing.T) {
+	if got, want := formatAt(map[string]any{"s": "a", "n": 10}), `n=10 s="a"`; got != want {
+		t.Errorf("formatAt = %q, want %q", got, want)
+	}
 }

@@ -53,7 +53,7 @@ func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *unit != "" {
 		u, err := strconv.ParseFloat(*unit, 64)
-		if err != nil || u <= 0 || u > 1e3 {
+		if err != nil || !(u > 0 && u <= 1e3) { // NaN too
 			return report(stderr, usageError("view: -u %s: want a positive number of seconds such as 1e-6", *unit))
 		}
 		o.Unit = u

@@ -13,7 +13,9 @@ func TestBlockSyntaxErrors(t *testing.T) {
 	}{
 		{"x := ", "stmt:1:6: syntax error: expected operand, found end of snippet"},
 		{"a := 1\nb := a + )", "stmt:2:10: syntax error: expected operand, found ')'"},
-		{"for {", "stmt:1:6: syntax error: expected end of snippet, found 'EOF'"},
+		{"for {", "stmt:1:6: syntax error: expected '}', found end of snippet"},
+		{"}", "stmt:1:1: syntax error: unexpected }, no matching {"},
+		{"x := 1\n\t}\ny := 2", "stmt:2:2: syntax error: unexpected }, no matching {"},
 		{"f(1,\n\n  ]", "stmt:3:3: syntax error: expected operand, found ']'"},
 	}
 	for _, tt := range tests {
@@ -58,6 +60,54 @@ func TestBlockLoopBody(t *testing.T) {
 	}
 	if want := "/*line stmt:1:1*/f(x)\n"; got != want {
 		t.Errorf("one-liner: %q, want %q", got, want)
+	}
+}
+
+// TestBlockDeferWraps checks that a deferred call of the timed statement
+// runs at the end of each loop: "mu.Lock(); defer mu.Unlock()" used to
+// deadlock at the second loop, the deferred calls piling up until the end
+// of the timing function.
+func TestBlockDeferWraps(t *testing.T) {
+	got, err := block("stmt", "mu.Lock(); defer mu.Unlock()", true, "keep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "func() {/*line stmt:1:1*/mu.Lock(); defer mu.Unlock()\n}()\n"; got != want {
+		t.Errorf("defer: %q, want %q", got, want)
+	}
+}
+
+// TestLeavesLoop checks that statements which would leave the timing loop
+// (they ended the benchmark early: "asked for 1 loops, the harness ran 0")
+// are compile errors at their position, and that those with a target of
+// their own in the snippet are not.
+func TestLeavesLoop(t *testing.T) {
+	bad := []struct{ setup, stmt, want string }{
+		{"", "return", "stmt:1:1: return is not allowed in a snippet: it would end the timing function early"},
+		{"", "x := 1\nif x > 0 {\n\treturn\n}", "stmt:3:2: return is not allowed in a snippet: it would end the timing function early"},
+		{"", "f(); break", "stmt:1:6: break is not in a loop, switch, or select"},
+		{"", "switch {\ncase true:\n\tcontinue\n}", "stmt:3:2: continue is not in a loop"},
+		{"x := 1\nreturn", "f(x)", "setup:2:1: return is not allowed in a snippet: it would end the timing function early"},
+	}
+	for _, tt := range bad {
+		_, err := TimeitFile(TempPackage, TimeitFileName, Snippet{Setup: []string{tt.setup}, Stmt: tt.stmt})
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("setup %q, stmt %q: error %v, want %q", tt.setup, tt.stmt, err, tt.want)
+		}
+	}
+	good := []string{
+		"for range 3 { break }",
+		"for i := range 3 { if i > 0 { continue } }",
+		"switch { default: break }",
+		"select { default: break }",
+		"L: for { break L }",
+		"f := func() int { return 1 }\nf()",
+		"go func() { return }()",
+	}
+	for _, stmt := range good {
+		if _, err := block("stmt", stmt, true, "keep"); err != nil {
+			t.Errorf("stmt %q: %v", stmt, err)
+		}
 	}
 }
 

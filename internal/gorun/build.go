@@ -183,6 +183,14 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 	}
 	if o.ModFile != "" {
 		args = append(args, "-modfile", o.ModFile)
+	} else if !p.temp && !vendored(p.Dir) {
+		// Nothing may be written into the user's tree: with GOFLAGS=-mod=mod
+		// in the environment, an import that goimports added for the
+		// snippet had the go command add a requirement to the user's
+		// go.mod and create or extend go.sum. The command line wins over
+		// GOFLAGS. (A vendored module keeps the go command's default,
+		// -mod=vendor.)
+		args = append(args, "-mod=readonly")
 	}
 	args = append(args, o.ExtraArgs...)
 	args = append(args, ".")
@@ -215,6 +223,17 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 		return nil, buildError(out.String(), p.Dir, testFileName)
 	}
 	return p, nil
+}
+
+// vendored reports whether the module holding dir has a vendor directory,
+// in which case the go command builds from it by default.
+func vendored(dir string) bool {
+	root := moduleRoot(dir)
+	if root == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(root, "vendor", "modules.txt"))
+	return err == nil
 }
 
 // goVersion returns the version of the go command ("1.26.8") for the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -222,5 +223,41 @@ func TestBuildCancelled(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("cancelled Build left %d entries in TMPDIR: %v", len(ents), ents)
+	}
+}
+
+// TestBuildModModWritesNothing checks that GOFLAGS=-mod=mod does not let
+// the go command add a requirement for an import of the generated file to
+// the user's go.mod, nor create a go.sum: it used to, when goimports found
+// the package in the module cache.
+func TestBuildModModWritesNothing(t *testing.T) {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Skip("go env GOMODCACHE:", err)
+	}
+	download := filepath.Join(strings.TrimSpace(string(out)), "cache", "download")
+	if _, err := os.Stat(filepath.Join(download, "golang.org", "x", "sync", "@v", "list")); err != nil {
+		t.Skip("golang.org/x/sync is not in the module cache")
+	}
+	dir := t.TempDir()
+	gomod := "module example.com/modmod\n\ngo 1.24\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte("package p\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	src := "package p\n\nimport (\n\t\"testing\"\n\n\t\"golang.org/x/sync/errgroup\"\n)\n\nfunc TestX(t *testing.T) { var g errgroup.Group; _ = &g }\n"
+	p, err := Build(context.Background(), BuildOptions{Dir: dir, Env: []string{
+		"GOFLAGS=-mod=mod", "GOPROXY=file://" + filepath.ToSlash(download), "GOSUMDB=off", "GOWORK=off",
+	}}, "x_test.go", []byte(src))
+	if err == nil {
+		p.Close()
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "go.mod")); string(b) != gomod {
+		t.Errorf("go.mod changed:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.sum")); err == nil {
+		t.Errorf("go.sum created")
 	}
 }

@@ -31,11 +31,17 @@ func Block(name, src string) (string, error) {
 	return block(name, src, false, "")
 }
 
+// blockPrefix is what block parses before a snippet: the snippet's line N
+// is the file's line N+2.
+const blockPrefix = "package p\nfunc _() {\n"
+
 // block is Block; with loopBody set, src is to be the body of a b.Loop
 // loop. If src has a top-level statement with a body of its own (for, if,
-// switch, select, a block), the whole of src is wrapped in a function
-// literal called in place, and its top-level variables are kept alive with
-// runtime.KeepAlive (keepAlive names that function in the generated file).
+// switch, select, a block) or a defer, the whole of src is wrapped in a
+// function literal called in place, and its top-level variables are kept
+// alive with runtime.KeepAlive (keepAlive names that function in the
+// generated file). A return, break or continue that would leave the loop is
+// a *CompileError (see leavesLoop).
 //
 // Why: the compiler's b.Loop pass keeps alive the result of every
 // assignment and call nested anywhere in the loop body, which pins the
@@ -48,14 +54,18 @@ func Block(name, src string) (string, error) {
 // Straight-line statements (the common one-liner) stay in the loop body
 // and keep the full b.Loop guarantee.
 func block(name, src string, loopBody bool, keepAlive string) (string, error) {
-	const prefix = "package p\nfunc _() {\n"
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, name, prefix+src+"\n}\n", parser.SkipObjectResolution)
+	f, err := parser.ParseFile(fset, name, blockPrefix+src+"\n}\n", parser.SkipObjectResolution)
 	if err != nil {
-		return "", syntaxError(name, src, err)
+		return "", syntaxError(name, src, fset, f, err)
 	}
 	body := f.Decls[0].(*ast.FuncDecl).Body
-	base := fset.File(f.Pos()).Base() + len(prefix)
+	if loopBody {
+		if err := leavesLoop(fset, name, body); err != nil {
+			return "", err
+		}
+	}
+	base := fset.File(f.Pos()).Base() + len(blockPrefix)
 	off := func(p token.Pos) int { return int(p) - base }
 
 	type insertion struct {
@@ -86,6 +96,13 @@ func block(name, src string, loopBody bool, keepAlive string) (string, error) {
 				}
 			}
 		case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt:
+			compound = true
+		case *ast.DeferStmt:
+			// A deferred call must run at the end of each loop, as in
+			// the function body a cell stands for, and not once all the
+			// loops are done: "mu.Lock(); defer mu.Unlock()" would
+			// deadlock at the second loop, and a million deferred calls
+			// would pile up.
 			compound = true
 		case *ast.ExprStmt:
 			if usedAlone(st.X) {
@@ -158,8 +175,76 @@ func identPart(name string) string {
 	return b.String()
 }
 
-// syntaxError maps a parse error of the wrapped block back to the block.
-func syntaxError(name, src string, err error) error {
+// leavesLoop returns a *CompileError for the first statement of body (the
+// parsed snippet) that would
+// leave the timing loop it is pasted into: a return outside any function
+// literal, or a break or continue without a label that no loop, switch or
+// select of the snippet encloses. Go accepts them there (the loop is
+// speedup's), and they would end the benchmark early or skip the rest of
+// the statement; Python's timeit rejects them as syntax errors. A labelled
+// break or continue names a label, which must then be the snippet's own.
+func leavesLoop(fset *token.FileSet, name string, body *ast.BlockStmt) error {
+	var stack []ast.Node
+	var bad ast.Node
+	var msg string
+	ast.Inspect(body, func(n ast.Node) bool {
+		if bad != nil {
+			return false
+		}
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			stack = stack[:len(stack)-1] // its statements are its own
+			return false
+		case *ast.ReturnStmt:
+			bad, msg = n, "return is not allowed in a snippet: it would end the timing function early"
+		case *ast.BranchStmt:
+			if n.Label != nil || (n.Tok != token.BREAK && n.Tok != token.CONTINUE) {
+				break
+			}
+			for i := len(stack) - 2; i >= 0; i-- {
+				switch stack[i].(type) {
+				case *ast.ForStmt, *ast.RangeStmt:
+					return true
+				case *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+					if n.Tok == token.BREAK {
+						return true
+					}
+				}
+			}
+			bad, msg = n, "break is not in a loop, switch, or select"
+			if n.Tok == token.CONTINUE {
+				msg = "continue is not in a loop"
+			}
+		}
+		return true
+	})
+	if bad == nil {
+		return nil
+	}
+	pos := fset.Position(bad.Pos())
+	return &CompileError{File: name, Line: pos.Line - 2, Col: pos.Column, Msg: msg}
+}
+
+// checkSetup applies leavesLoop to the setup, which runs in the timing
+// function before the loop: a return there would end the run before any
+// loop, and a stray break or continue fails to compile anyway.
+func checkSetup(src string) error {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "setup", blockPrefix+src+"\n}\n", parser.SkipObjectResolution)
+	if err != nil {
+		return nil // block has reported it
+	}
+	return leavesLoop(fset, "setup", f.Decls[0].(*ast.FuncDecl).Body)
+}
+
+// syntaxError maps a parse error of the wrapped block back to the block;
+// f is the partial file the parser returned.
+func syntaxError(name, src string, fset *token.FileSet, f *ast.File, err error) error {
 	list, ok := err.(scanner.ErrorList)
 	if !ok || len(list) == 0 {
 		return &CompileError{File: name, Msg: err.Error()}
@@ -167,17 +252,27 @@ func syntaxError(name, src string, err error) error {
 	lines := strings.Count(src, "\n") + 1
 	e := list[0]
 	line, col := e.Pos.Line-2, e.Pos.Column
+	msg := e.Msg
 	if line > lines {
-		// "unexpected EOF"-like errors land on the closing brace we added.
+		// Errors at the end of the input land on the closing brace we
+		// added, or on the end of the file after it: for the user both
+		// are the end of the snippet.
 		line, col = lines, len(src)-strings.LastIndex(src, "\n")
+		msg = strings.ReplaceAll(msg, "found '}'", "found end of snippet")
+	}
+	// A '}' of the snippet without its '{' closed the wrapper's function
+	// body; the parser then complains about what follows it.
+	if strings.HasPrefix(e.Msg, "expected declaration") && f != nil && len(f.Decls) > 0 {
+		if fd, ok := f.Decls[0].(*ast.FuncDecl); ok && fd.Body != nil && fd.Body.Rbrace.IsValid() {
+			if p := fset.Position(fd.Body.Rbrace); p.Line-2 <= lines {
+				line, col, msg = p.Line-2, p.Column, "unexpected }, no matching {"
+			}
+		}
 	}
 	if line < 1 {
 		line, col = 1, 1
 	}
-	msg := e.Msg
-	// The parser speaks of the wrapper's tokens; "}" and "EOF" both mean
-	// the end of the snippet.
-	msg = strings.ReplaceAll(msg, "'}'", "end of snippet")
+	msg = strings.ReplaceAll(msg, "'EOF'", "end of snippet")
 	// Later syntax errors mostly cascade from the first: not counted.
 	return &CompileError{File: name, Line: line, Col: col, Msg: "syntax error: " + msg}
 }
@@ -299,8 +394,11 @@ const TimeitFileName = "zz_speedup_snippet_test.go"
 // the package directory; it decides how imports are resolved). Syntax
 // errors in the snippet are returned as *CompileError.
 func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
-	setup, err := Block("setup", strings.Join(s.Setup, "\n"))
+	setup, err := block("setup", strings.Join(s.Setup, "\n"), false, "")
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSetup(strings.Join(s.Setup, "\n")); err != nil {
 		return nil, err
 	}
 	stmt, err := block("stmt", s.Stmt, true, "_speedup_runtime.KeepAlive")

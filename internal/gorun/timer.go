@@ -174,7 +174,10 @@ func (t *Timer) Run(loops int) (Totals, error) {
 	case r.Error != "":
 		return Totals{}, errors.New(r.Error)
 	case r.Loops != loops:
-		return Totals{}, fmt.Errorf("asked for %d loops, the harness ran %d", loops, r.Loops)
+		// return, break and continue are rejected when the snippet is
+		// compiled; runtime.Goexit is what is left to end the timing
+		// function early.
+		return Totals{}, errors.New("the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)")
 	}
 	return Totals{Loops: r.Loops, Elapsed: time.Duration(r.Ns), Allocs: r.Allocs, Bytes: r.Bytes}, nil
 }

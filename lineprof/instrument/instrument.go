@@ -276,8 +276,11 @@ func isNil(n ast.Node) bool {
 
 // wrapBool makes the boolean expression e count into idx each time it is
 // evaluated.
+// The comparison with true makes the counting operand an untyped boolean,
+// which takes the type of e: a condition of a named boolean type (type B
+// bool) still compiles.
 func (in *inst) wrapBool(e ast.Expr, idx int) {
-	in.insert(in.off(e.Pos()), in.cond(idx)+" && (")
+	in.insert(in.off(e.Pos()), in.cond(idx)+" == true && (")
 	in.insert(in.off(e.End()), ")")
 }
 
@@ -356,16 +359,10 @@ func (in *inst) stmt(s ast.Stmt, label *ast.LabeledStmt) {
 			if s.Cond != nil {
 				in.wrapBool(s.Cond, idx)
 			} else {
-				t := in.cond(idx)
-				if s.Init == nil && s.Post == nil {
-					in.insert(in.off(s.For)+3, " "+t)
-				} else {
-					from := in.off(s.For) + 3
-					if s.Init != nil {
-						from = in.off(s.Init.End())
-					}
-					in.insert(in.semicolonAfter(from), " "+t)
-				}
+				// Each iteration counts at the start of the body: a
+				// condition would make the loop no longer a terminating
+				// statement ("missing return" after "for { ... }").
+				in.insert(in.off(s.Body.Lbrace)+1, " "+in.inc(idx))
 			}
 		}
 		in.exprs(s.Init, s.Cond, s.Post)

@@ -110,11 +110,11 @@ func f(xs []int, c chan int) int {
 		"package p; import _lpatomic_0 \"sync/atomic\"; import _ \"unsafe\"\n",
 		"func f(xs []int, c chan int) int { var _lpc [10]uint64; _lpatomic_0.AddInt64(&_lpA_0, 1); defer _lpF_0(0, _lpc[:]); \n",
 		"\t_lpc[0]++; n := 0\n",
-		"\tfor i := 0; _lpT_0(&_lpc[1]) && (i < len(xs)); i++ {\n",
+		"\tfor i := 0; _lpT_0(&_lpc[1]) == true && (i < len(xs)); i++ {\n",
 		"\tfor _, x := range _lpR_0(&_lpc[3], xs) { _lpc[3]++; \n",
 		"\tswitch _lpT_0(&_lpc[5]) {\n",
 		"\tcase n > 0: _lpc[6]++; \n",
-		"\tif _lpT_0(&_lpc[7]) && (n > 1) {\n",
+		"\tif _lpT_0(&_lpc[7]) == true && (n > 1) {\n",
 		"\t} else { _lpc[8]++; \n",
 		"\t_lpc[9]++; return n\n",
 	} {

@@ -160,6 +160,16 @@ func TestMain(m *_lp_testing.M) {
 	var res _lp_result
 	switch _lp_os.Getenv("SPEEDUP_LP_MODE") {
 	case "hits":
+		// What ran before the statement (package initialisation, the
+		// testing package: a profiled standard function may run there)
+		// is not the statement's: it is taken out.
+		base, baseT := _lp_counts(), _lp_times()
+		for id, c := range base {
+			base[id] = append([]uint64(nil), c...)
+		}
+		for id, t := range baseT {
+			baseT[id] = append([]int64(nil), t...)
+		}
 		t0 := _lp_time.Now()
 		res.Panic, res.Goexit = _lp_once()
 		res.RunNS = []int64{int64(_lp_time.Since(t0))}
@@ -173,10 +183,16 @@ func TestMain(m *_lp_testing.M) {
 		res.Counts = map[string][]uint64{}
 		for id, c := range _lp_counts() {
 			res.Counts[id] = append([]uint64(nil), c...)
+			for i, v := range base[id] {
+				res.Counts[id][i] -= v
+			}
 		}
 		res.Times = map[string][]int64{}
 		for id, t := range _lp_times() {
 			res.Times[id] = append([]int64(nil), t...)
+			for i, v := range baseT[id] {
+				res.Times[id][i] -= v
+			}
 		}
 		// More runs, for the instrumented run time only (the counts are
 		// taken): SPEEDUP_LP_REPEAT of them.

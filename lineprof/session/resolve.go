@@ -283,6 +283,17 @@ func (r *resolver) lookup(arg string) ([]*target, error) {
 // unknown builds the error for a function that does not exist, listing
 // the package's closest names.
 func unknown(arg string, n lineprof.FuncName, p *pkgInfo) error {
+	for _, f := range p.files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body == nil && fd.Name.Name == n.Name {
+				if r, _ := recvName(fd); r == n.Recv {
+					// It exists, but in assembly (or linknamed): nothing
+					// to count its lines in.
+					return inputErr("function %s in package %s (%s) has no Go body (it is implemented in assembly): it cannot be profiled", arg, p.Name, p.Dir)
+				}
+			}
+		}
+	}
 	want := strings.ToLower(n.Display())
 	type cand struct {
 		name string

@@ -236,6 +236,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		g.Go(func() error { progB, errB = gorun.Build(ctx, bo, harnessFileName, srcB); return nil })
 	}
 	g.Wait()
+	if o.ExactTime && errA != nil {
+		// Without a plain build, the instrumented one's errors would
+		// point into the instrumented copies: the plain build says where
+		// the user's (or the statement's) errors are.
+		progB, errB = gorun.Build(ctx, bo, harnessFileName, srcB)
+	}
 	buildTime := time.Since(start)
 	defer progA.Close()
 	defer progB.Close()
@@ -245,11 +251,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, fmt.Errorf("%v (without -C the statement runs in a module of its own: use -C DIR to run it inside yours)", errB)
 		}
 		return nil, errB
-	}
-	if o.ExactTime {
-		if errA != nil {
-			return nil, errA
-		}
 	}
 	if errA != nil {
 		if strings.Contains(errA.Error(), "_lpD_") || strings.Contains(errA.Error(), "relocation target") {
@@ -292,7 +293,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var errOut bytes.Buffer
 	var resB harnessResult
 	if err := runHarness(ctx, progB, envB, io.Discard, &errOut, outB, &resB); err != nil {
-		io.Copy(o.Stderr, &errOut)
+		if ctx.Err() == nil {
+			// The timing run's own error output says why it failed,
+			// without the runtime's warning about the profile rate.
+			o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil))
+		}
 		return nil, err
 	}
 
@@ -317,6 +322,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Profile.Method = method(res, resA.Goexit, resA.Active)
 	return res, nil
 }
+
+// cpuRateWarning is what the runtime prints when the harness sets the CPU
+// profile rate before pprof.StartCPUProfile does.
+const cpuRateWarning = "runtime: cannot set cpu profile rate until previous profile has finished.\n"
 
 // method describes how the numbers were measured and their error, for the
 // report's header.

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -298,5 +299,36 @@ func TestUnresolvedSaysSo(t *testing.T) {
 	}
 	if f.TotalNS() > 0 && strings.Contains(header, "No sample fell in fib") {
 		t.Errorf("fib has time %d ns, yet the header calls it unresolved:\n%s", f.TotalNS(), header)
+	}
+}
+
+// TestHitsOnlyTheStatements: calls made before the statement runs (package
+// init, the test framework) are not counted.
+func TestHitsOnlyTheStatements(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/initcalls")
+	file := filepath.Join(dir, "initcalls.go")
+	for _, exact := range []bool{false, true} {
+		res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Twice"}, Stmt: "Twice()", MaxTime: 10 * time.Millisecond, ExactTime: exact})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := wants(t, file)
+		got := hitsByLine(res.Profile, file)
+		for l, w := range want {
+			if got[l] != w {
+				t.Errorf("exact-time %v: initcalls.go:%d: hits %d, want %d", exact, l, got[l], w)
+			}
+		}
+	}
+}
+
+// TestBodylessFunction: a function declared without a body (assembly,
+// linkname) is not "unknown": the error says why it cannot be profiled.
+func TestBodylessFunction(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/bodyless")
+	_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"nanotime"}, Stmt: "Now()", MaxTime: 10 * time.Millisecond})
+	var ie *InputError
+	if err == nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), "has no Go body") {
+		t.Errorf("got %v, want an input error saying nanotime has no Go body", err)
 	}
 }

@@ -32,6 +32,9 @@ func Run() {
 	multiLine()                   // want 1
 	sleeps()                      // want 1
 	_ = fib(5)                    // want 1
+	namedBool(1)                  // want 1
+	_ = endless(2)                // want 1
+	_ = endlessPost()             // want 1
 }
 
 func forLoops(n int) {
@@ -263,6 +266,39 @@ func fib(n int) int {
 		return n // want 8
 	}
 	return fib(n-1) + fib(n-2) // want 7
+}
+
+// flag is a named boolean type: the counting code in conditions must keep
+// their type.
+type flag bool
+
+func namedBool(n int) {
+	var f flag = n > 0 // want 1
+	if f {             // want 1
+		sink++ // want 1
+	}
+	for f { // want 2
+		f = false // want 1
+	}
+}
+
+// A loop without condition can be a function's terminating statement:
+// counting its iterations must keep it one.
+func endless(n int) int {
+	for { // want 3
+		if n == 0 { // want 3
+			return n // want 1
+		}
+		n-- // want 2
+	}
+}
+
+func endlessPost() int {
+	for i := 0; ; i++ { // want 2
+		if i == 1 { // want 2
+			return i // want 1
+		}
+	}
 }
 
 // Work is called from 8 goroutines by the race test, not by Run.

@@ -1,0 +1,3 @@
+module bodyless
+
+go 1.26

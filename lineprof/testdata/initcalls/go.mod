@@ -1,0 +1,3 @@
+module initcalls
+
+go 1.26
