@@ -33,14 +33,16 @@ func Workers(n int) Option { return func(c *config) { c.workers = n } }
 // A nil o reports nothing.
 func Observe(o diag.Observer) Option { return func(c *config) { c.obs = o } }
 
-// Labels runs each call under the pprof label task=<node name>, so that a
-// CPU profile can be split by node (pprof -tagfocus task=load). It is off by
-// default because it costs about as much as scheduling a call: measured with
-// go run ./bench/parlazy on 2 CPUs, one pprof.Do takes 80-170 ns and a
-// 100,000-deep chain of trivial calls goes from about 200 to 370-680 ns per
-// call, against a budget of 1 µs. It is on anyway while runtime/trace is
-// enabled, since tracing already pays more than that.
-func Labels() Option { return func(c *config) { c.labels = true } }
+// Labels sets whether each call runs under the pprof label
+// task=<node name>, so that a CPU profile can be split by node (pprof
+// -tagfocus task=load, pprof -tags). It is on by default: the issue's
+// diagnostics ask for labels per task, and they fit the scheduling budget
+// of 1 µs per task (measured with go run ./bench/parlazy on 2 CPUs: one
+// pprof.Do takes 50-170 ns; 100,000 trivial calls cost about 340-430 ns
+// each with labels, 180-340 ns without). Labels(false) saves that cost for
+// graphs of very many tiny calls. While runtime/trace is enabled the labels
+// are set regardless, since tracing already pays more than that.
+func Labels(on bool) Option { return func(c *config) { c.labels = on } }
 
 // graph is the part of the task graph one Compute needs, in topological
 // order (inputs before the calls that use them), with edges stored as
@@ -228,7 +230,7 @@ func ComputeAll(ctx context.Context, nodes []Any, opts ...Option) (*Results, err
 }
 
 func run(ctx context.Context, roots []*node, opts []Option) (*exec, error) {
-	var c config
+	c := config{labels: true}
 	for _, o := range opts {
 		if o != nil {
 			o(&c)

@@ -460,7 +460,7 @@ func TestObserverLabelsTrace(t *testing.T) {
 		}
 		z, bad := build()
 		rec := &recorder{}
-		v, err := lazy.Compute(context.Background(), z, lazy.Observe(rec), lazy.Workers(2), lazy.Labels())
+		v, err := lazy.Compute(context.Background(), z, lazy.Observe(rec), lazy.Workers(2), lazy.Labels(true))
 		if v != 5 || err != nil {
 			t.Fatal(v, err)
 		}

@@ -62,8 +62,8 @@
 // Observe(o) reports every call to a diag.Observer (value nodes are not
 // tasks); without an observer nothing is timed. When runtime/trace is on,
 // each Compute is a trace task and each call a region named after the node.
-// pprof labels (task=<node name>) cost about as much as scheduling a task,
-// so they are set only with the Labels option or while runtime/trace is on.
+// Each call also runs under the pprof label task=<node name>, so that
+// pprof shows which node did what; Labels(false) turns that off.
 package lazy
 
 import (

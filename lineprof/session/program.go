@@ -89,6 +89,11 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 	}
 	local := ps.pkgInfo
 	local.Local = true
+	if o.Test {
+		// The test binary compiles the package's own test files: their
+		// functions (tests, helpers) can be profiled too.
+		local.GoFiles = append(local.GoFiles, ps.testGoFiles...)
+	}
 	if err := local.parse(); err != nil {
 		return nil, err
 	}
@@ -151,11 +156,16 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		hooked, err := hookFunc(ps.testMainFile, src, "TestMain")
-		if err != nil {
+		srcA := src
+		if fi := ins.byFile[ps.testMainFile]; fi != nil {
+			srcA = fi.res.Src
+		}
+		if ovA[ps.testMainFile], err = hookFunc(ps.testMainFile, srcA, "TestMain"); err != nil {
 			return nil, err
 		}
-		ovA[ps.testMainFile], ovB[ps.testMainFile] = hooked, hooked
+		if ovB[ps.testMainFile], err = hookFunc(ps.testMainFile, src, "TestMain"); err != nil {
+			return nil, err
+		}
 		companion = ps.testMainPkg
 		if companion != local.Name {
 			refs = nil
@@ -294,6 +304,8 @@ type programPkg struct {
 	// testMainPkg its package name (the package's, or the external test
 	// package's).
 	testMainFile, testMainPkg string
+	// testGoFiles are the package's own (not external) test files.
+	testGoFiles []string
 }
 
 func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg, error) {
@@ -327,6 +339,9 @@ func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg,
 	}
 	for _, f := range j.GoFiles {
 		p.GoFiles = append(p.GoFiles, filepath.Join(j.Dir, f))
+	}
+	for _, f := range j.TestGoFiles {
+		p.testGoFiles = append(p.testGoFiles, filepath.Join(j.Dir, f))
 	}
 	re := regexp.MustCompile(`(?m)^func TestMain\(`)
 	for i, f := range append(j.TestGoFiles, j.XTestGoFiles...) {
