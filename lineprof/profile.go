@@ -11,6 +11,7 @@ package lineprof
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 
@@ -127,7 +128,7 @@ func Parse(path string, b []byte) (*Profile, error) {
 		// Files always store nanoseconds; convert anything else.
 		for _, f := range p.Funcs {
 			for i := range f.Lines {
-				f.Lines[i].TimeNS = int64(float64(f.Lines[i].TimeNS) * p.Unit / 1e-9)
+				f.Lines[i].TimeNS = int64(math.Round(float64(f.Lines[i].TimeNS) * p.Unit / 1e-9))
 			}
 		}
 		p.Unit = 1e-9

@@ -168,3 +168,17 @@ func TestReportHitsFallback(t *testing.T) {
 		t.Errorf("report lacks %q:\n%s", want, b.String())
 	}
 }
+
+// A saved file in another unit is converted to nanoseconds, rounded (5 µs
+// is 5000 ns, not the 4999 of a truncated 4999.9999...).
+func TestLoadOtherUnit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "us.json")
+	os.WriteFile(path, []byte(`{"unit":1e-6,"functions":[{"file":"a.go","function":"f","line":1,"end_line":1,"source":["a"],"lines":[{"line":1,"hits":1,"time_ns":5}]}]}`), 0o666)
+	p, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Funcs[0].Lines[0].TimeNS; got != 5000 {
+		t.Errorf("5 µs loaded as %d ns, want 5000", got)
+	}
+}

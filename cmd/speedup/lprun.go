@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -131,6 +132,11 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		}
 		cfg.report.Unit = u
 	}
+	for _, out := range []struct{ flag, path string }{{"-D", cfg.dumpFile}, {"-T", cfg.textFile}} {
+		if err := checkOutputDir(out.path); err != nil {
+			return nil, usageError("lprun: %s %s: %v", out.flag, out.path, err)
+		}
+	}
 	if *runPkg != "" || *testPkg != "" {
 		if *runPkg != "" && *testPkg != "" {
 			return nil, usageError("lprun: --run and --test exclude each other")
@@ -210,6 +216,27 @@ func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return report(stderr, res.Panic)
 	}
 	return 0
+}
+
+// checkOutputDir checks, before any work, that an output file can be
+// created where it is asked for: an error after a long run would lose the
+// results.
+func checkOutputDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("is a directory")
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("no directory %s", dir)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	return nil
 }
 
 // writeProfile prints the report, and saves it with -D and -T.

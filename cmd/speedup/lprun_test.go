@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -181,6 +182,9 @@ func TestLprunErrors(t *testing.T) {
 		{"no function", []string{"-C", dir, "fib(3)"}, 2, "no function to profile"},
 		{"no statement", []string{"-C", dir, "-f", "fib"}, 2, "want exactly one STMT"},
 		{"bad unit", []string{"-C", dir, "-f", "fib", "-u", "x", "fib(1)"}, 2, "-u x"},
+		{"compile error, --exact-time", []string{"-C", filepath.Join("testdata", "lprun", "exacttime_compile_error"), "--exact-time", "-f", "F", "F()"}, 2, "broken.go:6:2: declared and not used: x"},
+		{"-D in a missing directory", []string{"-C", dir, "-f", "fib", "-D", filepath.Join(dir, "nope", "p.json"), "fib(1)"}, 2, "no directory"},
+		{"-T names a directory", []string{"-C", dir, "-f", "fib", "-T", dir, "fib(1)"}, 2, "is a directory"},
 		{"NaN unit", []string{"-C", dir, "-f", "fib", "-u", "NaN", "fib(1)"}, 2, "-u NaN"},
 	}
 	for _, c := range cases {
@@ -260,6 +264,15 @@ func TestLprunDirectiveAndModuleCache(t *testing.T) {
 		!regexp.MustCompile(`(?m)^ +\d+ +4 .*g\.wg\.Add\(1\)$`).MatchString(stdout) {
 		t.Errorf("errgroup.(*Group).Go not profiled with 4 hits:\n%s", stdout)
 	}
+	// The same in workspace mode, where the go command refuses -modfile.
+	work := filepath.Join(t.TempDir(), "go.work")
+	os.WriteFile(work, []byte("go 1.26.0\n\nuse "+strconv.Quote(root)+"\n"), 0o666)
+	t.Setenv("GOWORK", work)
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "-C", filepath.Join(root, "examples", "distance"), "--max-time", "20ms",
+		"-f", "golang.org/x/sync/errgroup.(*Group).Go", "var g errgroup.Group\nfor range 4 {\n\tg.Go(func() error { return nil })\n}\ng.Wait()")
+	if code != 0 || !regexp.MustCompile(`(?m)^ +\d+ +4 .*g\.wg\.Add\(1\)$`).MatchString(stdout) {
+		t.Errorf("in a workspace: exit %d, %s\n%s", code, stderr, stdout)
+	}
 	mod2, _ := os.ReadFile(filepath.Join(root, "go.mod"))
 	sum2, _ := os.ReadFile(filepath.Join(root, "go.sum"))
 	if string(mod) != string(mod2) || string(sum) != string(sum2) {
@@ -286,16 +299,23 @@ func TestLprunProgramAndTest(t *testing.T) {
 		!regexp.MustCompile(`(?m)^ +\d+ +112 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) {
 		t.Errorf("--run report:\n%s", stdout)
 	}
-	code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "work", "--run", ".", "--", "5", "fail")
-	if code != 1 || !strings.Contains(stderr, "exited with status 3") ||
-		!regexp.MustCompile(`(?m)^ +\d+ +6 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) {
-		t.Errorf("exit %d, stderr %q, report:\n%s", code, stderr, stdout)
+	// main itself is profiled too: its os.Exit must not lose its counts.
+	for _, exact := range []string{"--exact-time=false", "--exact-time"} {
+		code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", exact, "-f", "work", "-f", "main", "--run", ".", "--", "5", "fail")
+		if code != 1 || !strings.Contains(stderr, "exited with status 3") ||
+			!regexp.MustCompile(`(?m)^ +\d+ +6 .*for i := 1; i <= n; i\+\+ \{$`).MatchString(stdout) ||
+			!regexp.MustCompile(`(?m)^ +\d+ +2 .*if a == "fail" \{$`).MatchString(stdout) ||
+			!regexp.MustCompile(`(?m)^ +\d+ +1 .*os.Exit\(3\)$`).MatchString(stdout) {
+			t.Errorf("%s: exit %d, stderr %q, report:\n%s", exact, code, stderr, stdout)
+		}
 	}
-	code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "Sum", "--test", "./lib", "--", "-run", "TestSum")
+	// Functions of the package's own test files can be profiled too.
+	code, stdout, stderr = runLprunCLI(t, "", "lprun", "--max-time", "100ms", "-f", "Sum", "-f", "TestSum", "--test", "./lib", "--", "-run", "TestSum")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !regexp.MustCompile(`(?m)^ +\d+ +4 .*for _, x := range xs \{$`).MatchString(stdout) {
+	if !regexp.MustCompile(`(?m)^ +\d+ +4 .*for _, x := range xs \{$`).MatchString(stdout) ||
+		!regexp.MustCompile(`(?m)^ +\d+ +1 .*if Sum\(1, 2, 3\) != 6 \{$`).MatchString(stdout) {
 		t.Errorf("--test report (only TestSum ran: 3 numbers):\n%s", stdout)
 	}
 	// A package whose external test package has its own TestMain, which

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -40,7 +41,10 @@ the results of STMT's calls and assignments are kept alive (it runs in a
 b.Loop loop, as under go test -bench), so the compiler cannot delete the
 work being timed. A STMT with loops or ifs at its top level (a cell) is
 compiled as a function body called in that loop, its top-level variables
-kept alive, so that its inner loops compile as they would in a function.
+kept alive, so that its inner loops compile as they would in a function;
+so is a STMT with a defer, whose deferred calls then run at the end of each
+loop. A return, or a break or continue that would leave the timing loop, is
+an error (as in Python's timeit).
 
 The statements are compiled into a test binary of the package in DIR (-C),
 so that its unexported functions and types can be used; the generated code
@@ -50,7 +54,8 @@ statements run in a temporary module. A build that takes more than 1 s is
 reported on a line "Compiler time: 1.23 s".
 
 Flags:
-  -n N          loops per run (default: automatic)
+  -n N          loops per run (default: automatic); -n1000, -r3 and -p4 are
+                accepted as in IPython
   -r R          number of runs (default 7)
   -s SETUP      setup statements, run before each run outside the timing;
                 repeatable (several -s are consecutive lines of one setup)
@@ -141,6 +146,13 @@ func runTimeit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// with the conventional 130.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	// A closed stdout (speedup timeit ... | head -1) must not kill the
+	// process with SIGPIPE before the clean-ups remove the temporary
+	// directory: with SIGPIPE notified, the write fails with EPIPE instead,
+	// and a sweep stops at its next line.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
 	err = timeitMain(ctx, cfg, stdin, stdout, stderr)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "speedup: interrupted")
@@ -223,6 +235,15 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 		// Found out now, not after a sweep of several minutes.
 		if dir := filepath.Dir(cfg.plot); !isDir(dir) {
 			return nil, usageError("timeit: --plot: directory %s does not exist", dir)
+		}
+		p := cfg.params[0]
+		for _, v := range p.Values {
+			switch x, ok := toFloat(v); {
+			case !ok:
+				return nil, usageError("timeit: --plot needs numeric --param values")
+			case x <= 0:
+				return nil, usageError("timeit: --plot: %s is not a positive number; a log axis cannot show it", p.Format(v))
+			}
 		}
 	}
 	switch {
@@ -326,6 +347,9 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		return snippetError(err)
 	}
 	defer prog.Close()
+	// What the build printed although it succeeded: the compiler's
+	// diagnostics that --gcflags=-m asked for.
+	fmt.Fprint(stderr, prog.BuildOutput)
 
 	opts := timeit.Options{Number: cfg.number, Repeat: cfg.repeat, Precision: cfg.precision}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -373,10 +397,28 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		points = append(points, point{values, r})
 		if !cfg.json && !cfg.quiet && cfg.benchstat == "" {
 			// Print as we go: a sweep can take a while.
-			printLine(stdout, paramLabel(cfg.params, values)+": ", r, cfg.verbose)
+			w := &errWriter{w: stdout}
+			printLine(w, paramLabel(cfg.params, values)+": ", r, cfg.verbose)
+			if errors.Is(w.err, syscall.EPIPE) {
+				return w.err // nobody reads the rest
+			}
 		}
 	}
 	return printSweep(cfg, points, prog.BuildTime, stdout)
+}
+
+// errWriter remembers the first error of its writes.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	return n, err
 }
 
 // snippetError gives compile errors the exit status of usage errors (2),

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,12 +29,13 @@ var ipythonLine = regexp.MustCompile(`(?m)^[0-9.]+ (s|ms|µs|ns) ± [0-9.]+ (s|m
 const fixture = "testdata/timeitpkg"
 
 // resultLines splits out into lines, leaving out the "Compiler time" line
-// that a slow build adds.
+// that a slow build adds and IPython's "slowest run" caution, which a sweep
+// prefixes with the parameter ("n=10000: The slowest run took ...").
 func resultLines(out string) []string {
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		// Both depend on the machine's load, not on the code under test.
-		if !strings.HasPrefix(l, "Compiler time: ") && !strings.HasPrefix(l, "The slowest run took") {
+		if !strings.HasPrefix(l, "Compiler time: ") && !strings.Contains(l, "The slowest run took") {
 			lines = append(lines, l)
 		}
 	}
@@ -96,6 +99,8 @@ func TestTimeitErrors(t *testing.T) {
 			"speedup: the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)\n"},
 		// A missing plot directory used to fail after the whole sweep.
 		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: directory testdata/nosuchdir does not exist\n"},
+		{[]string{"--param", `s="a","b"`, "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot needs numeric --param values\n"},
+		{[]string{"--param", "n=0,1", "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot: n=0 is not a positive number; a log axis cannot show it\n"},
 		{[]string{"-n1", "-r1", "square(2)"}, 2, "speedup: stmt:1:1: undefined: square (without -C, statements run outside any package; use -C DIR to call a package's functions)\n"},
 	}
 	for _, tt := range tests {
@@ -291,5 +296,52 @@ func TestAttachedCounts(t *testing.T) {
 func TestFormatAt(t *testing.T) {
 	if got, want := formatAt(map[string]any{"s": "a", "n": 10}), `n=10 s="a"`; got != want {
 		t.Errorf("formatAt = %q, want %q", got, want)
+	}
+}
+
+// TestTimeitGCFlagsOutput checks that the compiler's diagnostics asked for
+// with --gcflags=-m reach stderr: the build's output used to be dropped
+// when it succeeded.
+func TestTimeitGCFlagsOutput(t *testing.T) {
+	code, out, errOut := runSpeedup(t, "", "timeit", "-C", fixture, "-n1", "-r1", "--gcflags=-m", "square(2)")
+	if code != 0 || !strings.Contains(errOut, "can inline square") || !ipythonLine.MatchString(out) {
+		t.Errorf("exit %d, stdout %q, stderr %.300q", code, out, errOut)
+	}
+}
+
+// TestTimeitBrokenStdout runs a sweep whose stdout nobody reads (as under
+// "speedup timeit ... | head -1"): SIGPIPE used to kill the process before
+// the temporary directory was removed. It re-runs the test binary with
+// stdout a pipe whose read end is closed.
+func TestTimeitBrokenStdout(t *testing.T) {
+	if os.Getenv("SPEEDUP_TEST_BROKEN_STDOUT") == "1" {
+		os.Exit(run([]string{"timeit", "-C", fixture, "-n1", "-r1", "--param", "n=1,2", "square(n)"}, os.Stdin, os.Stdout, os.Stderr))
+	}
+	tmp := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestTimeitBrokenStdout$")
+	cmd.Env = append(os.Environ(), "SPEEDUP_TEST_BROKEN_STDOUT=1", "TMPDIR="+tmp)
+	cmd.Stdout = w
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	err = cmd.Run()
+	w.Close()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "broken pipe") {
+		t.Errorf("exit %v, stderr %q; want exit status 1 and a broken pipe error", err, errOut.String())
+	}
+	var left []string
+	ents, _ := os.ReadDir(tmp)
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "speedup-") {
+			left = append(left, e.Name())
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("temporary directories left behind: %v", left)
 	}
 }

@@ -48,6 +48,9 @@ func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, err)
 	}
+	if err := checkOutputDir(*textFile); err != nil {
+		return report(stderr, usageError("view: -T %s: %v", *textFile, err))
+	}
 	if len(files) == 0 {
 		return report(stderr, usageError("view: name at least one profile saved with lprun -D"))
 	}

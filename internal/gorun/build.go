@@ -45,6 +45,9 @@ type Program struct {
 	Dir string
 	// BuildTime is how long the go command took.
 	BuildTime time.Duration
+	// BuildOutput is what the go command printed although it succeeded,
+	// such as the compiler's diagnostics under -gcflags=-m; usually empty.
+	BuildOutput string
 
 	tmp  string
 	env  []string
@@ -222,6 +225,7 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 		}
 		return nil, buildError(out.String(), p.Dir, testFileName)
 	}
+	p.BuildOutput = out.String()
 	return p, nil
 }
 

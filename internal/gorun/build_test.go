@@ -261,3 +261,63 @@ func TestBuildModModWritesNothing(t *testing.T) {
 		t.Errorf("go.sum created")
 	}
 }
+
+// TestRunCrash checks that a crash no recover catches (here the runtime's
+// deadlock detector) comes back as a *CrashError located in the snippet;
+// it used to be "the snippet's program ended unexpectedly (exit status 2)".
+func TestRunCrash(t *testing.T) {
+	p, err := buildSnippet(t, "", Snippet{Stmt: "x := 1\n_ = x\nselect {}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := p.StartTimer(context.Background(), TimerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	_, err = tm.Run(1)
+	var ce *CrashError
+	if !errors.As(err, &ce) || ce.File != "stmt" || ce.Line != 3 {
+		t.Errorf("Run of a deadlock: %v (%#v), want a *CrashError at stmt:3", err, ce)
+	}
+}
+
+func TestParseCrash(t *testing.T) {
+	tests := []struct{ report, want string }{
+		{"", ""},
+		{"\ngoroutine 1 [chan receive]:\nmain.main()\n\t/x/zz_test.go:68 +0x4de\n\ngoroutine 19 [select (no cases)]:\np._speedup_bench.func2(...)\n\tstmt:4\n",
+			"stmt:4: fatal error (the snippet's program crashed; the Go runtime's report is above)"},
+		{"panic: boom\n\ngoroutine 8 [running]:\np._speedup_bench.func1()\n\tsetup:2 +0x25\n",
+			"setup:2: panic: boom (the snippet's program crashed; the Go runtime's report is above)"},
+		{"panic: boom\n\ngoroutine 8 [running]:\nmain.f()\n\t/x/a.go:3 +0x25\n",
+			"panic: boom (the snippet's program crashed; the Go runtime's report is above)"},
+	}
+	for _, tt := range tests {
+		got := ""
+		if ce := parseCrash(tt.report); ce != nil {
+			got = ce.Error()
+		}
+		if got != tt.want {
+			t.Errorf("parseCrash(%q) = %q, want %q", tt.report, got, tt.want)
+		}
+	}
+}
+
+// TestRunFailed checks the message of a run that testing discards after
+// its loops (under --race, one that raced; here the harness's own b is
+// failed by hand, which a race build would do): it used to blame
+// runtime.Goexit, as for a run whose loops were cut short.
+func TestRunFailed(t *testing.T) {
+	p, err := buildSnippet(t, "", Snippet{Stmt: "_speedup_b.Fail()"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := p.StartTimer(context.Background(), TimerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tm.Close()
+	if _, err := tm.Run(2); err == nil || !strings.Contains(err.Error(), "failed after its loops were done (a data race found by --race?") {
+		t.Errorf("Run of a failed benchmark: %v", err)
+	}
+}

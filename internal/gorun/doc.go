@@ -51,9 +51,13 @@
 // "go test -bench" by construction). A statement with loops or ifs at its
 // top level (a cell) is compiled as a function body called from the loop,
 // its top-level variables kept alive, because the keep-alive pass would
-// otherwise pin every variable of its inner loops to memory. [Program.StartTimer] starts the binary
+// otherwise pin every variable of its inner loops to memory; so is one with
+// a defer, so that its deferred calls run at the end of each loop. A return,
+// break or continue that would leave the loop is a [*CompileError]. [Program.StartTimer] starts the binary
 // and returns a [Timer] whose Run method (the heart of a timeit.Sampler)
 // talks to it over file descriptors 3 and 4, leaving the snippet's stdin, stdout and stderr to the
 // user. A panic in the snippet comes back as a [*PanicError] with the
-// snippet's line.
+// snippet's line; a crash no recover catches (a fatal error of the runtime,
+// a panic on a goroutine the snippet started) as a [*CrashError], located
+// from a copy of the runtime's report (runtime/debug.SetCrashOutput).
 package gorun

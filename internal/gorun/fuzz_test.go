@@ -10,10 +10,19 @@ import (
 // *CompileErrors placed inside the snippet, and that valid snippets come
 // back with their text intact after the line directive.
 func FuzzBlock(f *testing.F) {
-	for _, s := range []string{"x := 1", "a, b := f()\nvar c int", "x*x", "for {", "f(1,\n]", "", "/*", "`", "len(s)\nif x { y() }"} {
+	for _, s := range []string{"x := 1", "a, b := f()\nvar c int", "x*x", "for {", "f(1,\n]", "", "/*", "`", "len(s)\nif x { y() }",
+		"for { break }\nreturn", "go func() { return }()\ndefer f()", "}\nx := 1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
+		// The loop body form adds the return/break/continue check.
+		if _, err := block("stmt", src, true, "keep"); err != nil {
+			var ce *CompileError
+			lines := strings.Count(src, "\n") + 1
+			if !errors.As(err, &ce) || ce.File != "stmt" || ce.Line < 1 || ce.Line > lines {
+				t.Fatalf("block(%q, loop body) error %v is not a *CompileError inside the snippet", src, err)
+			}
+		}
 		out, err := Block("stmt", src)
 		if err != nil {
 			var ce *CompileError

@@ -429,7 +429,9 @@ func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
 // timeitTemplate is the harness. Its identifiers and import names start
 // with _speedup_ so that they clash neither with the user's package nor
 // with the snippet's variables. The protocol: JSON lines, requests on fd 3,
-// replies on fd 4; the program exits when fd 3 reaches end of file.
+// replies on fd 4; the program exits when fd 3 reaches end of file. With
+// SPEEDUP_CRASH_FD=5 in its environment, fd 5 receives a copy of a crash
+// report (runtime/debug.SetCrashOutput).
 //
 // Each request runs testing.Benchmark once with -test.benchtime=Nx, under
 // which b.Loop runs exactly N iterations and the benchmark function runs
@@ -455,6 +457,9 @@ import (
 %s
 var _speedup_gcOff bool
 
+// _speedup_looped is set when the loops of a run are done.
+var _speedup_looped bool
+
 var _speedup_out *_speedup_json.Encoder
 
 type _speedup_request struct {
@@ -477,6 +482,13 @@ type _speedup_reply struct {
 
 func TestMain(m *_speedup_testing.M) {
 	_speedup_flag.Parse()
+	// A fatal error (a deadlock, a stack overflow, concurrent map writes) or
+	// a panic on a goroutine of the snippet ends the program past any
+	// recover: the runtime's report goes to a file too, for the parent to
+	// say where it happened.
+	if _speedup_os.Getenv("SPEEDUP_CRASH_FD") == "5" {
+		_speedup_debug.SetCrashOutput(_speedup_os.NewFile(5, "speedup-crash"), _speedup_debug.CrashOptions{})
+	}
 	in := _speedup_bufio.NewScanner(_speedup_os.NewFile(3, "speedup-requests"))
 	in.Buffer(nil, 1<<20)
 	_speedup_out = _speedup_json.NewEncoder(_speedup_os.NewFile(4, "speedup-replies"))
@@ -502,9 +514,15 @@ func TestMain(m *_speedup_testing.M) {
 		}
 		if rep.Error == "" {
 			_speedup_gcOff = req.GCOff
+			_speedup_looped = false
 			_speedup_flag.Set("test.benchtime", _speedup_fmt.Sprintf("%%dx", req.Loops))
 			r := _speedup_testing.Benchmark(_speedup_bench)
 			rep = _speedup_reply{Loops: r.N, Ns: r.T.Nanoseconds(), Allocs: r.MemAllocs, Bytes: r.MemBytes}
+			if r.N == 0 && _speedup_looped {
+				// testing discards a run that failed: under -race, one
+				// that raced.
+				rep.Error = "the run failed after its loops were done (a data race found by --race? its report is above)"
+			}
 		}
 		if err := _speedup_out.Encode(rep); err != nil {
 			_speedup_os.Exit(1)
@@ -555,5 +573,6 @@ func _speedup_bench(_speedup_b *_speedup_testing.B) {
 	for _speedup_b.Loop() {
 %s
 	}
+	_speedup_looped = true
 }
 `

@@ -9,6 +9,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gospeedup/speedup/timeit"
@@ -52,6 +55,8 @@ type Timer struct {
 	done    chan struct{}
 	waitErr error
 	closed  bool
+	// crashPath is the file receiving the program's crash report.
+	crashPath string
 }
 
 // StartTimer starts p, which must have been built from a TimeitFile, and
@@ -79,11 +84,24 @@ func (p *Program) StartTimer(ctx context.Context, o TimerOptions) (*Timer, error
 	cmd.Env = append(cmd.Env, o.Env...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	cmd.ExtraFiles = []*os.File{reqR, repW} // fd 3 and fd 4 in the child
+	// fd 5: the runtime's crash report, read back by died. A file, not a
+	// pipe: nobody reads while the child crashes.
+	var crash *os.File
+	if p.tmp != "" {
+		if crash, err = os.CreateTemp(p.tmp, "crash-*.txt"); err == nil {
+			t.crashPath = crash.Name()
+			cmd.ExtraFiles = append(cmd.ExtraFiles, crash)
+			cmd.Env = append(cmd.Env, "SPEEDUP_CRASH_FD=5")
+		}
+	}
 	cmd.WaitDelay = time.Second
 	err = cmd.Start()
 	// The child holds its own copies; ours would keep the pipes open.
 	reqR.Close()
 	repW.Close()
+	if crash != nil {
+		crash.Close()
+	}
 	if err != nil {
 		reqW.Close()
 		repR.Close()
@@ -139,6 +157,61 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("%s:%d: panic: %s", e.File, e.Line, e.Value)
 }
 
+// CrashError is a crash of the snippet's program that no recover could
+// catch: a fatal error of the runtime (all goroutines asleep, a stack
+// overflow, concurrent map writes) or a panic on a goroutine the snippet
+// started. The runtime has printed its full report on the program's
+// standard error.
+type CrashError struct {
+	// File and Line locate the first frame in the snippet ("stmt",
+	// "setup") found in the report; File is empty when there is none.
+	File string
+	Line int
+	// Msg is the report's first line, "panic: ..." or "fatal error: ...",
+	// or "fatal error" when the report begins with the goroutines (the
+	// runtime writes a fatal error's message to standard error only).
+	Msg string
+}
+
+// Error returns "stmt:1: fatal error: MSG (the snippet's program crashed;
+// the Go runtime's report is above)".
+func (e *CrashError) Error() string {
+	const tail = " (the snippet's program crashed; the Go runtime's report is above)"
+	if e.File == "" {
+		return e.Msg + tail
+	}
+	return fmt.Sprintf("%s:%d: %s%s", e.File, e.Line, e.Msg, tail)
+}
+
+var crashFrameRE = regexp.MustCompile(`(?m)^\t(stmt|setup):(\d+)\b`)
+
+// parseCrash reads a crash report written by the runtime, or returns nil
+// when report holds none.
+func parseCrash(report string) *CrashError {
+	var ce *CrashError
+	for _, line := range strings.Split(report, "\n") {
+		if strings.HasPrefix(line, "fatal error: ") || (ce == nil && strings.HasPrefix(line, "panic: ")) {
+			ce = &CrashError{Msg: line}
+			if strings.HasPrefix(line, "fatal error: ") {
+				break
+			}
+		}
+	}
+	if ce == nil {
+		// The runtime prints a fatal error's message before it starts
+		// copying to the crash output: only the goroutines reach it.
+		if !strings.Contains(report, "goroutine ") {
+			return nil
+		}
+		ce = &CrashError{Msg: "fatal error"}
+	}
+	if m := crashFrameRE.FindStringSubmatch(report); m != nil {
+		ce.File = m[1]
+		ce.Line, _ = strconv.Atoi(m[2])
+	}
+	return ce
+}
+
 // Sample is Run in timeit's terms, so that a Timer is the timeit.Sampler
 // that timeit.Measure drives.
 func (t *Timer) Sample(loops int) (timeit.Sample, error) {
@@ -188,6 +261,12 @@ func (t *Timer) died() error {
 	<-t.done
 	t.repFile.Close()
 	t.closed = true
+	if t.crashPath != "" {
+		b, _ := os.ReadFile(t.crashPath)
+		if ce := parseCrash(string(b)); ce != nil {
+			return ce
+		}
+	}
 	var ee *exec.ExitError
 	if errors.As(t.waitErr, &ee) {
 		return fmt.Errorf("the snippet's program ended unexpectedly (%s)", ee.ProcessState.String())

@@ -23,6 +23,7 @@ import (
 	"go/ast"
 	"go/scanner"
 	"go/token"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,6 +80,27 @@ type Options struct {
 	// costs two clock reads per line event and a goroutine lookup per
 	// activation.
 	ExactTime bool
+}
+
+// activationFlush matches what the instrumentation inserts after a
+// function body's opening brace, capturing its deferred flush call.
+var activationFlush = regexp.MustCompile(`^ var _lpc \[\d+\]uint64;[^\n]*? defer (_lp(?:F|Exit)_\w+\(\d+, (?:_lpc\[:\]|_lpx)\));`)
+
+// ActivationFlush returns the call that flushes the counters of the current
+// activation of an instrumented function, as deferred at offset off of the
+// instrumented source src (just after the opening brace of the function's
+// body), or "" when the function is not instrumented. Calling it before
+// os.Exit keeps the counts of that activation, which its deferred call
+// would never add.
+func ActivationFlush(src []byte, off int) string {
+	if off < 0 || off > len(src) {
+		return ""
+	}
+	m := activationFlush.FindSubmatch(src[off:])
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
 }
 
 // TimeFunc returns the name of the generated function that returns the

@@ -123,3 +123,28 @@ func f(xs []int, c chan int) int {
 		}
 	}
 }
+
+// TestActivationFlush: the flush deferred at a body's opening brace can be
+// found (to call it before os.Exit), in both modes.
+func TestActivationFlush(t *testing.T) {
+	src := "package p\n\nfunc main() {\n\tprintln(1)\n}\n"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "p.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := f.Decls[0].(*ast.FuncDecl)
+	if got := ActivationFlush([]byte(src), fset.File(f.Pos()).Offset(fd.Body.Lbrace)+1); got != "" {
+		t.Errorf("uninstrumented: %q", got)
+	}
+	for exact, want := range map[bool]string{false: "_lpF_0(0, _lpc[:])", true: "_lpExit_0(0, _lpx)"} {
+		res, err := FileWith(fset, f, []byte(src), []*ast.FuncDecl{fd}, "0", Options{ExactTime: exact})
+		if err != nil {
+			t.Fatal(err)
+		}
+		off := strings.Index(string(res.Src), "func main() {") + len("func main() {")
+		if got := ActivationFlush(res.Src, off); got != want {
+			t.Errorf("exact %v: ActivationFlush = %q, want %q", exact, got, want)
+		}
+	}
+}

@@ -196,8 +196,9 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 		ovB[filepath.Join(local.Dir, n)] = b
 	}
 	modfile := ""
+	var modEnv []string
 	if len(ins.mc.copies) > 0 {
-		if modfile, err = ins.mc.modfile(ctx, local.Dir); err != nil {
+		if modfile, modEnv, err = ins.mc.buildFiles(ctx, local.Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -206,9 +207,9 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 	var errA, errB error
 	start := time.Now()
 	var g errgroup.Group
-	g.Go(func() error { errA = buildProgram(ctx, o, local.Dir, tmp, "a", ovA, modfile, binA); return nil })
+	g.Go(func() error { errA = buildProgram(ctx, o, local.Dir, tmp, "a", ovA, modfile, modEnv, binA); return nil })
 	if !o.ExactTime {
-		g.Go(func() error { errB = buildProgram(ctx, o, local.Dir, tmp, "b", ovB, "", binB); return nil })
+		g.Go(func() error { errB = buildProgram(ctx, o, local.Dir, tmp, "b", ovB, "", nil, binB); return nil })
 	}
 	g.Wait()
 	buildTime := time.Since(start)
@@ -275,12 +276,12 @@ func RunProgram(ctx context.Context, o ProgramOptions) (*Result, error) {
 			res.InstrumentedNS = resA.RunNS[0]
 		}
 		res.Profile.Method = method(res, false, resA.Active)
-		what := "program"
-		if o.Test {
-			what = "test binary"
-		}
-		res.Profile.Method[0] = strings.Replace(res.Profile.Method[0], "one run of the statement", "one run of the "+what, 1)
 	}
+	what := "program"
+	if o.Test {
+		what = "test binary"
+	}
+	res.Profile.Method[0] = strings.Replace(res.Profile.Method[0], "one run of the statement", "one run of the "+what, 1)
 	if codeA != 0 {
 		return res, &ProgramExitError{Code: codeA}
 	}
@@ -404,13 +405,29 @@ func hookFunc(path string, src []byte, name string) ([]byte, error) {
 			hook += " _ = " + osName + ".Exit;"
 		}
 		edits = append(edits, edit{o, o, hook})
+		// An instrumented function's own counts are added by a deferred
+		// call, which os.Exit skips: an exit in its body (not in a
+		// function literal, whose counters are others) flushes them first.
+		flush := instrument.ActivationFlush(src, o)
+		var lits []*ast.FuncLit
 		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			if fl, ok := n.(*ast.FuncLit); ok {
+				lits = append(lits, fl)
+			}
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok || osName == "" || osName == "_" || osName == "." {
 				return true
 			}
 			if id, ok := sel.X.(*ast.Ident); ok && id.Name == osName && sel.Sel.Name == "Exit" {
-				edits = append(edits, edit{tf.Offset(sel.Pos()), tf.Offset(sel.End()), "_lp_exit"})
+				text := "_lp_exit"
+				inLit := false
+				for _, fl := range lits {
+					inLit = inLit || fl.Pos() <= sel.Pos() && sel.End() <= fl.End()
+				}
+				if flush != "" && !inLit {
+					text = "(func(code int) { " + flush + "; _lp_exit(code) })"
+				}
+				edits = append(edits, edit{tf.Offset(sel.Pos()), tf.Offset(sel.End()), text})
 			}
 			return true
 		})
@@ -550,7 +567,7 @@ func dataDecls(refs []dataRef) (decls, entries, times, active string) {
 
 // buildProgram builds the program (go build) or the test binary (go test
 // -c) with the overlay; errors are reduced to their first line.
-func buildProgram(ctx context.Context, o ProgramOptions, dir, tmp, tag string, overlay map[string][]byte, modfile, out string) error {
+func buildProgram(ctx context.Context, o ProgramOptions, dir, tmp, tag string, overlay map[string][]byte, modfile string, env []string, out string) error {
 	replace := map[string]string{}
 	ovDir := filepath.Join(tmp, "overlay-"+tag)
 	if err := os.MkdirAll(ovDir, 0o777); err != nil {
@@ -586,6 +603,9 @@ func buildProgram(ctx context.Context, o ProgramOptions, dir, tmp, tag string, o
 	}
 	cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {

@@ -214,11 +214,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if r.local == nil {
 			modRoot = buildDir
 		}
-		mf, err := mc.modfile(ctx, modRoot)
+		mf, env, err := mc.buildFiles(ctx, modRoot)
 		if err != nil {
 			return nil, err
 		}
 		boA.ModFile = mf
+		boA.Env = append(append([]string(nil), boA.Env...), env...)
 	}
 	boA.Overlay = map[string][]byte{}
 	for k, v := range bo.Overlay {
@@ -339,7 +340,7 @@ func method(r *Result, goexit bool, active int64) []string {
 		hits += " The statement ended in runtime.Goexit."
 	}
 	if active > 0 {
-		hits += fmt.Sprintf(" %d activation%s still running when the statement returned (goroutines it did not wait for) are not counted.", active, plural(int(active)))
+		hits += fmt.Sprintf(" %d activation%s still running when the statement returned (goroutines it did not wait for) %s not counted.", active, plural(int(active)), isAre(int(active)))
 	}
 	m := float64(max(r.CPUSamples, 1))
 	totalErr := 100 * r.totalErr
@@ -368,6 +369,13 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 func fmtDur(ns int64) string {
@@ -495,7 +503,7 @@ func exactProfile(targets []*target, res func(file string) *instrument.Result, r
 	}
 	hits := "Hits: exact counts of one run of the statement (instrumented build, " + fmtDur(out.InstrumentedNS) + ")."
 	if r.Active > 0 {
-		hits += fmt.Sprintf(" %d activation%s still running when the statement returned are not counted.", r.Active, plural(int(r.Active)))
+		hits += fmt.Sprintf(" %d activation%s still running when the statement returned %s not counted.", r.Active, plural(int(r.Active)), isAre(int(r.Active)))
 	}
 	p.Method = []string{hits, "Time: --exact-time: every line event of that run timed with the runtime's clock, whose cost (tens of ns per event) is counted in the times, as line_profiler does."}
 	if r.Panic != nil {
@@ -690,6 +698,9 @@ func instrumentTargets(targets []*target, exact bool, tmp string) (*instrumented
 		fi := out.byFile[file]
 		if err := checkProfilable(fi.pkg); err != nil {
 			return nil, err
+		}
+		if exact && fi.pkg.Standard && fi.pkg.ImportPath == "sync" {
+			return nil, fmt.Errorf("cannot profile package sync with --exact-time: the timing code imports sync (profile it without --exact-time)")
 		}
 		var decls []*ast.FuncDecl
 		for _, t := range fi.funcs {

@@ -332,3 +332,13 @@ func TestBodylessFunction(t *testing.T) {
 		t.Errorf("got %v, want an input error saying nanotime has no Go body", err)
 	}
 }
+
+// TestExactTimeSync: --exact-time cannot instrument package sync (its timing
+// code imports sync); the error says so instead of a failed build.
+func TestExactTimeSync(t *testing.T) {
+	dir, _ := filepath.Abs("../testdata/initcalls")
+	_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"sync.(*Mutex).Lock"}, Stmt: "var mu sync.Mutex; mu.Lock()", ExactTime: true})
+	if err == nil || !strings.Contains(err.Error(), "cannot profile package sync with --exact-time") {
+		t.Errorf("got %v", err)
+	}
+}
