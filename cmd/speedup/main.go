@@ -24,8 +24,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // A command is one subcommand of speedup. Each lives in its own file and
@@ -80,6 +82,14 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A closed stdout (speedup timeit ... | head -1) must not kill the
+	// process with SIGPIPE before the commands' clean-ups remove their
+	// temporary directories: with SIGPIPE notified, writes fail with EPIPE
+	// instead, and the command stops and cleans up like on any error.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
+
 	if len(args) == 0 {
 		printCommands(stderr)
 		return 2

@@ -146,13 +146,6 @@ func runTimeit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// with the conventional 130.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	// A closed stdout (speedup timeit ... | head -1) must not kill the
-	// process with SIGPIPE before the clean-ups remove the temporary
-	// directory: with SIGPIPE notified, the write fails with EPIPE instead,
-	// and a sweep stops at its next line.
-	sigpipe := make(chan os.Signal, 1)
-	signal.Notify(sigpipe, syscall.SIGPIPE)
-	defer signal.Stop(sigpipe)
 	err = timeitMain(ctx, cfg, stdin, stdout, stderr)
 	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "speedup: interrupted")

@@ -7,6 +7,7 @@ package atomicfile
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,6 +18,11 @@ import (
 // succeeded. The file gets mode 0644 (less the umask does not apply to
 // CreateTemp, whose 0600 suits secrets, not pictures meant to be shared).
 func Write(path string, write func(w io.Writer) error) (err error) {
+	// Renaming over a directory fails only at the end, after the work,
+	// with a message about the temporary name; say it plainly up front.
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."

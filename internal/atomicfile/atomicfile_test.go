@@ -42,3 +42,14 @@ func TestWriteMissingDir(t *testing.T) {
 		t.Fatal("writing into a missing directory succeeded")
 	}
 }
+
+func TestWriteDirectory(t *testing.T) {
+	dir := t.TempDir()
+	err := WriteFile(dir, []byte("x"))
+	if err == nil || err.Error() != dir+" is a directory" {
+		t.Fatalf("writing to a directory: %v, want %q", err, dir+" is a directory")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files left in the directory: %v", entries)
+	}
+}
