@@ -60,8 +60,7 @@ func harness(pkgName, filename, stmt string, refs []dataRef) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	decls, entries, times, active := dataDecls(refs)
-	src := fmt.Sprintf(harnessTemplate, pkgName, decls, entries, times, active, commonCode, block)
+	src := fmt.Sprintf(harnessTemplate, pkgName, dataCode(refs), commonCode, block)
 	return gorun.AddImports(filename, []byte(src))
 }
 
@@ -95,23 +94,6 @@ import (
 )
 
 %s
-func _lp_counts() map[string][]uint64 {
-	return map[string][]uint64{
-%s	}
-}
-
-// _lp_times returns the line times of --exact-time.
-func _lp_times() map[string][]int64 {
-	return map[string][]int64{
-%s	}
-}
-
-// _lp_active returns how many profiled activations have not flushed.
-func _lp_active() int64 {
-	var n int64
-%s	return n
-}
-
 // _lp_once runs the statement once on a new goroutine and waits for it.
 func _lp_once() (p *_lp_panic, goexit bool) {
 	done := make(chan struct{})

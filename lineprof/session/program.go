@@ -442,12 +442,11 @@ func hookFunc(path string, src []byte, name string) ([]byte, error) {
 
 // progFile returns the generated companion file of the program's package.
 func progFile(pkgName string, refs []dataRef, testMain string) ([]byte, error) {
-	decls, entries, times, active := dataDecls(refs)
 	imports := ""
 	if testMain != "" {
 		imports = "\t_lp_testing \"testing\"\n"
 	}
-	return []byte(fmt.Sprintf(progTemplate, pkgName, imports, decls, entries, times, active, testMain) + commonCode), nil
+	return []byte(fmt.Sprintf(progTemplate, pkgName, imports, dataCode(refs), testMain) + commonCode), nil
 }
 
 // progTemplate is the companion file of --run and --test. In hits mode the
@@ -472,21 +471,6 @@ import (
 )
 
 %s
-func _lp_counts() map[string][]uint64 {
-	return map[string][]uint64{
-%s	}
-}
-
-func _lp_times() map[string][]int64 {
-	return map[string][]int64{
-%s	}
-}
-
-func _lp_active() int64 {
-	var n int64
-%s	return n
-}
-
 var (
 	_lp_start    = _lp_time.Now()
 	_lp_sampling *_lp_sampler
@@ -538,10 +522,10 @@ func _lp_exit(code int) {
 %s
 `
 
-// dataDecls returns the harness declarations that read the instrumented
-// files' counters: linkname declarations, and the entries of the counts,
-// times and active-activation functions.
-func dataDecls(refs []dataRef) (decls, entries, times, active string) {
+// dataCode returns the generated code that reads the instrumented files'
+// counters: linkname declarations, and the functions _lp_counts, _lp_times
+// and _lp_active.
+func dataCode(refs []dataRef) string {
 	var d, e, t, a strings.Builder
 	for i, r := range refs {
 		if r.Timed {
@@ -562,7 +546,27 @@ func dataDecls(refs []dataRef) (decls, entries, times, active string) {
 		fmt.Fprintf(&e, "\t\t%q: _lp_data%d(),\n", r.ID, i)
 		fmt.Fprintf(&a, "\tn += _lp_active%d()\n", i)
 	}
-	return d.String(), e.String(), t.String(), a.String()
+	// Both generated files (the statement harness and the program's
+	// companion) read the counters through the same three functions.
+	return d.String() + `
+// _lp_counts returns the hit counters of every instrumented file.
+func _lp_counts() map[string][]uint64 {
+	return map[string][]uint64{
+` + e.String() + `	}
+}
+
+// _lp_times returns the line times of --exact-time.
+func _lp_times() map[string][]int64 {
+	return map[string][]int64{
+` + t.String() + `	}
+}
+
+// _lp_active returns how many profiled activations have not flushed.
+func _lp_active() int64 {
+	var n int64
+` + a.String() + `	return n
+}
+`
 }
 
 // buildProgram builds the program (go build) or the test binary (go test
