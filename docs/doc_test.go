@@ -12,8 +12,10 @@
 // (IPython's "slowest run" caution, "Compiler time") are ignored on both
 // sides. Absolute paths to the checkout (line_profiler's "File:" line)
 // depend on where it was cloned, so the test replaces the checkout's path
-// in the output with the one the docs were written in. Files that commands write under docs/img/ go to a temporary
-// directory instead, so the test never changes the tree.
+// in the output with the one the docs were written in. Files that
+// commands write under docs/img/ or /tmp/ go to the test's temporary
+// directory instead, so the test never changes the tree or leaves files
+// behind.
 package docs
 
 import (
@@ -172,6 +174,7 @@ func TestDocExamples(t *testing.T) {
 		}
 		t.Run(ex.file+":"+strconv.Itoa(ex.line), func(t *testing.T) {
 			cmdline := strings.ReplaceAll(ex.cmd, "docs/img/", out+"/")
+			cmdline = strings.ReplaceAll(cmdline, "/tmp/", out+"/")
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", cmdline)
