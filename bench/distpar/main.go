@@ -13,7 +13,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -79,7 +78,7 @@ func run(n, reps, workers int, timeline string) error {
 		}
 	}
 
-	same := identical(want, got)
+	same := want.EqualBits(got)
 	sb, sm := bestMedian(serial)
 	pb, pm := bestMedian(parallel)
 	fmt.Printf("%-9s %10s %10s\n", "", "best", "median")
@@ -104,25 +103,6 @@ func run(n, reps, workers int, timeline string) error {
 		}
 	}
 	return nil
-}
-
-// identical compares bit patterns: the parallel version promises the very
-// same numbers, not close ones.
-func identical(a, b distance.Matrix) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if len(a[i]) != len(b[i]) {
-			return false
-		}
-		for j := range a[i] {
-			if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func bestMedian(ds []time.Duration) (best, median time.Duration) {

@@ -50,3 +50,24 @@ func pairwiseRow(X Matrix, i int) []float64 {
 // [0, 1), like numpy.random.rand(m, n), for benchmarks and programs outside
 // this package.
 func RandMatrix(m, n int) Matrix { return randMatrix(m, n) }
+
+// EqualBits reports whether m and o hold the same float64 values bit for
+// bit: the promise PairwiseParallel makes about Pairwise (the same
+// operations in the same order per element), which == would check only
+// loosely (it accepts -0 for +0 and rejects NaN for NaN).
+func (m Matrix) EqualBits(o Matrix) bool {
+	if len(m) != len(o) {
+		return false
+	}
+	for i := range m {
+		if len(m[i]) != len(o[i]) {
+			return false
+		}
+		for j := range m[i] {
+			if math.Float64bits(m[i][j]) != math.Float64bits(o[i][j]) {
+				return false
+			}
+		}
+	}
+	return true
+}

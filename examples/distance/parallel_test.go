@@ -3,31 +3,11 @@ package distance
 import (
 	"context"
 	"errors"
-	"math"
 	"testing"
 
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/par"
 )
-
-// equalBits reports whether a and b hold the same float64 values bit for
-// bit (== would also accept -0 for +0 and reject NaN for NaN).
-func equalBits(a, b Matrix) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if len(a[i]) != len(b[i]) {
-			return false
-		}
-		for j := range a[i] {
-			if math.Float64bits(a[i][j]) != math.Float64bits(b[i][j]) {
-				return false
-			}
-		}
-	}
-	return true
-}
 
 func TestPairwiseParallelIdentical(t *testing.T) {
 	ctx := context.Background()
@@ -39,7 +19,7 @@ func TestPairwiseParallelIdentical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !equalBits(got, want) {
+			if !got.EqualBits(want) {
 				t.Errorf("%dx%d, %d workers: parallel result differs from serial", shape[0], shape[1], w)
 			}
 		}
