@@ -173,8 +173,8 @@ func TestDocExamples(t *testing.T) {
 			continue // running the test suite from inside itself would recurse
 		}
 		t.Run(ex.file+":"+strconv.Itoa(ex.line), func(t *testing.T) {
-			cmdline := strings.ReplaceAll(ex.cmd, "docs/img/", out+"/")
-			cmdline = strings.ReplaceAll(cmdline, "/tmp/", out+"/")
+			// One pass: out is itself under /tmp/, and must not be rewritten.
+			cmdline := strings.NewReplacer("docs/img/", out+"/", "/tmp/", out+"/").Replace(ex.cmd)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", cmdline)
