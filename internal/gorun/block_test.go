@@ -17,6 +17,9 @@ func TestBlockSyntaxErrors(t *testing.T) {
 		{"}", "stmt:1:1: syntax error: unexpected }, no matching {"},
 		{"x := 1\n\t}\ny := 2", "stmt:2:2: syntax error: unexpected }, no matching {"},
 		{"f(1,\n\n  ]", "stmt:3:3: syntax error: expected operand, found ']'"},
+		// Code that escapes the wrapper into the file's top level.
+		{"} ; func _() {", "stmt:1:1: syntax error: unexpected }, no matching {"},
+		{"x := 1\n}\nfunc init() { println() }\nfunc _() {", "stmt:2:1: syntax error: unexpected }, no matching {"},
 	}
 	for _, tt := range tests {
 		_, err := Block("stmt", tt.src)
@@ -133,7 +136,8 @@ func TestBuildErrorParsing(t *testing.T) {
 		"setup:1:1: declared and not used: q\n" +
 		"./lib.go:3:2: undefined: z\n" +
 		"too many errors\n"
-	err := buildError(out, "/tmp/p", TimeitFileName)
+	gen := map[string][]byte{TimeitFileName: nil}
+	err := buildError(out, "/tmp/p", gen, false)
 	var ce *CompileError
 	if !errors.As(err, &ce) {
 		t.Fatalf("buildError = %v, want a *CompileError", err)
@@ -141,11 +145,23 @@ func TestBuildErrorParsing(t *testing.T) {
 	if ce.File != "stmt" || ce.Line != 2 || ce.Col != 7 || ce.More != 2 || len(ce.Detail) != 2 {
 		t.Errorf("buildError = %+v", ce)
 	}
-	err = buildError("zz_speedup_snippet_test.go:5:2: no required module provides package example.com/x; to add it:\n\tgo get example.com/x\n", "/tmp/p", TimeitFileName)
-	if err == nil || err.Error() != "no required module provides package example.com/x" {
+	// The go command's fix stays, on the same line.
+	missing := "zz_speedup_snippet_test.go:5:2: no required module provides package example.com/x; to add it:\n\tgo get example.com/x\n"
+	err = buildError(missing, "/tmp/p", gen, false)
+	if err == nil || err.Error() != "no required module provides package example.com/x; to add it: go get example.com/x" {
 		t.Errorf("buildError for a missing module = %v", err)
 	}
-	err = buildError("go: downloading example.com/x\ngo: example.com/x: no network\n", "/tmp/p", TimeitFileName)
+	// In the temporary module the fix is -C, the same hint for every
+	// command.
+	err = buildError(missing, "/tmp/p", gen, true)
+	if err == nil || err.Error() != "no required module provides package example.com/x (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)" {
+		t.Errorf("buildError for a missing module without -C = %v", err)
+	}
+	err = buildError("go: updates to go.mod needed; to update it:\n\tgo mod tidy\n", "/tmp/p", gen, false)
+	if err == nil || err.Error() != "updates to go.mod needed; to update it: go mod tidy" {
+		t.Errorf("buildError for a go command error = %v", err)
+	}
+	err = buildError("go: downloading example.com/x\ngo: example.com/x: no network\n", "/tmp/p", gen, false)
 	if err == nil || !strings.Contains(err.Error(), "downloading") {
 		t.Errorf("buildError without positions = %v", err)
 	}
