@@ -154,21 +154,47 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 		env = append(env, wenv...)
 		p.env = append(p.env, wenv...)
 	}
-	ovFile, err := p.overlay(o, files)
-	if err != nil {
-		return nil, err
-	}
 	p.Path = filepath.Join(tmp, "speedup.bin")
-	args := p.goArgs(o, ovFile)
-	out, err := p.runGo(ctx, env, args)
-	if err != nil {
-		return nil, err
+	var out goOutput
+	// A kept call that has no single result is unwrapped and the build
+	// made again (see KeptBlock); each round fixes the errors the compiler
+	// reported, at most 10.
+	for round := 0; round == 0 || out.failed && round < 8 && unwrapKeeps(out.text, files); round++ {
+		ovFile, err := p.overlay(o, files)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = p.runGo(ctx, env, p.goArgs(o, ovFile)); err != nil {
+			return nil, err
+		}
 	}
 	if out.failed {
 		return nil, buildError(out.text, p.Dir, files, p.temp)
 	}
 	p.BuildOutput = out.text
 	return p, nil
+}
+
+// unwrapKeeps unwraps, in the generated files, the kept calls (see
+// KeptBlock) that the compiler's errors in out reject as arguments (no
+// result, or several), and reports whether it unwrapped any.
+func unwrapKeeps(out string, files map[string][]byte) bool {
+	changed := false
+	for _, line := range strings.Split(out, "\n") {
+		m := posRE.FindStringSubmatch(line)
+		if m == nil || strings.ContainsAny(m[1], "./") || m[3] == "" ||
+			!strings.Contains(m[4], "(no value) used as value") && !strings.Contains(m[4], "in call to "+keepFunc) {
+			continue
+		}
+		mark := fmt.Sprintf("%s(/*line %s:%s:%s*/", keepFunc, m[1], m[2], m[3])
+		for name, src := range files {
+			if bytes.Contains(src, []byte(mark)) {
+				files[name] = bytes.ReplaceAll(src, []byte(mark), []byte(mark[len(keepFunc):]))
+				changed = true
+			}
+		}
+	}
+	return changed
 }
 
 // harnessRE finds the line by which a generated file asks for a harness.
@@ -233,8 +259,8 @@ func (p *Program) overlay(o BuildOptions, files map[string][]byte) (string, erro
 			replace[f] = ""
 		}
 	}
-	ovDir := filepath.Join(p.tmp, "overlay")
-	if err := os.Mkdir(ovDir, 0o777); err != nil {
+	ovDir, err := os.MkdirTemp(p.tmp, "overlay-")
+	if err != nil {
 		return "", err
 	}
 	n := 0
@@ -266,7 +292,7 @@ func (p *Program) overlay(o BuildOptions, files map[string][]byte) (string, erro
 	if err != nil {
 		return "", err
 	}
-	ovFile := filepath.Join(p.tmp, "overlay.json")
+	ovFile := ovDir + ".json"
 	return ovFile, os.WriteFile(ovFile, ov, 0o666)
 }
 
@@ -312,7 +338,7 @@ func (p *Program) runGo(ctx context.Context, env, args []string) (goOutput, erro
 	// The go command's own work directory goes inside ours too: an
 	// interrupted go command leaves it behind, and Close removes it.
 	goTmp := filepath.Join(p.tmp, "gotmp")
-	if err := os.Mkdir(goTmp, 0o777); err != nil {
+	if err := os.MkdirAll(goTmp, 0o777); err != nil {
 		return goOutput{}, err
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
@@ -326,7 +352,7 @@ func (p *Program) runGo(ctx context.Context, env, args []string) (goOutput, erro
 	cmd.Stderr = &out
 	start := time.Now()
 	runErr := cmd.Run()
-	p.BuildTime = time.Since(start)
+	p.BuildTime += time.Since(start)
 	if ctx.Err() != nil {
 		return goOutput{}, ctx.Err()
 	}

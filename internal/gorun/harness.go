@@ -10,7 +10,7 @@ import (
 // The harnesses' code lives in package child as real Go files; a child
 // program gets copies with the package clause substituted.
 //
-//go:embed child/wire.go child/record.go child/timeit.go child/lprun.go child/prog.go child/sampler.go child/sleep_linux.go child/sleep_other.go
+//go:embed child/wire.go child/record.go child/keep.go child/timeit.go child/lprun.go child/counters.go child/prog.go child/sampler.go child/sys_linux.go child/sys_other.go
 var childFS embed.FS
 
 // Harness names a harness of package child.
@@ -31,9 +31,9 @@ const (
 )
 
 var harnessSources = map[Harness][]string{
-	HarnessTimeit:  {"wire", "record", "timeit"},
-	HarnessLprun:   {"wire", "record", "lprun", "sampler", "sleep_linux", "sleep_other"},
-	HarnessProgram: {"wire", "record", "lprun", "prog", "sampler", "sleep_linux", "sleep_other"},
+	HarnessTimeit:  {"wire", "record", "keep", "timeit", "sys_linux", "sys_other"},
+	HarnessLprun:   {"wire", "record", "keep", "lprun", "counters", "sampler", "sys_linux", "sys_other"},
+	HarnessProgram: {"wire", "record", "counters", "prog", "sampler", "sys_linux", "sys_other"},
 }
 
 // HarnessFiles returns the files of harness h for package pkgName, by
@@ -48,7 +48,7 @@ func HarnessFiles(h Harness, pkgName string, test bool) (map[string][]byte, erro
 			return nil, err
 		}
 		file := "zz_speedup_child_" + name
-		// The build constraint of sleep_linux and sleep_other is in their
+		// The build constraint of sys_linux and sys_other is in their
 		// //go:build lines; a _linux name suffix must not add another.
 		file = strings.ReplaceAll(file, "_linux", "_linuxonly")
 		if test {

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"golang.org/x/tools/imports"
+
+	"github.com/gospeedup/speedup/internal/edit"
 )
 
 // Block prepares src, Go statements, to be pasted into a function body as
@@ -27,23 +29,53 @@ import (
 // declared at the top level of src, so that a variable the snippet only
 // declares is not an error. Expression statements that Go would reject as
 // unused (x*x, len(s), float64(i)) are assigned to a fresh variable, which
-// both makes them legal and, inside a b.Loop body, keeps their result alive.
-// The result contains no newline-sensitive directive, so it may be indented.
+// makes them legal. The result contains no newline-sensitive directive, so
+// it may be indented.
 func Block(name, src string) (string, error) {
-	return block(name, src, false, "")
+	return block(name, src, modePlain)
 }
+
+// KeptBlock is Block for code whose time is measured: the compiler must
+// not delete any of its work. Every discarded call result and every value
+// assigned to _, at any depth of blocks (function literals aside, whose
+// results their callers use), is passed to _speedup_keep, and so is every
+// variable at the end of the block that declares it. _speedup_keep, which
+// package child's harnesses provide, keeps its argument alive
+// (runtime.KeepAlive: a store to a stack slot, no heap escape).
+//
+// A call with no result, or with several, cannot be an argument of
+// _speedup_keep; which calls those are is known only to the type checker,
+// so Build asks the compiler: it unwraps the calls the compiler rejects as
+// arguments and builds again (see unwrapKeeps).
+func KeptBlock(name, src string) (string, error) {
+	return block(name, src, modeKeep)
+}
+
+type blockMode int
+
+const (
+	// modePlain: guards only (Block).
+	modePlain blockMode = iota
+	// modeLoop: the body of a b.Loop loop (timeit's statement).
+	modeLoop
+	// modeKeep: everything kept (KeptBlock).
+	modeKeep
+)
+
+// keepFunc is the keep-alive function of package child.
+const keepFunc = "_speedup_keep"
 
 // blockPrefix is what block parses before a snippet: the snippet's line N
 // is the file's line N+2.
 const blockPrefix = "package p\nfunc _() {\n"
 
-// block is Block; with loopBody set, src is to be the body of a b.Loop
-// loop. If src has a top-level statement with a body of its own (for, if,
+// block is Block in mode m. In modeLoop, src is to be the body of a b.Loop
+// loop: if src has a top-level statement with a body of its own (for, if,
 // switch, select, a block) or a defer, the whole of src is wrapped in a
-// function literal called in place, and its top-level variables are kept
-// alive with runtime.KeepAlive (keepAlive names that function in the
-// generated file). A return, break or continue that would leave the loop is
-// a *CompileError (see leavesLoop).
+// function literal called in place, and kept as KeptBlock keeps; a
+// straight-line src stays in the loop body, where the compiler's b.Loop
+// pass keeps its results alive. A return, break or continue that would
+// leave the loop is a *CompileError (see leavesLoop).
 //
 // Why: the compiler's b.Loop pass keeps alive the result of every
 // assignment and call nested anywhere in the loop body, which pins the
@@ -53,9 +85,10 @@ const blockPrefix = "package p\nfunc _() {\n"
 // inlining, so a cell with loops compiles as a function body. Wrapping only
 // the compound statements is not enough: the variables they capture are
 // then reloaded from the closure at every use (25% slower on distance).
-// Straight-line statements (the common one-liner) stay in the loop body
-// and keep the full b.Loop guarantee.
-func block(name, src string, loopBody bool, keepAlive string) (string, error) {
+// Inside the function literal nothing keeps the results alive but what
+// KeptBlock adds: at the end of each block rather than after each
+// assignment, which would pin the variables again.
+func block(name, src string, m blockMode) (string, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, blockPrefix+src+"\n}\n", parser.SkipObjectResolution)
 	if err != nil {
@@ -69,41 +102,62 @@ func block(name, src string, loopBody bool, keepAlive string) (string, error) {
 		p := fset.Position(body.Rbrace)
 		return "", &CompileError{File: name, Line: p.Line - 2, Col: p.Column, Msg: "syntax error: unexpected }, no matching {"}
 	}
-	if loopBody {
+	if m == modeLoop {
 		if err := leavesLoop(fset, name, body); err != nil {
 			return "", err
 		}
 	}
-	base := fset.File(f.Pos()).Base() + len(blockPrefix)
-	off := func(p token.Pos) int { return int(p) - base }
-
-	type insertion struct {
-		at   int
-		text string
+	g := &blockGen{name: name, fset: fset, buf: edit.New([]byte(src)), base: fset.File(f.Pos()).Base() + len(blockPrefix)}
+	guards, compound := g.topLevel(body)
+	wrap := m == modeLoop && compound
+	keep := m == modeKeep || wrap
+	if keep {
+		g.keepNested(body.List)
 	}
-	var ins []insertion
-	var guards []string
-	compound := false
+	var b strings.Builder
+	if wrap {
+		b.WriteString("func() {")
+	}
+	fmt.Fprintf(&b, "/*line %s:1:1*/%s\n", name, g.buf.String())
+	for _, v := range guards {
+		if keep {
+			fmt.Fprintf(&b, "%s(%s)\n", keepFunc, v)
+		} else {
+			fmt.Fprintf(&b, "_ = %s\n", v)
+		}
+	}
+	if wrap {
+		b.WriteString("}()\n")
+	}
+	return b.String(), nil
+}
+
+// blockGen edits a snippet.
+type blockGen struct {
+	name string
+	fset *token.FileSet
+	buf  *edit.Buffer
+	base int // the file offset of the snippet's first byte, as a Pos
+}
+
+func (g *blockGen) off(p token.Pos) int { return int(p) - g.base }
+
+// at returns a /*line*/ directive giving the text that follows the
+// position of p in the snippet.
+func (g *blockGen) at(p token.Pos) string {
+	pos := g.fset.Position(p)
+	return fmt.Sprintf("/*line %s:%d:%d*/", g.name, pos.Line-2, pos.Column)
+}
+
+// topLevel makes the top-level expression statements that Go would
+// reject as unused legal, and returns the variables to guard (those
+// declared at the top level) and whether a statement has a body of its own
+// or is a defer.
+func (g *blockGen) topLevel(body *ast.BlockStmt) (guards []string, compound bool) {
 	for i, st := range body.List {
 		switch st := st.(type) {
-		case *ast.AssignStmt:
-			if st.Tok == token.DEFINE {
-				for _, l := range st.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-						guards = append(guards, id.Name)
-					}
-				}
-			}
-		case *ast.DeclStmt:
-			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
-				for _, sp := range gd.Specs {
-					for _, id := range sp.(*ast.ValueSpec).Names {
-						if id.Name != "_" {
-							guards = append(guards, id.Name)
-						}
-					}
-				}
-			}
+		case *ast.AssignStmt, *ast.DeclStmt:
+			guards = append(guards, declared(st)...)
 		case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt:
 			compound = true
 		case *ast.DeferStmt:
@@ -117,35 +171,110 @@ func block(name, src string, loopBody bool, keepAlive string) (string, error) {
 			if usedAlone(st.X) {
 				continue
 			}
-			v := fmt.Sprintf("_speedup_%s%d", identPart(name), i)
-			pos := fset.Position(st.Pos())
-			ins = append(ins, insertion{off(st.Pos()), fmt.Sprintf("%s := /*line %s:%d:%d*/", v, name, pos.Line-2, pos.Column)})
+			v := fmt.Sprintf("_speedup_%s%d", identPart(g.name), i)
+			g.buf.Insert(g.off(st.Pos()), v+" := "+g.at(st.Pos()))
 			guards = append(guards, v)
 		}
 	}
-	// Insert from the end so that earlier offsets stay valid.
-	sort.SliceStable(ins, func(i, j int) bool { return ins[i].at > ins[j].at })
-	out := src
-	for _, in := range ins {
-		out = out[:in.at] + in.text + out[in.at:]
-	}
-	wrap := loopBody && compound
-	var b strings.Builder
-	if wrap {
-		b.WriteString("func() {")
-	}
-	fmt.Fprintf(&b, "/*line %s:1:1*/%s\n", name, out)
-	for _, g := range guards {
-		if wrap {
-			fmt.Fprintf(&b, "%s(%s)\n", keepAlive, g)
-		} else {
-			fmt.Fprintf(&b, "_ = %s\n", g)
+	return guards, compound
+}
+
+// declared returns the variables that an assignment or declaration
+// declares.
+func declared(st ast.Stmt) []string {
+	var out []string
+	switch st := st.(type) {
+	case *ast.AssignStmt:
+		if st.Tok == token.DEFINE {
+			for _, l := range st.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+					out = append(out, id.Name)
+				}
+			}
+		}
+	case *ast.DeclStmt:
+		if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			for _, sp := range gd.Specs {
+				for _, id := range sp.(*ast.ValueSpec).Names {
+					if id.Name != "_" {
+						out = append(out, id.Name)
+					}
+				}
+			}
 		}
 	}
-	if wrap {
-		b.WriteString("}()\n")
+	return out
+}
+
+// keepNested keeps the discarded results of list, a statement list, and
+// of the blocks nested in it, outside function literals: calls whose
+// result is dropped, values assigned to _, and, at the end of each nested
+// block, the variables it declares.
+func (g *blockGen) keepNested(list []ast.Stmt) {
+	// The keeps at the ends of blocks are inserted last, so that they
+	// follow a wrapped call ending at the same offset.
+	var ends []func()
+	for _, st := range list {
+		ast.Inspect(st, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncLit:
+				return false
+			case *ast.ExprStmt:
+				if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && usedAlone(call) {
+					g.wrap(n.X)
+				}
+			case *ast.AssignStmt:
+				if len(n.Lhs) == 1 && len(n.Rhs) == 1 && n.Tok == token.ASSIGN && isBlank(n.Lhs[0]) {
+					g.buf.Replace(g.off(n.Lhs[0].Pos()), g.off(n.Rhs[0].Pos()), "")
+					g.wrap(n.Rhs[0])
+				}
+			case *ast.BlockStmt:
+				ends = append(ends, func() { g.keepDeclared(n.List, n.Rbrace) })
+			case *ast.CaseClause:
+				ends = append(ends, func() { g.keepDeclared(n.Body, n.End()) })
+			case *ast.CommClause:
+				ends = append(ends, func() { g.keepDeclared(n.Body, n.End()) })
+			}
+			return true
+		})
 	}
-	return b.String(), nil
+	for _, f := range ends {
+		f()
+	}
+}
+
+// wrap passes the value of x to the keep-alive function; the text of x
+// and what follows it keep their positions.
+func (g *blockGen) wrap(x ast.Expr) {
+	g.buf.Insert(g.off(x.Pos()), keepFunc+"("+g.at(x.Pos()))
+	g.buf.Insert(g.off(x.End()), ")"+g.at(x.End()))
+}
+
+// keepDeclared keeps the variables declared in list at end, the end of
+// its block.
+func (g *blockGen) keepDeclared(list []ast.Stmt, end token.Pos) {
+	var text string
+	for _, st := range list {
+		for _, v := range declared(st) {
+			text += "; " + keepFunc + "(" + v + ")"
+		}
+	}
+	if text == "" {
+		return
+	}
+	if n := len(list); n > 0 {
+		if br, ok := list[n-1].(*ast.BranchStmt); ok && br.Tok == token.FALLTHROUGH {
+			// fallthrough must stay the clause's last statement.
+			g.buf.Insert(g.off(br.Pos()), text[2:]+";"+g.at(br.Pos()))
+			return
+		}
+	}
+	g.buf.Insert(g.off(end), text+";"+g.at(end))
+}
+
+func isBlank(x ast.Expr) bool {
+	id, ok := x.(*ast.Ident)
+	return ok && id.Name == "_"
 }
 
 // usedAlone reports whether x may stand alone as a statement: calls of
@@ -422,14 +551,14 @@ const TimeitFileName = "zz_speedup_snippet_test.go"
 // the package directory; it decides how imports are resolved). Syntax
 // errors in the snippet are returned as *CompileError.
 func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
-	setup, err := block("setup", strings.Join(s.Setup, "\n"), false, "")
+	setup, err := block("setup", strings.Join(s.Setup, "\n"), modePlain)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSetup(strings.Join(s.Setup, "\n")); err != nil {
 		return nil, err
 	}
-	stmt, err := block("stmt", s.Stmt, true, "_speedup_runtime.KeepAlive")
+	stmt, err := block("stmt", s.Stmt, modeLoop)
 	if err != nil {
 		return nil, err
 	}
@@ -463,16 +592,11 @@ const timeitTemplate = `// Code generated by speedup timeit. DO NOT EDIT.
 
 package %s
 
-import (
-	_speedup_runtime "runtime"
-	_speedup_testing "testing"
-)
+import _speedup_testing "testing"
 
 //speedup:harness timeit
 
 func TestMain(m *_speedup_testing.M) { _speedup_timeitMain() }
-
-var _ = _speedup_runtime.KeepAlive
 
 %s
 var _speedup_params = map[string]any{
@@ -486,3 +610,25 @@ func _speedup_run(_speedup_b *_speedup_testing.B) {
 	}
 }
 `
+
+// CheckStmt checks a statement and its setup the way every command
+// compiles them, before anything is generated: each must parse as a block
+// on its own (no '}' closing the function around it), the statement must
+// not be empty, and neither may return from that function, nor break or
+// continue out of a loop that is not theirs. Errors are *CompileError
+// positioned in the blocks ("stmt:1:1").
+func CheckStmt(stmt, setup string) error {
+	if _, err := block("setup", setup, modePlain); err != nil {
+		return err
+	}
+	if err := checkSetup(setup); err != nil {
+		return err
+	}
+	if _, err := block("stmt", stmt, modeLoop); err != nil {
+		return err
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return &CompileError{File: "stmt", Line: 1, Col: 1, Msg: "empty statement"}
+	}
+	return nil
+}

@@ -1,8 +1,10 @@
 package child
 
 import (
+	_speedup_context "context"
 	_speedup_fmt "fmt"
 	_speedup_os "os"
+	_speedup_pprof "runtime/pprof"
 	_speedup_time "time"
 )
 
@@ -15,7 +17,12 @@ import (
 //
 // The statement runs on its own goroutine so that runtime.Goexit in it
 // ends the run instead of the program, and a panic is recovered, recorded
-// and reported by the parent after the profile.
+// and reported by the parent after the profile. _speedup_stmt runs the
+// setup, then calls its argument, then runs the statement: what the
+// setup does is neither timed nor counted. From that call on, the
+// statement's goroutine and those it starts carry the profiler label
+// speedup=stmt, by which the parent can tell their CPU samples from the
+// setup's.
 
 func _speedup_lprunMain() {
 	if !_speedup_connect() {
@@ -44,8 +51,9 @@ func _speedup_lprunMain() {
 	_speedup_os.Exit(0)
 }
 
-// _speedup_once runs the statement once on a new goroutine and waits for it.
-func _speedup_once() (p *_speedup_panic, goexit bool) {
+// _speedup_once runs the setup and the statement once on a new goroutine
+// and waits for them; start is called between the two.
+func _speedup_once(start func()) (p *_speedup_panic, goexit bool) {
 	done := make(chan struct{})
 	go func() {
 		normal := false
@@ -59,12 +67,17 @@ func _speedup_once() (p *_speedup_panic, goexit bool) {
 			}
 			close(done)
 		}()
-		_speedup_stmt()
+		_speedup_stmt(func() {
+			_speedup_pprof.SetGoroutineLabels(_speedup_stmtLabels)
+			start()
+		})
 		normal = true
 	}()
 	<-done
 	return p, goexit
 }
+
+var _speedup_stmtLabels = _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "stmt"))
 
 // _speedup_hits runs the statement once in the instrumented build and
 // puts its counts in res, then req.Repeat more times for the instrumented
@@ -73,54 +86,22 @@ func _speedup_hits(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_spee
 	// What ran before the statement (package initialisation, the testing
 	// package: a profiled standard function may run there) is not the
 	// statement's: it is taken out.
-	base, baseT := _speedup_snapshot()
-	t0 := _speedup_time.Now()
-	p, goexit := _speedup_once()
-	res.RunNS = []int64{int64(_speedup_time.Since(t0))}
+	var base map[string][]uint64
+	var baseT map[string][]int64
+	var t0 _speedup_time.Time
+	p, goexit := _speedup_once(func() {
+		base, baseT = _speedup_snapshot()
+		t0 = _speedup_time.Now()
+	})
+	res.RunNS = []int64{_speedup_since(t0)}
 	_speedup_collect(res, base, baseT)
 	if p == nil && !goexit {
 		for range req.Repeat {
-			t0 := _speedup_time.Now()
-			_speedup_once()
-			res.RunNS = append(res.RunNS, int64(_speedup_time.Since(t0)))
+			_speedup_once(func() { t0 = _speedup_time.Now() })
+			res.RunNS = append(res.RunNS, _speedup_since(t0))
 		}
 	}
 	return p, goexit
-}
-
-// _speedup_snapshot copies the counters' totals (the slices alias the live
-// totals).
-func _speedup_snapshot() (map[string][]uint64, map[string][]int64) {
-	counts, times := map[string][]uint64{}, map[string][]int64{}
-	for id, c := range _speedup_counts() {
-		counts[id] = append([]uint64(nil), c...)
-	}
-	for id, t := range _speedup_times() {
-		times[id] = append([]int64(nil), t...)
-	}
-	return counts, times
-}
-
-// _speedup_collect waits for the profiled activations still running (up
-// to a second: goroutines the run waited for may still be between their
-// last deferred call and the flush of their counters) and puts the
-// counters, less base and baseT, in res.
-func _speedup_collect(res *_speedup_lprunReply, base map[string][]uint64, baseT map[string][]int64) {
-	for i := 0; i < 1000 && _speedup_active() > 0; i++ {
-		_speedup_time.Sleep(_speedup_time.Millisecond)
-	}
-	res.Active = _speedup_active()
-	res.Counts, res.Times = _speedup_snapshot()
-	for id, c := range res.Counts {
-		for i, v := range base[id] {
-			c[i] -= v
-		}
-	}
-	for id, t := range res.Times {
-		for i, v := range baseT[id] {
-			t[i] -= v
-		}
-	}
 }
 
 // _speedup_sample runs the statement repeatedly for the time
@@ -134,11 +115,14 @@ func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (p *_
 	s := _speedup_startSampler(req)
 	start := _speedup_time.Now()
 	for {
-		before := s.taken.Load()
-		s.running.Store(1)
-		t0 := _speedup_time.Now()
-		p, goexit = _speedup_once()
-		d := int64(_speedup_time.Since(t0))
+		var before int64
+		var t0 _speedup_time.Time
+		p, goexit = _speedup_once(func() {
+			before = s.taken.Load()
+			s.running.Store(1)
+			t0 = _speedup_time.Now()
+		})
+		d := _speedup_since(t0)
 		s.running.Store(0)
 		res.RunNS = append(res.RunNS, d)
 		if s.taken.Load() == before {
@@ -152,4 +136,13 @@ func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (p *_
 	}
 	s.finish(res)
 	return p, goexit
+}
+
+// _speedup_since returns the nanoseconds since t0, or 0 when t0 was never
+// set (the setup panicked).
+func _speedup_since(t0 _speedup_time.Time) int64 {
+	if t0.IsZero() {
+		return 0
+	}
+	return int64(_speedup_time.Since(t0))
 }

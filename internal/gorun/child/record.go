@@ -33,6 +33,9 @@ func _speedup_connect() bool {
 	if _speedup_os.Getenv("SPEEDUP_CRASH_FD") == "5" {
 		_speedup_debug.SetCrashOutput(_speedup_os.NewFile(5, "speedup-crash"), _speedup_debug.CrashOptions{})
 	}
+	for fd := 3; fd <= 5; fd++ {
+		_speedup_cloexec(fd)
+	}
 	_speedup_in = _speedup_bufio.NewScanner(_speedup_os.NewFile(3, "speedup-requests"))
 	_speedup_in.Buffer(nil, 1<<24)
 	_speedup_out = _speedup_json.NewEncoder(_speedup_os.NewFile(4, "speedup-replies"))

@@ -15,8 +15,8 @@ var _speedup_run = func(b *testing.B) {
 	}
 }
 
-// _speedup_stmt runs lprun's statement.
-var _speedup_stmt = func() {}
+// _speedup_stmt runs lprun's setup, calls start, and runs the statement.
+var _speedup_stmt = func(start func()) { start() }
 
 // The instrumented files' counters, read by lprun's harnesses.
 var (
