@@ -35,7 +35,7 @@ func stmtFile(pkgName, filename, setup, stmt string, refs []dataRef) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	stmtBlock, err := gorun.Block("stmt", stmt)
+	stmtBlock, err := gorun.KeptBlock("stmt", stmt)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -343,5 +344,47 @@ func TestExactTimeSync(t *testing.T) {
 	_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"sync.(*Mutex).Lock"}, Stmt: "var mu sync.Mutex; mu.Lock()", ExactTime: true})
 	if err == nil || !strings.Contains(err.Error(), "cannot profile package sync with --exact-time") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestSetupNotCounted: -s SETUP runs before the statement in each run,
+// outside the hits and outside the time; its variables are the
+// statement's.
+func TestSetupNotCounted(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/kinds")
+	file := filepath.Join(dir, "kinds.go")
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "n := Work(500) / 500", Stmt: "Work(n)", MaxTime: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := res.Profile.Funcs[0].Line
+	got := hitsByLine(res.Profile, file)
+	// n is 249: the statement's call alone is counted.
+	want := map[int]int64{line + 1: 1, line + 2: 250, line + 3: 249, line + 5: 1}
+	for l, w := range want {
+		if got[l] != w {
+			t.Errorf("kinds.go:%d: hits %d, want %d", l, got[l], w)
+		}
+	}
+	// A setup that returns is rejected like a statement that does.
+	if _, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "return", Stmt: "Work(1)"}); err == nil || !strings.Contains(err.Error(), "setup:1:1: return is not allowed") {
+		t.Errorf("setup with return: %v", err)
+	}
+}
+
+// TestStmtRejected: a statement is parsed as a block on its own before
+// anything is built: code escaping into the file's top level, and a
+// return, are errors at their place in the statement.
+func TestStmtRejected(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/kinds")
+	for stmt, want := range map[string]string{
+		"} ; func _() {":  "stmt:1:1: syntax error: unexpected }, no matching {",
+		"Work(1)\nreturn": "stmt:2:1: return is not allowed",
+	} {
+		_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: stmt})
+		var ce *gorun.CompileError
+		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want a compile error %q", stmt, err, want)
+		}
 	}
 }
