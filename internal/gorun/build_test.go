@@ -398,3 +398,50 @@ func main() {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestWorkspaceUntouched: in workspace mode the go command works on a
+// copy of go.work (a go.work.sum appeared next to the user's), and nothing
+// in the workspace changes.
+func TestWorkspaceUntouched(t *testing.T) {
+	ws := t.TempDir()
+	mod := filepath.Join(ws, "mix")
+	if err := os.MkdirAll(mod, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"go.mod", "mix.go"} {
+		b, err := os.ReadFile(filepath.Join("testdata/mix", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(mod, f), b, 0o666)
+	}
+	os.WriteFile(filepath.Join(ws, "go.work"), []byte("go 1.24\n\nuse ./mix\n"), 0o666)
+	list := func() []string {
+		var out []string
+		filepath.Walk(ws, func(p string, info os.FileInfo, err error) error {
+			if err == nil {
+				out = append(out, fmt.Sprintf("%s %d %v", p, info.Size(), info.ModTime()))
+			}
+			return nil
+		})
+		return out
+	}
+	before := list()
+	t.Setenv("GOWORK", "")
+	t.Chdir(ws)
+	src, err := TimeitFile("mix", filepath.Join(mod, TimeitFileName), Snippet{Stmt: "Sink = Mix(10)\n_ = strings.ToUpper(\"x\")"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(context.Background(), BuildOptions{Dir: mod}, TimeitFileName, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !strings.Contains(strings.Join(p.env, " "), "GOWORK="+p.tmp) {
+		t.Errorf("the build does not use a copy of go.work: %q", p.env)
+	}
+	if after := list(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("the workspace changed:\n%s\nwas\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+}
