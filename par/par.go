@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/diag"
+	"github.com/gospeedup/speedup/internal/panicerr"
 )
 
 // An Option configures a parallel call: Workers, ChunkSize, Observe, Name.
@@ -146,17 +147,10 @@ func Recovered(task string, v any) *PanicError {
 }
 
 // taskEnd reports t to o and returns a panic of o.TaskEnd as a
-// *PanicError: it runs after the task's own recover, so an observer that
-// panics there must be caught here not to crash the process from a worker
-// goroutine.
-func taskEnd(o diag.Observer, name string, t diag.Task) (pe *PanicError) {
-	defer func() {
-		if v := recover(); v != nil {
-			pe = Recovered(name, v)
-		}
-	}()
-	o.TaskEnd(t)
-	return nil
+// *PanicError (see internal/panicerr).
+func taskEnd(o diag.Observer, name string, t diag.Task) *PanicError {
+	p, _ := panicerr.TaskEnd(o, t, func(v any) *PanicError { return Recovered(name, v) })
+	return p
 }
 
 // run is the engine behind For, Map and MapReduce: it runs body over [0, n)
