@@ -16,7 +16,7 @@ import (
 type fakeClock struct {
 	items atomic.Int64
 	cost  func(i int64) time.Duration // cost of item i
-	total atomic.Int64                 // ns
+	total atomic.Int64                // ns
 }
 
 func (f *fakeClock) item() {

@@ -12,7 +12,7 @@
 //   - Parallelism must pay for itself: For and Map with automatic chunks
 //     (and at least 64 items per worker) start in the caller's goroutine
 //     alone, timing the first items, and start the other workers only when
-//     an item costs at least about 2.5 ns and the remaining work at least
+//     an item costs at least about 3 ns and the remaining work at least
 //     about 50 µs. Cheaper loops (x*2+1 over a slice) are bound by memory
 //     traffic, and a second core was measured no faster than one on them;
 //     they stay serial, with no goroutine started. The decision is taken
@@ -41,6 +41,7 @@ package par
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -268,8 +269,9 @@ const (
 	// minItemCost is the per-item cost below which a loop stays serial:
 	// such an item is a handful of instructions, and two cores were
 	// measured no faster than one on it (bench/parlazy: 1.5-2 ns per item
-	// serial and parallel alike; 3 ns items already gain 1.3x).
-	minItemCost = 2.5 // ns
+	// serial and parallel alike on a quiet machine, up to 3 ns under load;
+	// 3.5 ns items gain 1.4x).
+	minItemCost = 3 // ns
 	// minParallelWork is the remaining work below which a loop stays
 	// serial: about what starting and feeding the workers costs on a busy
 	// machine.
@@ -309,21 +311,33 @@ func (r *run) adaptive(body chunkFunc, spawn func()) {
 		}
 	}
 	// probe runs chunk 0 in batches of 1, 2, 4, ... items until probeTime
-	// has passed, then decides and runs the rest of the chunk at once.
+	// has passed, then decides and runs the rest of the chunk at once. The
+	// cost per item is the lowest of the batches of at least 256 items (the
+	// clock's own cost is then negligible): a batch whose goroutine was
+	// preempted by another process must not make items look dear.
 	probe := func(ctx context.Context, ci, lo, hi int, stop *atomic.Bool) error {
 		t0 := now()
 		batch := 1
+		best := math.Inf(1)
 		for i := lo; i < hi; {
 			j := min(i+batch, hi)
+			b0 := now()
 			if err := body(ctx, ci, i, j, stop); err != nil {
 				return err
 			}
 			if stop.Load() {
 				return nil
 			}
+			if j-i >= 256 {
+				best = min(best, float64(now().Sub(b0).Nanoseconds())/float64(j-i))
+			}
 			i = j
 			if el := now().Sub(t0); el >= probeTime {
-				if pays(float64(el.Nanoseconds())/float64(i-lo), r.n-i) {
+				per := best
+				if math.IsInf(best, 1) {
+					per = float64(el.Nanoseconds()) / float64(i-lo)
+				}
+				if pays(per, r.n-i) {
 					start()
 				}
 				return body(ctx, ci, i, hi, stop)
@@ -332,6 +346,7 @@ func (r *run) adaptive(body chunkFunc, spawn func()) {
 		}
 		return nil
 	}
+	last := math.Inf(1) // per-item cost of the previous chunk
 	pprof.Do(r.ctx, pprof.Labels("task", r.c.name), func(ctx context.Context) {
 		for !r.stop.Load() && ctx.Err() == nil {
 			ci := int(r.next.Add(1) - 1)
@@ -351,10 +366,13 @@ func (r *run) adaptive(body chunkFunc, spawn func()) {
 				r.chunk(ctx, 0, ci, lo, hi, body)
 			}
 			// Items may get dearer further on: decide again after each
-			// chunk, on that chunk's cost.
-			if !spawned && pays(float64(now().Sub(t0).Nanoseconds())/float64(hi-lo), r.n-hi) {
+			// chunk, on the cheaper of this chunk and the previous one,
+			// so that one chunk slowed by another process does not count.
+			per := float64(now().Sub(t0).Nanoseconds()) / float64(hi-lo)
+			if !spawned && ci > 0 && pays(min(per, last), r.n-hi) {
 				start()
 			}
+			last = per
 		}
 	})
 }
