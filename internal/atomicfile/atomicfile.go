@@ -106,11 +106,12 @@ func access(path string, mode uint32) error { return syscall.Access(path, mode) 
 
 // target is where a write to a path really goes.
 type target struct {
-	path   string      // the file to write: path with its symbolic links followed
-	atomic bool        // a regular file, or nothing yet: write a temporary file and rename it
-	exists bool        // the regular file exists (then mode is its mode)
-	mode   fs.FileMode // permission bits to give the new file
-	append bool        // write directly with O_APPEND: a /proc/self/fd link (/dev/stdout)
+	path   string          // the file to write: path with its symbolic links followed
+	atomic bool            // a regular file, or nothing yet: write a temporary file and rename it
+	exists bool            // the regular file exists (then mode is its mode)
+	mode   fs.FileMode     // permission bits to give the new file
+	owner  *syscall.Stat_t // the existing file's owner, kept when we may
+	append bool            // write directly with O_APPEND: a /proc/self/fd link (/dev/stdout)
 }
 
 // maxLinks bounds the symbolic links followed, like the kernel's ELOOP.
@@ -150,7 +151,8 @@ func resolve(path string) (target, error) {
 		case fi.IsDir():
 			return target{}, fmt.Errorf("%s %w", path, errIsDir)
 		case fi.Mode().IsRegular():
-			return target{path: p, atomic: true, exists: true, mode: fi.Mode().Perm()}, nil
+			st, _ := fi.Sys().(*syscall.Stat_t)
+			return target{path: p, atomic: true, exists: true, mode: fi.Mode().Perm(), owner: st}, nil
 		default:
 			return target{path: p}, nil
 		}
@@ -230,6 +232,11 @@ func writeAtomic(ctx context.Context, name string, t target, write func(w io.Wri
 	// existing file keeps its own bits.
 	if err = f.Chmod(t.mode); err != nil {
 		return err
+	}
+	if t.owner != nil && int(t.owner.Uid) != os.Geteuid() {
+		// Root rewriting a user's file must not make it root's; anyone
+		// else cannot give a file away, and the file becomes theirs.
+		f.Chown(int(t.owner.Uid), int(t.owner.Gid))
 	}
 	if err = f.Close(); err != nil {
 		return err

@@ -298,3 +298,22 @@ func assertNoTemps(t *testing.T, dirs ...string) {
 
 // mkdev is Linux's device number for small major and minor numbers.
 func mkdev(major, minor int) int { return major<<8 | minor }
+
+// Root rewriting another user's file keeps its owner.
+func TestWriteKeepsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to own a file as another user")
+	}
+	path := filepath.Join(t.TempDir(), "theirs.txt")
+	os.WriteFile(path, []byte("old"), 0o644)
+	if err := os.Chown(path, 1234, 5678); err != nil {
+		t.Skip(err)
+	}
+	if err := WriteFile(path, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(path)
+	if st := fi.Sys().(*syscall.Stat_t); st.Uid != 1234 || st.Gid != 5678 {
+		t.Errorf("owner %d:%d, want 1234:5678", st.Uid, st.Gid)
+	}
+}
