@@ -54,11 +54,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
+	"os"
 	"runtime"
 	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/harness"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/util/hooks"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 
 	"github.com/gospeedup/speedup/diag"
@@ -78,13 +82,22 @@ var logLevel = flag.String("dist_log_level", "off", "level of Beam's and prism's
 // reports failures as errors, and the runner's account of them would
 // repeat each one a few times over.
 func Init() {
+	beam.Init() // sets up Beam's logging, then returns unless this is a worker
+	// Workers that run in this process (prism, LOOPBACK) would send Beam's
+	// log lines to the runner and, when it goes, print them to stderr
+	// through the log package: keep them in this process's slog.
+	hooks.DisableHook(harness.DefaultRemoteLoggingHook)
 	switch *logLevel {
 	case "debug", "info", "warn", "error":
 		beamlog.SetupLogging(*logLevel, "text")
 	default:
 		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError + 100})))
 	}
-	beam.Init()
+	// slog.SetDefault routes the log package through the slog handler;
+	// give the program's own log.Printf and log.Fatal back their usual
+	// output.
+	log.SetOutput(os.Stderr)
+	log.SetFlags(log.LstdFlags)
 	initialized.Store(true)
 }
 
