@@ -78,6 +78,7 @@ func TestKeptBlock(t *testing.T) {
 		{"switch {\ncase a:\n\tv := 1\n\tfallthrough\ndefault:\n}", "switch {\ncase a:\n\tv := 1\n\t_speedup_keep(v);/*line stmt:4:2*/fallthrough\ndefault:\n}"},
 		{"go func() { Mix(1) }()", "go func() { Mix(1) }()"},
 		{"<-ch", "<-ch"},
+		{"println(1); close(ch)", "println(1); close(ch)"},
 	}
 	for _, tt := range tests {
 		got, err := KeptBlock("stmt", tt.src)

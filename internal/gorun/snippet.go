@@ -220,7 +220,7 @@ func (g *blockGen) keepNested(list []ast.Stmt) {
 			case *ast.FuncLit:
 				return false
 			case *ast.ExprStmt:
-				if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && usedAlone(call) {
+				if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && usedAlone(call) && !voidBuiltin(call) {
 					g.wrap(n.X)
 				}
 			case *ast.AssignStmt:
@@ -270,6 +270,20 @@ func (g *blockGen) keepDeclared(list []ast.Stmt, end token.Pos) {
 		}
 	}
 	g.buf.Insert(g.off(end), text+";"+g.at(end))
+}
+
+// voidBuiltin reports whether call is of a builtin function without a
+// result (which would cost KeptBlock's build a second round).
+func voidBuiltin(call *ast.CallExpr) bool {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	switch id.Name {
+	case "panic", "print", "println", "close", "delete", "clear":
+		return true
+	}
+	return false
 }
 
 func isBlank(x ast.Expr) bool {
