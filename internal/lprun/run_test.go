@@ -388,3 +388,27 @@ func TestStmtRejected(t *testing.T) {
 		}
 	}
 }
+
+// TestNoTempLeft: every temporary directory is removed, after a profile
+// and after each kind of failure.
+func TestNoTempLeft(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/kinds")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, stmt := range []string{"Work(10)", "Work(undefinedVar)", "panic(1)", "os.Exit(3)"} {
+		Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: stmt, MaxTime: 10 * time.Millisecond})
+		ents, _ := os.ReadDir(tmp)
+		for _, e := range ents {
+			t.Errorf("%q left %s", stmt, e.Name())
+		}
+	}
+}
+
+// TestTempModuleHint: without -C, a statement naming what only a package
+// has gets the same hint as under timeit.
+func TestTempModuleHint(t *testing.T) {
+	_, err := Run(context.Background(), Options{Funcs: []string{"strings.Fields"}, Stmt: "strings.Fields(distance())"})
+	if err == nil || !strings.Contains(err.Error(), "undefined: distance (without -C, statements run outside any package; use -C DIR") {
+		t.Errorf("error %v, want the -C hint", err)
+	}
+}
