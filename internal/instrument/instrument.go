@@ -18,7 +18,6 @@
 package instrument
 
 import (
-	"bytes"
 	_ "embed"
 	"fmt"
 	"go/ast"
@@ -27,6 +26,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gospeedup/speedup/internal/edit"
 )
 
 // Func describes one instrumented function.
@@ -93,7 +94,7 @@ func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, i
 	if tf == nil {
 		return nil, fmt.Errorf("instrument: file not in fileset")
 	}
-	in := &inst{fset: fset, tf: tf, src: src, id: id, taken: map[int]bool{}, timed: o.ExactTime}
+	in := &inst{fset: fset, tf: tf, src: src, buf: edit.New(src), id: id, taken: map[int]bool{}, timed: o.ExactTime}
 	res := &Result{ID: id, Data: "_lpD_" + id, Active: "_lpN_" + id}
 	if o.ExactTime {
 		res.Times = "_lpDT_" + id
@@ -121,16 +122,10 @@ func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, i
 		imports += `; import _lpruntime_` + id + ` "runtime"; import _lpsync_` + id + ` "sync"`
 	}
 	in.insert(tf.Offset(f.Name.End()), imports)
-	out := in.apply()
+	out := in.buf.Bytes()
 	out = append(out, in.footer()...)
 	res.Src = out
 	return res, nil
-}
-
-type insertion struct {
-	off  int
-	seq  int
-	text string
 }
 
 type inst struct {
@@ -138,7 +133,7 @@ type inst struct {
 	tf      *token.File
 	src     []byte
 	id      string
-	ins     []insertion
+	buf     *edit.Buffer // the insertions into src
 	nslots  int
 	taken   map[int]bool // lines that already have a counter
 	fn      *Func
@@ -159,7 +154,7 @@ func (in *inst) line(p token.Pos) int { return in.tf.Line(p) }
 func (in *inst) off(p token.Pos) int  { return in.tf.Offset(p) }
 
 func (in *inst) insert(off int, text string) {
-	in.ins = append(in.ins, insertion{off: off, seq: len(in.ins), text: text})
+	in.buf.Insert(off, text)
 }
 
 // slot returns the counter index for the statement beginning at p, or -1
@@ -478,23 +473,6 @@ func exprNodes(es []ast.Expr) []ast.Node {
 	return out
 }
 
-func (in *inst) apply() []byte {
-	sort.SliceStable(in.ins, func(i, j int) bool {
-		if in.ins[i].off != in.ins[j].off {
-			return in.ins[i].off < in.ins[j].off
-		}
-		return in.ins[i].seq < in.ins[j].seq
-	})
-	var b bytes.Buffer
-	last := 0
-	for _, x := range in.ins {
-		b.Write(in.src[last:x.off])
-		b.WriteString(x.text)
-		last = x.off
-	}
-	b.Write(in.src[last:])
-	return b.Bytes()
-}
 
 // The counting runtime appended to each instrumented file: package
 // footer's files.
