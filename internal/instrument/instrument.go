@@ -473,7 +473,6 @@ func exprNodes(es []ast.Expr) []ast.Node {
 	return out
 }
 
-
 // The counting runtime appended to each instrumented file: package
 // footer's files.
 var (
