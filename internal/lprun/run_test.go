@@ -428,3 +428,45 @@ func TestTempModuleHint(t *testing.T) {
 		t.Errorf("error %v, want the -C hint", err)
 	}
 }
+
+// TestWorkspaceUntouched: in workspace mode, nothing appears or changes in
+// the workspace (go list and the builds use a copy of go.work; a
+// go.work.sum appeared next to the user's).
+func TestWorkspaceUntouched(t *testing.T) {
+	ws := t.TempDir()
+	mod := filepath.Join(ws, "kinds")
+	os.MkdirAll(mod, 0o777)
+	for _, f := range []string{"go.mod", "kinds.go"} {
+		b, err := os.ReadFile(filepath.Join("testdata/kinds", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(mod, f), b, 0o666)
+	}
+	os.WriteFile(filepath.Join(ws, "go.work"), []byte("go 1.24\n\nuse ./kinds\n"), 0o666)
+	list := func() string {
+		var out []string
+		filepath.Walk(ws, func(p string, info os.FileInfo, err error) error {
+			if err == nil {
+				out = append(out, fmt.Sprintf("%s %d %v", p, info.Size(), info.ModTime()))
+			}
+			return nil
+		})
+		return strings.Join(out, "\n")
+	}
+	t.Setenv("GOWORK", "")
+	t.Chdir(ws)
+	// A go command error keeps the fix it proposes, on its one line.
+	_, err := Run(context.Background(), Options{Dir: mod, Funcs: []string{"strings.Fields"}, Stmt: "Work(3)"})
+	if err == nil || !strings.Contains(err.Error(), "go.work lists go 1.24; to update it: go work use") {
+		t.Errorf("error %v lacks the go command's fix", err)
+	}
+	os.WriteFile(filepath.Join(ws, "go.work"), []byte("go 1.26\n\nuse ./kinds\n"), 0o666)
+	before := list()
+	if _, err := Run(context.Background(), Options{Dir: mod, Funcs: []string{"Work", "strings.Fields"}, Stmt: "Work(3); strings.Fields(\"a b\")", MaxTime: 10 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if after := list(); after != before {
+		t.Errorf("the workspace changed:\n%s\nwas\n%s", after, before)
+	}
+}
