@@ -27,6 +27,14 @@ type unit struct {
 // open brackets at the end (> 0: the cell is unfinished) and the first
 // scanner error.
 func splitUnits(src string) (units []unit, depth int, err error) {
+	units, depth, _, err = splitUnitsAt(src)
+	return units, depth, err
+}
+
+// splitUnitsAt is splitUnits, also returning the offset of the first
+// closing bracket without an opening one (depth < 0) or of the last
+// opening bracket left open (depth > 0).
+func splitUnitsAt(src string) (units []unit, depth, badAt int, err error) {
 	fset := token.NewFileSet()
 	file := fset.AddFile("cell", -1, len(src))
 	var s scanner.Scanner
@@ -46,6 +54,8 @@ func splitUnits(src string) (units []unit, depth int, err error) {
 	}
 	start := -1
 	var first []scanTok
+	var open []int
+	badAt = -1
 	flush := func(end int) {
 		if start < 0 {
 			return
@@ -57,8 +67,14 @@ func splitUnits(src string) (units []unit, depth int, err error) {
 		switch t.tok {
 		case token.LPAREN, token.LBRACE, token.LBRACK:
 			depth++
+			open = append(open, t.pos)
 		case token.RPAREN, token.RBRACE, token.RBRACK:
 			depth--
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			} else if badAt < 0 {
+				badAt = t.pos
+			}
 		}
 		if t.tok == token.SEMICOLON && depth == 0 {
 			flush(t.pos)
@@ -77,7 +93,10 @@ func splitUnits(src string) (units []unit, depth int, err error) {
 	for i := range units {
 		units[i].End = trimRightSpace(src, units[i].Start, units[i].End)
 	}
-	return units, depth, firstErr
+	if badAt < 0 && len(open) > 0 {
+		badAt = open[len(open)-1]
+	}
+	return units, depth, badAt, firstErr
 }
 
 func trimRightSpace(src string, start, end int) int {
@@ -196,12 +215,17 @@ const stmtPrefix = "package p\nfunc _() {\n"
 // a *CellError located at cellN:LINE:COL.
 func ParseCell(n int, src string) (*Cell, error) {
 	name := fmt.Sprintf("cell%d", n)
-	units, depth, err := splitUnits(src)
+	units, depth, badAt, err := splitUnitsAt(src)
 	if err != nil {
 		return nil, syntaxErr(name, err.Error())
 	}
-	if depth != 0 {
-		return nil, syntaxErr(name, fmt.Sprintf("%d:%d: unbalanced brackets", strings.Count(src, "\n")+1, 1))
+	if depth != 0 || badAt >= 0 {
+		pos := lineCol(src, badAt)
+		msg := "unexpected " + string(src[badAt]) + ", no matching opening bracket"
+		if depth > 0 {
+			msg = "unclosed " + string(src[badAt]) + " at the end of the cell"
+		}
+		return nil, syntaxErr(name, fmt.Sprintf("%d:%d: syntax error: %s", pos.Line, pos.Column, msg))
 	}
 	c := &Cell{N: n, Name: name, Src: src, Mentions: map[string]bool{}}
 	inDecl := func(off int) bool {
@@ -294,6 +318,25 @@ func ParseCell(n int, src string) (*Cell, error) {
 			c.LastStart, c.LastEnd = soff(es.Pos()), soff(es.End())
 		}
 	}
+	// A variable's own declaration is not a use of an earlier one.
+	declared := map[*ast.Ident]bool{}
+	ast.Inspect(body, func(x ast.Node) bool {
+		switch x := x.(type) {
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE {
+				for _, l := range x.Lhs {
+					if id, ok := l.(*ast.Ident); ok {
+						declared[id] = true
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range x.Names {
+				declared[id] = true
+			}
+		}
+		return true
+	})
 	ast.Inspect(body, func(x ast.Node) bool {
 		switch x := x.(type) {
 		case *ast.SelectorExpr:
@@ -305,7 +348,9 @@ func ParseCell(n int, src string) (*Cell, error) {
 			})
 			return false
 		case *ast.Ident:
-			c.Mentions[x.Name] = true
+			if !declared[x] {
+				c.Mentions[x.Name] = true
+			}
 		}
 		return true
 	})
