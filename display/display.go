@@ -24,11 +24,11 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Bundle is one output in several forms, by MIME type ("text/html",
@@ -129,7 +129,7 @@ func DOT(dot string) *Output { return Show(DOTData(dot)) }
 
 var (
 	mu       sync.Mutex
-	conn     net.Conn
+	conn     *os.File
 	dialed   bool
 	noKernel bool
 )
@@ -148,10 +148,7 @@ func send(b Bundle, id string, update bool) {
 	if !dialed {
 		dialed = true
 		if path := os.Getenv("SPEEDUP_DISPLAY"); path != "" {
-			c, err := net.Dial("unix", path)
-			if err == nil {
-				conn = c
-			}
+			conn = dial(path)
 		}
 		noKernel = conn == nil
 	}
@@ -167,4 +164,21 @@ func send(b Bundle, id string, update bool) {
 		return
 	}
 	conn.Write(append(msg, '\n'))
+}
+
+// dial connects to the kernel with a blocking socket, outside Go's
+// network poller: a program with a descriptor in the poller is never
+// reported as deadlocked, and a deadlocked cell would hang instead of
+// failing with "all goroutines are asleep".
+func dial(path string) *os.File {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return nil
+	}
+	if err := syscall.Connect(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		syscall.Close(fd)
+		return nil
+	}
+	syscall.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), "speedup-display")
 }
