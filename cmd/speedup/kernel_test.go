@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +176,150 @@ func TestKernelInstall(t *testing.T) {
 // filepathMatchRE matches a line against a regular expression.
 func filepathMatchRE(pattern, line string) (bool, error) {
 	return regexp.MatchString(pattern, line)
+}
+
+// TestTutorialNotebook executes docs/tutorial.ipynb top to bottom with
+// "jupyter nbconvert --to notebook --execute" (nbclient) and checks each
+// code cell's outputs against the ones stored in the notebook, numbers
+// masked as the docs test masks them; then renders the executed notebook
+// to HTML with nbconvert.
+func TestTutorialNotebook(t *testing.T) {
+	env, _ := jupyterEnv(t)
+	out := t.TempDir()
+	executed := filepath.Join(out, "tutorial.ipynb")
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/usr/bin/jupyter", "nbconvert", "--to", "notebook", "--execute",
+		"--ExecutePreprocessor.kernel_name=speedup-test", "--ExecutePreprocessor.timeout=180",
+		"--output-dir", out, "--output", "tutorial.ipynb", "tutorial.ipynb")
+	cmd.Dir, cmd.Env = "../../docs", env
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nbconvert --execute: %v\n%s", err, b)
+	}
+	want, err := notebookOutputs("../../docs/tutorial.ipynb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := notebookOutputs(executed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("executed notebook has %d code cells, stored %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := strings.Join(shapeLines(got[i]), "\n"), strings.Join(shapeLines(want[i]), "\n")
+		if g != w {
+			t.Errorf("code cell %d: outputs differ (numbers masked)\n--- got\n%s\n--- want\n%s", i+1, g, w)
+		}
+	}
+
+	html := exec.CommandContext(ctx, "/usr/bin/jupyter", "nbconvert", "--to", "html", "--output-dir", out, executed)
+	html.Env = env
+	if b, err := html.CombinedOutput(); err != nil {
+		t.Fatalf("nbconvert --to html: %v\n%s", err, b)
+	}
+	page, err := os.ReadFile(filepath.Join(out, "tutorial.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"<svg", "Line Contents", "per loop (mean"} {
+		if !strings.Contains(string(page), s) {
+			t.Errorf("tutorial.html lacks %q", s)
+		}
+	}
+}
+
+// notebookOutputs returns each code cell's outputs as lines: stream text,
+// the text/plain of results and displays (with the other MIME types
+// listed), and errors.
+func notebookOutputs(path string) ([][]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var nb struct {
+		Cells []struct {
+			CellType string `json:"cell_type"`
+			Outputs  []struct {
+				OutputType string                     `json:"output_type"`
+				Name       string                     `json:"name"`
+				Text       json.RawMessage            `json:"text"`
+				Data       map[string]json.RawMessage `json:"data"`
+				Ename      string                     `json:"ename"`
+				Evalue     string                     `json:"evalue"`
+			} `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(b, &nb); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	var cells [][]string
+	for _, c := range nb.Cells {
+		if c.CellType != "code" {
+			continue
+		}
+		var lines []string
+		for _, o := range c.Outputs {
+			switch o.OutputType {
+			case "stream":
+				lines = append(lines, "["+o.Name+"]")
+				lines = append(lines, strings.Split(multiline(o.Text), "\n")...)
+			case "execute_result", "display_data":
+				var mimes []string
+				for m := range o.Data {
+					mimes = append(mimes, m)
+				}
+				sort.Strings(mimes)
+				lines = append(lines, "["+o.OutputType+" "+strings.Join(mimes, " ")+"]")
+				lines = append(lines, strings.Split(multiline(o.Data["text/plain"]), "\n")...)
+			case "error":
+				lines = append(lines, "[error "+o.Ename+"] "+o.Evalue)
+			}
+		}
+		cells = append(cells, lines)
+	}
+	return cells, nil
+}
+
+// multiline reads nbformat's multiline string: a string or a list of
+// lines.
+func multiline(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []string
+	json.Unmarshal(raw, &parts)
+	return strings.Join(parts, "")
+}
+
+var (
+	nbTimeRE   = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?\s?(?:ns|µs|us|ms|s)\b`)
+	nbNumRE    = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?|∞`)
+	nbHashesRE = regexp.MustCompile(`#(?:[ x%/]*#)+`)
+	nbSpaceRE  = regexp.MustCompile(`[ \t]+`)
+)
+
+// shapeLines masks numbers the way docs/doc_test.go does, and leaves out
+// the lines whose presence depends on the machine's load: IPython's
+// slowest-run caution, the compiler time, scaling's noisy-point warnings
+// and lprun's header sentences about its samples.
+func shapeLines(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		s := strings.TrimSpace(l)
+		// A parameter prefix ("n=1000: ") may precede the caution.
+		_, rest, _ := strings.Cut(s, ": ")
+		if s == "" || strings.HasPrefix(s, "The slowest run took") || strings.HasPrefix(rest, "The slowest run took") ||
+			strings.HasPrefix(s, "Compiler time") || strings.HasPrefix(s, "warning: ") ||
+			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") {
+			continue
+		}
+		s = nbTimeRE.ReplaceAllString(s, "# U")
+		s = nbNumRE.ReplaceAllString(s, "#")
+		s = nbHashesRE.ReplaceAllString(s, "#")
+		out = append(out, nbSpaceRE.ReplaceAllString(s, " "))
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -447,6 +448,9 @@ func (o *iopubOutput) Display(data, metadata map[string]any, id string, update b
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
+	if svg, ok := data["image/svg+xml"].(string); ok {
+		data["image/svg+xml"] = bareSVG(svg)
+	}
 	c := map[string]any{"data": data, "metadata": metadata}
 	if id != "" {
 		c["transient"] = map[string]any{"display_id": id}
@@ -551,3 +555,13 @@ func (s *Server) abortQueued() {
 
 // Interrupt stops the running cell, as an interrupt_request does.
 func (s *Server) Interrupt() { s.interrupt() }
+
+// bareSVG drops what precedes the <svg> element (an XML declaration, a
+// DOCTYPE), as IPython's SVG display does: SVG is embedded in HTML pages,
+// where nbconvert's sanitizer rejects an XML declaration.
+func bareSVG(svg string) string {
+	if i := strings.Index(svg, "<svg"); i > 0 {
+		return svg[i:]
+	}
+	return svg
+}
