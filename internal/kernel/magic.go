@@ -16,10 +16,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/lprun"
 	"github.com/gospeedup/speedup/lineprof"
-	"github.com/gospeedup/speedup/lineprof/session"
 	"github.com/gospeedup/speedup/scaling"
 	"github.com/gospeedup/speedup/timeit"
 )
@@ -198,7 +199,7 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 			return nil, err
 		}
 		defer t.Close()
-		return timeit.Measure(t, opts)
+		return timeit.Measure(timerSampler(t), opts)
 	}
 	var b strings.Builder
 	if len(params) == 0 {
@@ -364,7 +365,7 @@ func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (ma
 		if err != nil {
 			return nil, err
 		}
-		res, err := timeit.Measure(t, opts)
+		res, err := timeit.Measure(timerSampler(t), opts)
 		if cerr := t.Close(); err == nil && cerr != nil {
 			err = cerr
 		}
@@ -437,9 +438,9 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 			shift[path] = c
 		}
 	}
-	full := strings.Join(append(setup, stmt), "\n")
 	var stdout, stderr bytes.Buffer
-	res, err := session.Run(ctx, session.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: full, MaxTime: 1e9, Stdout: &stdout, Stderr: &stderr})
+	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Setup: strings.Join(setup, "\n"),
+		MaxTime: time.Second, Stdout: &stdout, Stderr: &stderr})
 	out.Stream("stdout", stdout.String())
 	out.Stream("stderr", stderr.String())
 	if err != nil {
@@ -680,4 +681,13 @@ func importName(path string) string {
 		name = parts[len(parts)-2]
 	}
 	return name
+}
+
+// timerSampler adapts a gorun.Timer to timeit's Sampler, as speedup
+// timeit does.
+func timerSampler(t *gorun.Timer) timeit.Sampler {
+	return timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
+		tot, err := t.Run(loops)
+		return timeit.Sample(tot), err
+	})
 }

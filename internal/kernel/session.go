@@ -406,15 +406,18 @@ func (s *Session) genFile(path, fixedImports, body string, cellImports []string)
 	return out.String(), nil
 }
 
-// buildArgs are the go command flags of every cell program: no DWARF and
-// no vet make the link and the build much faster, and panics keep their
-// positions (the line table is not DWARF).
-var buildArgs = []string{"-vet=off", "-ldflags=-s -w"}
+// stripFlags are go command flags for every cell program, through GOFLAGS
+// (gorun already builds without vet): no symbol table and no DWARF make
+// the link much faster, and panics keep their positions (the line table
+// is not DWARF).
+const stripFlags = `"-ldflags=-s -w"`
 
 // buildOptions returns the build options for a program of the session,
 // with the declaration files in the overlay.
 func (s *Session) buildOptions(files map[string][]byte) gorun.BuildOptions {
-	return gorun.BuildOptions{Dir: s.pkgDir, Overlay: files, Env: s.env, ExtraArgs: buildArgs}
+	env := append([]string(nil), s.env...)
+	env = append(env, "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" "+stripFlags))
+	return gorun.BuildOptions{Dir: s.pkgDir, Overlay: files, Env: env}
 }
 
 // run builds and runs a code cell.
