@@ -192,9 +192,13 @@ type Cell struct {
 	// cell has no statement.
 	Stmts string
 	// Defines are the variables its top-level statements declare;
-	// Mentions every identifier its statements use.
+	// Mentions every identifier its statements use; Touches those it may
+	// change: assigned to (X = ..., X[i] = ..., X.f++), passed to a call
+	// (which may change what a slice, map or pointer refers to), a method
+	// called on, its address taken, sent on.
 	Defines  []string
 	Mentions map[string]bool
+	Touches  map[string]bool
 	// LastExpr is the final top-level statement when it is an expression
 	// (the cell's value, like IPython's Out[N]); [LastStart, LastEnd) is
 	// its range in Src.
@@ -227,7 +231,7 @@ func ParseCell(n int, src string) (*Cell, error) {
 		}
 		return nil, syntaxErr(name, fmt.Sprintf("%d:%d: syntax error: %s", pos.Line, pos.Column, msg))
 	}
-	c := &Cell{N: n, Name: name, Src: src, Mentions: map[string]bool{}}
+	c := &Cell{N: n, Name: name, Src: src, Mentions: map[string]bool{}, Touches: map[string]bool{}}
 	inDecl := func(off int) bool {
 		for _, u := range units {
 			if u.Decl && off >= u.Start && off < u.End {
@@ -337,24 +341,123 @@ func ParseCell(n int, src string) (*Cell, error) {
 		}
 		return true
 	})
-	ast.Inspect(body, func(x ast.Node) bool {
-		switch x := x.(type) {
-		case *ast.SelectorExpr:
-			ast.Inspect(x.X, func(y ast.Node) bool {
-				if id, ok := y.(*ast.Ident); ok {
-					c.Mentions[id.Name] = true
+	// Uses and changes of a name that an earlier top-level statement of
+	// the cell declared are the cell's own, not the history's.
+	own := map[string]bool{}
+	for _, st := range body.List {
+		var visit func(n ast.Node) bool
+		visit = func(x ast.Node) bool {
+			switch x := x.(type) {
+			case *ast.SelectorExpr:
+				ast.Inspect(x.X, visit)
+				return false
+			case *ast.Ident:
+				if !declared[x] && !own[x.Name] {
+					c.Mentions[x.Name] = true
 				}
-				return true
-			})
-			return false
-		case *ast.Ident:
-			if !declared[x] {
-				c.Mentions[x.Name] = true
+			}
+			return true
+		}
+		ast.Inspect(st, visit)
+		ast.Inspect(st, func(x ast.Node) bool {
+			touch := func(e ast.Expr) {
+				if id := rootIdent(e); id != nil && !declared[id] && !own[id.Name] {
+					c.Touches[id.Name] = true
+				}
+			}
+			switch x := x.(type) {
+			case *ast.AssignStmt:
+				if x.Tok != token.DEFINE {
+					for _, l := range x.Lhs {
+						touch(l)
+					}
+				}
+			case *ast.IncDecStmt:
+				touch(x.X)
+			case *ast.SendStmt:
+				touch(x.Chan)
+			case *ast.UnaryExpr:
+				if x.Op == token.AND {
+					touch(x.X)
+				}
+			case *ast.RangeStmt:
+				if x.Tok == token.ASSIGN {
+					touch(x.Key)
+					touch(x.Value)
+				}
+			case *ast.CallExpr:
+				if id, ok := x.Fun.(*ast.Ident); ok && readOnlyBuiltins[id.Name] {
+					break
+				}
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok {
+					touch(sel.X) // a method may change its receiver
+				}
+				for _, a := range x.Args {
+					touch(a)
+				}
+			}
+			return true
+		})
+		for _, name := range topDefines(st) {
+			own[name] = true
+		}
+	}
+	return c, nil
+}
+
+// topDefines returns the variables a top-level statement declares.
+func topDefines(st ast.Stmt) []string {
+	var out []string
+	switch st := st.(type) {
+	case *ast.AssignStmt:
+		if st.Tok == token.DEFINE {
+			for _, l := range st.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+					out = append(out, id.Name)
+				}
 			}
 		}
-		return true
-	})
-	return c, nil
+	case *ast.DeclStmt:
+		if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			for _, sp := range gd.Specs {
+				for _, id := range sp.(*ast.ValueSpec).Names {
+					if id.Name != "_" {
+						out = append(out, id.Name)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// readOnlyBuiltins change none of their arguments.
+var readOnlyBuiltins = map[string]bool{"len": true, "cap": true, "min": true, "max": true,
+	"complex": true, "real": true, "imag": true, "print": true, "println": true, "panic": true}
+
+// rootIdent returns the variable an expression designates part of: X for
+// X, X[i], X.f, X[i].f[j], *X, (X).
+func rootIdent(e ast.Expr) *ast.Ident {
+	for {
+		switch x := e.(type) {
+		case *ast.Ident:
+			return x
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.SelectorExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.SliceExpr:
+			e = x.X
+		default:
+			return nil
+		}
+	}
 }
 
 func recvName(t ast.Expr) string {
@@ -517,10 +620,28 @@ func (m *DeclMap) Cells() map[int][]*Decl {
 
 // Rerun returns the earlier statement cells that cell c needs run again
 // before it, in order: for each variable c uses, the latest cell before it
-// that declared the variable, and every cell between the two that used the
-// variable (it may have changed it: an assignment, an append, a call with
-// it), transitively for the variables those cells use.
+// that declared the variable, and every cell between the two that may have
+// changed the variable (see Cell.Touches), transitively for the variables
+// those cells use.
 func Rerun(history []*Cell, c *Cell) []*Cell {
+	var out []*Cell
+	for _, r := range RerunPlan(history, c) {
+		out = append(out, r.Cell)
+	}
+	return out
+}
+
+// Rerun is one cell to run again; Defines is set when a variable it
+// declares is needed (otherwise it runs only for its effect on variables
+// of earlier cells, and its own variables may be kept local).
+type RerunCell struct {
+	Cell    *Cell
+	Defines bool
+}
+
+// RerunPlan is Rerun, saying which cells are needed for the variables
+// they declare.
+func RerunPlan(history []*Cell, c *Cell) []RerunCell {
 	type item struct {
 		name  string
 		bound int // index in history: look only before it
@@ -530,6 +651,7 @@ func Rerun(history []*Cell, c *Cell) []*Cell {
 		work = append(work, item{name, len(history)})
 	}
 	include := map[int]bool{}
+	definer := map[int]bool{}
 	add := func(i int) {
 		if include[i] {
 			return
@@ -554,17 +676,18 @@ func Rerun(history []*Cell, c *Cell) []*Cell {
 		if def < 0 {
 			continue
 		}
+		definer[def] = true
 		add(def)
 		for j := def + 1; j < it.bound; j++ {
-			if history[j].Mentions[it.name] {
+			if history[j].Touches[it.name] {
 				add(j)
 			}
 		}
 	}
-	var out []*Cell
+	var out []RerunCell
 	for i, h := range history {
 		if include[i] {
-			out = append(out, h)
+			out = append(out, RerunCell{h, definer[i]})
 		}
 	}
 	return out

@@ -56,7 +56,7 @@ distance(X, X)`
 	if strings.Count(c.Stmts, "\n") != strings.Count(src, "\n") {
 		t.Error("statement text changed the line count")
 	}
-	if !c.Mentions["X"] || !c.Mentions["distance"] || c.Mentions["Inc"] {
+	if c.Mentions["X"] || !c.Mentions["distance"] || c.Mentions["Inc"] { // X is the cell's own
 		t.Errorf("mentions = %v", c.Mentions)
 	}
 }
@@ -170,19 +170,49 @@ func TestRerun(t *testing.T) {
 		hist int
 		want []int
 	}{
-		{"fmt.Println(Y)", 5, []int{1, 3, 4}},         // Y's definer, and X as it was when Y was made
-		{"Y", 4, []int{1, 3, 4}},                      // only the history before the cell
-		{"Z + 1", 7, []int{6}},                        // nothing else
-		{"fmt.Println(X)", 7, []int{7}},               // the latest definition wins
-		{"strings.Repeat(\"a\", 3)", 7, nil},          // no variable
-		{"func() { _ = Z }()", 7, []int{6}},           // uses inside literals count
-		{"X = append(X, Y...)", 7, []int{1, 3, 4, 7}}, // cell 7 redefined X, Y needs cell 1's X
+		{"fmt.Println(Y)", 5, []int{1, 4}},         // Y's definer, and X as it was when Y was made
+		{"Y", 4, []int{1, 4}},                      // only the history before the cell
+		{"Z + 1", 7, []int{6}},                     // nothing else
+		{"fmt.Println(X)", 7, []int{7}},            // the latest definition wins
+		{"strings.Repeat(\"a\", 3)", 7, nil},       // no variable
+		{"func() { _ = Z }()", 7, []int{6}},        // uses inside literals count
+		{"X = append(X, Y...)", 7, []int{1, 4, 7}}, // cell 7 redefined X, Y needs cell 1's X
 		{"n", 5, []int{1, 3}},
+		{"X := 2\nfmt.Println(X)", 7, nil},                // the cell's own X
+		{"X := X + 1\nfmt.Println(X)", 5, []int{1, 4, 5}}, // the earlier X, then its own
+		{"fmt.Println(X)", 6, []int{1, 4, 5}},             // 4 and 5 may have changed X (a call with it, an assignment); 3 only read it
 	} {
 		c := mustCell(t, 99, tc.src)
 		if got := names(Rerun(h[:tc.hist], c)); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q with %d cells: rerun %v, want %v", tc.src, tc.hist, got, tc.want)
 		}
+	}
+}
+
+func TestTouches(t *testing.T) {
+	c := mustCell(t, 1, `a[0] = 1
+b.f++
+fill(c)
+d.Reset()
+e <- 1
+p := &f
+_ = len(g)
+h := i + 1
+for j = range k {}
+fmt.Println(l[2])`)
+	var got []string
+	for n := range c.Touches {
+		got = append(got, n)
+	}
+	sort.Strings(got)
+	want := []string{"_", "b", "c", "d", "e", "f", "fmt", "j", "l", "a"}
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("touches = %v, want %v", got, want)
+	}
+	plan := RerunPlan([]*Cell{mustCell(t, 1, "X := 1"), mustCell(t, 2, "Y := 2\nfill(&X)")}, mustCell(t, 3, "X"))
+	if len(plan) != 2 || !plan[0].Defines || plan[1].Defines {
+		t.Errorf("plan = %+v", plan)
 	}
 }
 

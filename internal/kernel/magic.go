@@ -134,13 +134,21 @@ func (s *Session) cellMagic(ctx context.Context, code string, out Output) (map[s
 // lines for a timing harness: they run before each run, outside the
 // timing, quietly.
 func (s *Session) snippetSetup(stmt string, extraSetup string) ([]string, error) {
-	probe, err := ParseCell(0, stmt+"\n"+extraSetup)
+	probe, err := ParseCell(0, extraSetup+"\n"+stmt)
 	if err != nil {
 		return nil, err
 	}
+	// The cells are flattened into one block: a cell needed only for what
+	// it may change keeps its own variables in a block of its own, so that
+	// they cannot clash with a later cell's; each starts with a line
+	// directive, so that errors and panics point at the cell.
 	var setup []string
-	for _, c := range Rerun(s.history, probe) {
-		setup = append(setup, c.Stmts)
+	for _, r := range RerunPlan(s.history, probe) {
+		text := "/*line " + r.Cell.Name + ":1:1*/" + r.Cell.Stmts
+		if !r.Defines {
+			text = "{ " + text + "\n}"
+		}
+		setup = append(setup, text)
 	}
 	if len(setup) == 0 {
 		return nil, nil

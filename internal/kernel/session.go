@@ -431,12 +431,15 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 	reruns := Rerun(s.history, c)
 	show := c.LastExpr != nil && s.mayHaveValue(c, dm)
 	var prog *gorun.Program
+	t0 := time.Now()
 	for {
 		src, err := s.cellProgram(c, reruns, show)
+		t1 := time.Now()
 		if err != nil {
 			return nil, err
 		}
 		prog, err = gorun.Build(ctx, s.buildOptions(files), cellFileName, []byte(src))
+		trace("%s: generate %v, build %v", c.Name, t1.Sub(t0).Round(time.Millisecond), time.Since(t1).Round(time.Millisecond))
 		if err != nil {
 			var ce *gorun.CompileError
 			if show && errors.As(err, &ce) && strings.Contains(ce.Msg, "used as value") {
@@ -451,7 +454,9 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 		break
 	}
 	defer prog.Close()
+	t2 := time.Now()
 	value, err := s.runProgram(ctx, prog, out)
+	trace("%s: run %v", c.Name, time.Since(t2).Round(time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
@@ -926,3 +931,13 @@ func crashError(tail string) error {
 
 // IsComplete implements Engine.
 func (s *Session) IsComplete(code string) (string, string) { return IsComplete(code) }
+
+// traceOn makes the kernel log the time of each step of a cell on its
+// standard error (SPEEDUP_KERNEL_TRACE=1), which Jupyter shows in its log.
+var traceOn = os.Getenv("SPEEDUP_KERNEL_TRACE") == "1"
+
+func trace(format string, args ...any) {
+	if traceOn {
+		fmt.Fprintf(os.Stderr, "speedup kernel: "+format+"\n", args...)
+	}
+}
