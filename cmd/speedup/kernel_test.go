@@ -127,8 +127,8 @@ func TestKernelLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lifecycle.py: %v\n%s", err, out)
 	}
-	if n := len(regexp.MustCompile(`(?m)^ok `).FindAllString(out, -1)); n != 17 {
-		t.Errorf("%d checks passed, want 17:\n%s", n, out)
+	if n := len(regexp.MustCompile(`(?m)^ok `).FindAllString(out, -1)); n != 18 {
+		t.Errorf("%d checks passed, want 18:\n%s", n, out)
 	}
 }
 

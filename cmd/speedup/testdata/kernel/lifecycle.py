@@ -1,6 +1,7 @@
 """Interrupt, shutdown, a panicking cell, os.Exit, a cell that never ends
 and a killed client, driven by TestKernelLifecycle. Prints one line per
 check: "ok NAME" or "FAIL NAME: why"; the Go test reads them."""
+import json
 import os
 import signal
 import subprocess
@@ -73,6 +74,37 @@ r, outs = run(kc, 'done := make(chan bool)\ngo func() { panic("in goroutine") }(
 check("goroutine panic", r["status"] == "error" and "in goroutine" in str(outs), str(outs))
 r, outs = run(kc, 'ch := make(chan int)\nch <- 1')
 check("deadlock", r["status"] == "error" and "deadlock" in str(outs) and "cell" in str(outs), str(outs))
+
+# Malformed messages are dropped or answered; they never stop the kernel.
+sock = kc.shell_channel.socket
+sock.send_multipart([b"garbage"])
+sock.send_multipart([b"<IDS|MSG>", b"bad-signature", b"{}", b"{}", b"{}", b"{}"])
+sock.send_multipart([b"<IDS|MSG>"])
+kc.session.send(sock, "execute_request", content={"code": 5, "silent": "yes"})
+kc.session.send(sock, "complete_request", content={"code": "fmt.", "cursor_pos": 99999})
+kc.session.send(sock, "inspect_request", content={"code": "x", "cursor_pos": -3})
+
+
+def signed(msg_type, content):
+    """A correctly signed message whose content is any JSON text."""
+    parts = [json.dumps(kc.session.msg_header(msg_type), default=str).encode(), b"{}", b"{}", content]
+    sig = kc.session.sign(parts)
+    sock.send_multipart([b"<IDS|MSG>", sig if isinstance(sig, bytes) else sig.encode()] + parts)
+
+
+signed("no_such_request", b"[]")
+signed("is_complete_request", b"null")
+signed("execute_request", b"[1, 2]")
+signed("kernel_info_request", b"not json")
+time.sleep(1)
+while True:
+    try:
+        kc.get_shell_msg(timeout=0.5)
+    except Exception:
+        break
+msg_id = kc.kernel_info()
+reply = kc.get_shell_msg(timeout=30)
+check("malformed messages", reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "ok", str(reply["content"])[:200])
 
 # A cell that never ends, interrupted; its process is gone.
 msg_id = kc.execute('fmt.Println(os.Getpid())\nfor {}')
