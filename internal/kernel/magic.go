@@ -424,8 +424,8 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 				return nil, usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
 			}
 		}
-		if len(files) > 0 {
-			return nil, usage("%%lprun: with -C, statements that need the cells' declarations cannot be profiled yet; profile a package function from a fresh session")
+		if name := s.needsDecl(stmt); name != "" {
+			return nil, usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
 		}
 	}
 	shift := map[string]*Cell{}
@@ -441,7 +441,7 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 			defer os.Remove(path)
 			id := cellIDFromPath(path)
 			c := s.cells[id]
-			i := bytes.Index(plain, []byte("// cell "+c.Name+":1\n"))
+			i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
 			offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
 			shift[path] = c
 		}
@@ -698,4 +698,27 @@ func timerSampler(t *gorun.Timer) timeit.Sampler {
 		tot, err := t.Run(loops)
 		return timeit.Sample(tot), err
 	})
+}
+
+// needsDecl returns a declaration of the cells that stmt, or an earlier
+// cell it needs run again, uses; "" when none.
+func (s *Session) needsDecl(stmt string) string {
+	probe, err := ParseCell(0, stmt)
+	if err != nil {
+		return ""
+	}
+	cells := append(Rerun(s.history, probe), probe)
+	for _, c := range cells {
+		var names []string
+		for n := range c.Mentions {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if s.decls.Get(n) != nil {
+				return n
+			}
+		}
+	}
+	return ""
 }

@@ -317,7 +317,7 @@ func (s *Session) declFiles(dm *DeclMap, extra map[int]*Cell) (map[string][]byte
 			continue
 		}
 		path := filepath.Join(s.pkgDir, fmt.Sprintf("zz_speedup_cell%d.go", id))
-		src, err := s.genFile(path, "", "//line "+c.Name+":1\n"+body, imps)
+		src, err := s.genFile(path, "", "//line "+c.Name+":1:1\n"+body, imps)
 		if err != nil {
 			return nil, err
 		}
