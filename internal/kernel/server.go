@@ -126,12 +126,7 @@ type queued struct {
 
 // NewServer binds the five sockets of conn.
 func NewServer(ctx context.Context, conn *ConnectionInfo, engine Engine, logw io.Writer) (*Server, error) {
-	s := &Server{
-		conn: conn, key: []byte(conn.Key), session: newID(), engine: engine,
-		log:   log.New(logw, "speedup kernel: ", 0),
-		queue: make(chan *queued, 256),
-		done:  make(chan struct{}),
-	}
+	s := newServer(conn, engine, logw)
 	binds := []struct {
 		dst  *Socket
 		kind SocketKind
@@ -151,6 +146,16 @@ func NewServer(ctx context.Context, conn *ConnectionInfo, engine Engine, logw io
 	return s, nil
 }
 
+// newServer returns a server without sockets.
+func newServer(conn *ConnectionInfo, engine Engine, logw io.Writer) *Server {
+	return &Server{
+		conn: conn, key: []byte(conn.Key), session: newID(), engine: engine,
+		log:   log.New(logw, "speedup kernel: ", 0),
+		queue: make(chan *queued, 256),
+		done:  make(chan struct{}),
+	}
+}
+
 func (s *Server) closeSockets() {
 	for _, sock := range []Socket{s.shell, s.control, s.stdin, s.iopub, s.hb} {
 		if sock != nil {
@@ -168,14 +173,25 @@ func (s *Server) Serve(ctx context.Context) error {
 	go s.recvLoop(s.shell, func(m *Message) { s.queue <- &queued{s.shell, m} })
 	go s.recvLoop(s.control, func(m *Message) { s.handleControl(ctx, m) })
 	go s.recvLoop(s.stdin, func(*Message) {}) // no input_request is ever sent
-	go s.worker(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		s.worker(ctx)
+		close(workerDone)
+	}()
 	go s.watchParent(ctx)
 	s.status(nil, "starting")
 	select {
 	case <-ctx.Done():
 	case <-s.done:
 	}
+	s.Shutdown()
+	// Stop the running cell and let it clean up (its build directory, its
+	// process group) before the engine removes the rest.
 	s.interrupt()
+	select {
+	case <-workerDone:
+	case <-time.After(5 * time.Second):
+	}
 	err := s.engine.Close()
 	// Let the last replies (shutdown_reply, the idle status) leave.
 	time.Sleep(100 * time.Millisecond)
