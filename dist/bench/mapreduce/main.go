@@ -5,11 +5,12 @@
 //     par.MapReduce and with dist.MapReduce on prism, and dist on one item,
 //     whose time is the pipeline's fixed cost: the ratio dist/par, and dist's
 //     cost per element beyond the fixed cost;
+//
 //   - the tutorial's tSNR reduction (examples/tsnr) and a CPU-bound map
 //     with dist on one shard and on one shard per core: whether prism runs
 //     the shards' bundles at once, with identical results.
 //
-//	go run ./bench/mapreduce [-n 1000000] [-reps 5] [-shape 64x64x32x300]
+//     go run ./bench/mapreduce [-n 1000000] [-reps 5] [-shape 64x64x32x300]
 //
 // The targets: 1e6 items in under 3 s and within 10x of par; tSNR
 // at least 1.5x faster on 2 cores than on one. They are printed, not
@@ -39,7 +40,7 @@ import (
 func square(ctx context.Context, v int) (int, error) { return v * v, nil }
 func add(a, b int) int                               { return a + b }
 
-// spin is CPU-bound work with no memory traffic: about units x 10 ms.
+// spin is CPU-bound work with no memory traffic: about units x 12 ms.
 func spin(ctx context.Context, units int) (uint64, error) {
 	x := uint64(units)
 	for i := 0; i < units*10_000_000; i++ {
@@ -224,7 +225,7 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	if err := alternate(reps, spin1, spinN, tsnr1, tsnrN, tsnrPar); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d CPU-bound items of about 50 ms:\n", len(spins))
+	fmt.Fprintf(w, "%d CPU-bound items of about 60 ms:\n", len(spins))
 	show(w, spin1, spinN)
 	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median)\n", cores,
 		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores))
