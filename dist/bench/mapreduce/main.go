@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/dist"
 	"github.com/gospeedup/speedup/dist/examples/tsnr/span"
 	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
@@ -76,6 +77,31 @@ type timing struct {
 	f    func() (any, error)
 	ts   []time.Duration
 	got  any
+	// rec, when set, observes the chunks of the last run: how many ran at
+	// once, which the machine's load does not change.
+	rec *diag.Recorder
+}
+
+// inFlight is the mean number of chunks running at once in the last
+// observed run: their total time over the span from the first start to
+// the last end.
+func (t *timing) inFlight() float64 {
+	tasks := t.rec.Tasks()
+	if len(tasks) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	first, last := tasks[0].Start, tasks[0].End
+	for _, k := range tasks {
+		sum += k.End.Sub(k.Start)
+		if k.Start.Before(first) {
+			first = k.Start
+		}
+		if k.End.After(last) {
+			last = k.End
+		}
+	}
+	return float64(sum) / float64(last.Sub(first))
 }
 
 func (t *timing) best() time.Duration { return slices.Min(t.ts) }
@@ -207,16 +233,20 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	spin1 := &timing{name: "CPU-bound map, Shards(1)", f: func() (any, error) {
 		return dist.MapReduce(ctx, spins, spin, addU, dist.ChunkSize(1), dist.Shards(1))
 	}}
-	spinN := &timing{name: fmt.Sprintf("CPU-bound map, Shards(%d)", cores), f: func() (any, error) {
-		return dist.MapReduce(ctx, spins, spin, addU, dist.ChunkSize(1), dist.Shards(cores))
-	}}
+	spinN := &timing{name: fmt.Sprintf("CPU-bound map, Shards(%d)", cores), rec: diag.NewRecorder()}
+	spinN.f = func() (any, error) {
+		spinN.rec = diag.NewRecorder()
+		return dist.MapReduce(ctx, spins, spin, addU, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(spinN.rec))
+	}
 	items := span.Spans(d[0], d[1], d[2], d[3], 1, (d[3]+4*cores-1)/(4*cores))
 	tsnr1 := &timing{name: "tSNR, Shards(1)", f: func() (any, error) {
 		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(1))
 	}}
-	tsnrN := &timing{name: fmt.Sprintf("tSNR, Shards(%d)", cores), f: func() (any, error) {
-		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(cores))
-	}}
+	tsnrN := &timing{name: fmt.Sprintf("tSNR, Shards(%d)", cores), rec: diag.NewRecorder()}
+	tsnrN.f = func() (any, error) {
+		tsnrN.rec = diag.NewRecorder()
+		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(tsnrN.rec))
+	}
 	tsnrPar := &timing{name: fmt.Sprintf("tSNR, par.MapReduce Workers(%d)", cores), f: func() (any, error) {
 		return par.MapReduce(ctx, items, func(ctx context.Context, c []span.Span) (tsnr.Stats, error) {
 			return span.SpanMoments(ctx, c[0])
@@ -227,8 +257,8 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	}
 	fmt.Fprintf(w, "%d CPU-bound items of about 60 ms:\n", len(spins))
 	show(w, spin1, spinN)
-	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median)\n", cores,
-		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores))
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average\n", cores,
+		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores), spinN.inFlight())
 	a, b, c := tsnr1.got.(tsnr.Stats).Result(), tsnrN.got.(tsnr.Stats).Result(), tsnrPar.got.(tsnr.Stats).Result()
 	same := slices.Equal(a.TSNR, b.TSNR) && slices.Equal(a.Mean, b.Mean) && slices.Equal(a.Std, b.Std) &&
 		slices.Equal(a.TSNR, c.TSNR) && slices.Equal(a.Mean, c.Mean) && slices.Equal(a.Std, c.Std)
@@ -237,8 +267,8 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	}
 	fmt.Fprintf(w, "tSNR of %s in %d spans (results identical, bit for bit, with par):\n", shape, len(items))
 	show(w, tsnr1, tsnrN, tsnrPar)
-	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); dist / par: %.2f\n", cores,
-		speedup(tsnr1.best(), tsnrN.best(), cores), speedup(tsnr1.median(), tsnrN.median(), cores),
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average; dist / par: %.2f\n", cores,
+		speedup(tsnr1.best(), tsnrN.best(), cores), speedup(tsnr1.median(), tsnrN.median(), cores), tsnrN.inFlight(),
 		float64(tsnrN.best())/float64(tsnrPar.best()))
 	loadAfter := load()
 	if l := max(loadBefore, loadAfter); l > float64(runtime.NumCPU()) {

@@ -27,7 +27,7 @@ func TestRunSmall(t *testing.T) {
 	for _, s := range []string{
 		"sum of squares of 1000 integers (equal results: 332833500):",
 		"dist / par: ", " ns per element", "CPU-bound map, Shards(1):",
-		"tSNR of 8x8x4x16 in ", "results identical, bit for bit, with par",
+		"tSNR of 8x8x4x16 in ", "results identical, bit for bit, with par", "chunks running at once: ",
 	} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())
