@@ -8,14 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/lprun"
 	"github.com/gospeedup/speedup/lineprof"
-	"github.com/gospeedup/speedup/lineprof/session"
 )
 
 const lprunUsage = `usage: speedup lprun [flags] -f FUNC [-f FUNC]... STMT
@@ -58,6 +57,8 @@ Flags:
   -f FUNC       profile FUNC (repeatable)
   -m PKG        profile every function of package PKG (repeatable)
   -C DIR        run in the Go package in DIR
+  -s SETUP      statements run before STMT in each run, outside the
+                timing and outside the hits (like timeit's -s)
   -u UNIT       output unit in seconds (default 1e-09)
   -z            skip functions that never ran
   --summarize   first print one line per function with its total time
@@ -94,12 +95,10 @@ func init() {
 }
 
 type lprunConfig struct {
-	opts      session.Options
-	prog      *session.ProgramOptions // --run or --test
-	report    lineprof.ReportOptions
-	dumpFile  string
-	textFile  string
-	fromStdin bool
+	opts     lprun.Options
+	report   lineprof.ReportOptions
+	dumpFile string
+	textFile string
 }
 
 func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*lprunConfig, error) {
@@ -114,6 +113,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	fs.BoolVar(&cfg.report.Summarize, "summarize", false, "")
 	fs.StringVar(&cfg.dumpFile, "D", "", "")
 	fs.StringVar(&cfg.textFile, "T", "", "")
+	setup := fs.String("s", "", "")
 	maxTime := fs.Duration("max-time", 2*time.Second, "")
 	interval := fs.Duration("interval", 5*time.Millisecond, "")
 	exact := fs.Bool("exact-time", false, "")
@@ -147,7 +147,10 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		if *maxTime <= 0 || *interval <= 0 {
 			return nil, usageError("lprun: --max-time and --interval must be positive")
 		}
-		cfg.prog = &session.ProgramOptions{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos,
+		if *setup != "" {
+			return nil, usageError("lprun: -s applies to a statement, not to --run and --test")
+		}
+		cfg.opts = lprun.Options{Program: &lprun.Program{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos},
 			Funcs: funcs, Pkgs: pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
 		return &cfg, nil
 	}
@@ -161,13 +164,12 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 			return nil, err
 		}
 		stmt = string(b)
-		cfg.fromStdin = true
 	}
 	if *maxTime <= 0 || *interval <= 0 {
 		return nil, usageError("lprun: --max-time and --interval must be positive")
 	}
-	cfg.opts = session.Options{
-		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Tags: *tags, Race: *race,
+	cfg.opts = lprun.Options{
+		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Setup: *setup, Tags: *tags, Race: *race,
 		MaxTime: *maxTime, Interval: *interval, ExactTime: *exact,
 	}
 	return &cfg, nil
@@ -182,14 +184,8 @@ func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	cfg.opts.Stdout, cfg.opts.Stderr = stdout, stderr
-	var res *session.Result
-	if cfg.prog != nil {
-		cfg.prog.Stdout, cfg.prog.Stderr = stdout, stderr
-		res, err = session.RunProgram(ctx, *cfg.prog)
-	} else {
-		res, err = session.Run(ctx, cfg.opts)
-	}
-	var pe *session.ProgramExitError
+	res, err := lprun.Run(ctx, cfg.opts)
+	var pe *lprun.ProgramExitError
 	if errors.As(err, &pe) && res != nil {
 		// The program failed, but what ran is reported.
 		if werr := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); werr != nil {
@@ -203,7 +199,7 @@ func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		var ce *gorun.CompileError
-		var ie *session.InputError
+		var ie *lprun.InputError
 		if errors.As(err, &ce) || errors.As(err, &ie) {
 			return report(stderr, &exitError{code: 2, err: err})
 		}
@@ -225,18 +221,7 @@ func checkOutputDir(path string) error {
 	if path == "" {
 		return nil
 	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return errors.New("is a directory")
-	}
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("no directory %s", dir)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
-	}
-	return nil
+	return atomicfile.Check(path)
 }
 
 // writeProfile prints the report, and saves it with -D and -T.

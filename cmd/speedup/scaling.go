@@ -222,7 +222,7 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if progress != nil {
 			o.Progress, o.Label = progress, fmt.Sprintf("scaling P=%d", p)
 		}
-		res, err := timeit.Measure(t, o)
+		res, err := timeit.Measure(timerSampler(t), o)
 		if cerr := t.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("the snippet's program failed: %v", cerr)
 		}

@@ -328,15 +328,7 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		Dir: buildDir, Tags: cfg.tags, GCFlags: cfg.gcflags, Race: cfg.race,
 	}, gorun.TimeitFileName, src)
 	if err != nil {
-		var ce *gorun.CompileError
-		switch {
-		case cfg.dir == "" && strings.Contains(err.Error(), "no required module provides package"):
-			err = fmt.Errorf("%w (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)", err)
-		case cfg.dir == "" && errors.As(err, &ce) && strings.HasPrefix(ce.Msg, "undefined: "):
-			// The tutorial's first mistake: timing one's own function
-			// from its directory without -C.
-			ce.Msg += " (without -C, statements run outside any package; use -C DIR to call a package's functions)"
-		}
+		// Without -C, gorun's errors carry the hint to use it.
 		return snippetError(err)
 	}
 	defer prog.Close()
@@ -370,7 +362,7 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		if len(values) > 0 {
 			o.Label = "timeit " + paramLabel(cfg.params, values)
 		}
-		return timeit.Measure(t, o)
+		return timeit.Measure(timerSampler(t), o)
 	}
 
 	if len(cfg.params) == 0 {
@@ -412,6 +404,15 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
+}
+
+// timerSampler adapts a gorun.Timer to timeit's Sampler (gorun does not
+// import timeit).
+func timerSampler(t *gorun.Timer) timeit.Sampler {
+	return timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
+		tot, err := t.Run(loops)
+		return timeit.Sample(tot), err
+	})
 }
 
 // snippetError gives compile errors the exit status of usage errors (2),

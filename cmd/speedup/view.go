@@ -1,9 +1,15 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -12,7 +18,14 @@ const viewUsage = `usage: speedup view [flags] FILE...
 View prints the line profiles saved by "speedup lprun -D FILE" in
 line_profiler's layout, like "python -m line_profiler FILE". With several
 files the profiles are merged: the hits and times of the same function's
-lines add up.
+lines add up; a function whose source differs between the files (it was
+edited between the runs) is refused, since its line numbers no longer name
+the same statements.
+
+Profiles are checked as untrusted input: a FIFO or device is refused,
+spans, hits and times must be sane, source files are read only when
+regular and within 64 MB, and control characters in the printed source
+are escaped.
 
 Flags:
   -u UNIT       output unit in seconds (default 1e-09)
@@ -61,6 +74,8 @@ func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		o.Unit = u
 	}
+	stop := cleanupOnSignal(stderr)
+	defer stop()
 	var ps []*lineprof.Profile
 	for _, f := range files {
 		p, err := lineprof.Load(f)
@@ -69,5 +84,37 @@ func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		ps = append(ps, p)
 	}
-	return report(stderr, writeProfile(lineprof.Merge(ps...), o, "", *textFile, stdout))
+	merged, err := lineprof.Merge(ps...)
+	if err != nil {
+		var me *lineprof.SourceMismatchError
+		if errors.As(err, &me) {
+			me.NameA, me.NameB = files[me.A], files[me.B]
+		}
+		return report(stderr, fmt.Errorf("view: %w", err))
+	}
+	return report(stderr, writeProfile(merged, o, "", *textFile, stdout))
+}
+
+// cleanupOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary
+// file of an output being written (atomicfile.Cleanup) and exit with the
+// shell's status for the signal (130, 143, 129): view has no child process
+// nor temporary directory, only its -T file, and a read from a slow file
+// system must not hold the exit back. The returned function stops it.
+func cleanupOnSignal(stderr io.Writer) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		select {
+		case s := <-sigs:
+			atomicfile.Cleanup()
+			fmt.Fprintf(stderr, "speedup: %v\n", s)
+			os.Exit(128 + int(s.(syscall.Signal)))
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }

@@ -16,7 +16,7 @@ func FuzzBlock(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src string) {
 		// The loop body form adds the return/break/continue check.
-		if _, err := block("stmt", src, true, "keep"); err != nil {
+		if _, err := block("stmt", src, modeLoop); err != nil {
 			var ce *CompileError
 			lines := strings.Count(src, "\n") + 1
 			if !errors.As(err, &ce) || ce.File != "stmt" || ce.Line < 1 || ce.Line > lines {

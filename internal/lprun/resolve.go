@@ -1,4 +1,4 @@
-package session
+package lprun
 
 import (
 	"bytes"
@@ -365,18 +365,4 @@ func directive(p *pkgInfo) []*target {
 		}
 	}
 	return out
-}
-
-// InputError is an error in what the user asked for (a function that does
-// not exist, a malformed name): the command reports it like a usage error.
-type InputError struct{ Err error }
-
-// Error returns the underlying message.
-func (e *InputError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the underlying error.
-func (e *InputError) Unwrap() error { return e.Err }
-
-func inputErr(format string, args ...any) error {
-	return &InputError{fmt.Errorf(format, args...)}
 }

@@ -27,7 +27,7 @@ func subsequence(a, b string) bool {
 // lines lie inside it.
 func TestKeepsPositions(t *testing.T) {
 	for _, path := range []string{
-		"../testdata/kinds/kinds.go",
+		"../lprun/testdata/kinds/kinds.go",
 		"../../examples/distance/distance.go",
 		"../../cmd/speedup/testdata/lprun/golden/golden.go",
 	} {
@@ -46,7 +46,7 @@ func TestKeepsPositions(t *testing.T) {
 				decls = append(decls, fd)
 			}
 		}
-		res, err := File(fset, f, src, decls, "7")
+		res, err := File(fset, f, src, decls, "7", Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func f(xs []int, c chan int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := File(fset, f, []byte(src), []*ast.FuncDecl{f.Decls[0].(*ast.FuncDecl)}, "0")
+	res, err := File(fset, f, []byte(src), []*ast.FuncDecl{f.Decls[0].(*ast.FuncDecl)}, "0", Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,27 +124,30 @@ func f(xs []int, c chan int) int {
 	}
 }
 
-// TestActivationFlush: the flush deferred at a body's opening brace can be
-// found (to call it before os.Exit), in both modes.
+// TestActivationFlush: File says which call flushes a function's
+// activation (to call it before os.Exit), in both modes, and that call is
+// the one deferred at the body's opening brace.
 func TestActivationFlush(t *testing.T) {
-	src := "package p\n\nfunc main() {\n\tprintln(1)\n}\n"
+	src := "package p\n\nfunc main() {\n\tprintln(1)\n}\n\nfunc empty() {}\n"
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", src, parser.ParseComments)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd := f.Decls[0].(*ast.FuncDecl)
-	if got := ActivationFlush([]byte(src), fset.File(f.Pos()).Offset(fd.Body.Lbrace)+1); got != "" {
-		t.Errorf("uninstrumented: %q", got)
-	}
+	decls := []*ast.FuncDecl{f.Decls[0].(*ast.FuncDecl), f.Decls[1].(*ast.FuncDecl)}
 	for exact, want := range map[bool]string{false: "_lpF_0(0, _lpc[:])", true: "_lpExit_0(0, _lpx)"} {
-		res, err := FileWith(fset, f, []byte(src), []*ast.FuncDecl{fd}, "0", Options{ExactTime: exact})
+		res, err := File(fset, f, []byte(src), decls, "0", Options{ExactTime: exact})
 		if err != nil {
 			t.Fatal(err)
 		}
-		off := strings.Index(string(res.Src), "func main() {") + len("func main() {")
-		if got := ActivationFlush(res.Src, off); got != want {
-			t.Errorf("exact %v: ActivationFlush = %q, want %q", exact, got, want)
+		if got := res.Funcs[0].Flush; got != want {
+			t.Errorf("exact %v: Flush = %q, want %q", exact, got, want)
+		}
+		if !strings.Contains(string(res.Src), "defer "+want+";") {
+			t.Errorf("exact %v: %q is not deferred:\n%s", exact, want, res.Src)
+		}
+		if got := res.Funcs[1].Flush; got != "" {
+			t.Errorf("exact %v: empty function's Flush = %q, want none", exact, got)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package session
+package lprun
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -59,7 +60,7 @@ func hitsByLine(p *lineprof.Profile, file string) map[int]int64 {
 // recover, early return, Goexit, panics, closures, multi-line statements,
 // recursion, sleeps and goroutines.
 func TestHitsPerStatementKind(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/kinds")
+	dir, _ := filepath.Abs("testdata/kinds")
 	file := filepath.Join(dir, "kinds.go")
 	before, _ := os.ReadFile(file)
 	var out bytes.Buffer
@@ -69,6 +70,9 @@ func TestHitsPerStatementKind(t *testing.T) {
 	}
 	if res.Panic != nil {
 		t.Fatalf("panic: %v", res.Panic)
+	}
+	if !strings.Contains(res.Profile.Method[0], "one run of the statement (instrumented build, ") {
+		t.Errorf("header %q lacks the instrumented run's time", res.Profile.Method[0])
 	}
 	want := wants(t, file)
 	got := hitsByLine(res.Profile, file)
@@ -95,7 +99,7 @@ func TestHitsEightGoroutinesRace(t *testing.T) {
 	if testing.Short() {
 		t.Skip("race build is slow")
 	}
-	dir, _ := filepath.Abs("../testdata/kinds")
+	dir, _ := filepath.Abs("testdata/kinds")
 	file := filepath.Join(dir, "kinds.go")
 	stmt := `var wg sync.WaitGroup
 for range 8 {
@@ -130,7 +134,7 @@ wg.Wait()`
 // runtime.Goexit in the block, which never ran: the only disagreements
 // allowed are such lines, where lprun must say 0.
 func TestHitsAgreeWithCover(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/kinds")
+	dir, _ := filepath.Abs("testdata/kinds")
 	file := filepath.Join(dir, "kinds.go")
 	cover := filepath.Join(t.TempDir(), "cover.out")
 	cmd := exec.Command("go", "test", "-count=1", "-covermode=count", "-coverprofile="+cover, ".")
@@ -232,7 +236,7 @@ func TestHitsAgreeWithCover(t *testing.T) {
 // lines, and never counts recursion twice: a recursive function's Total
 // time cannot exceed the wall time of the single-goroutine run.
 func TestExactTime(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/kinds")
+	dir, _ := filepath.Abs("testdata/kinds")
 	file := filepath.Join(dir, "kinds.go")
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Options{Dir: dir, Pkgs: []string{"."}, Stmt: "Run()", ExactTime: true, Stdout: &out, Stderr: &out})
@@ -269,7 +273,7 @@ func TestExactTime(t *testing.T) {
 
 // TestRecursionSampled: the same bound for the sampled time.
 func TestRecursionSampled(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/kinds")
+	dir, _ := filepath.Abs("testdata/kinds")
 	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"fib"}, Stmt: "_ = fib(22)", MaxTime: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +289,7 @@ func TestRecursionSampled(t *testing.T) {
 // rather than present it with a confident error (it once said "Total time:
 // 0 s" under "error about ±0.4%").
 func TestUnresolvedSaysSo(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/kinds")
+	dir, _ := filepath.Abs("testdata/kinds")
 	// fib(1) takes nanoseconds of a millisecond-long run: no snapshot or
 	// CPU sample can be expected to fall in it.
 	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"fib"}, Stmt: "_ = fib(1); time.Sleep(time.Millisecond)", MaxTime: 200 * time.Millisecond})
@@ -305,7 +309,7 @@ func TestUnresolvedSaysSo(t *testing.T) {
 // TestHitsOnlyTheStatements: calls made before the statement runs (package
 // init, the test framework) are not counted.
 func TestHitsOnlyTheStatements(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/initcalls")
+	dir, _ := filepath.Abs("testdata/initcalls")
 	file := filepath.Join(dir, "initcalls.go")
 	for _, exact := range []bool{false, true} {
 		res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Twice"}, Stmt: "Twice()", MaxTime: 10 * time.Millisecond, ExactTime: exact})
@@ -325,7 +329,7 @@ func TestHitsOnlyTheStatements(t *testing.T) {
 // TestBodylessFunction: a function declared without a body (assembly,
 // linkname) is not "unknown": the error says why it cannot be profiled.
 func TestBodylessFunction(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/bodyless")
+	dir, _ := filepath.Abs("testdata/bodyless")
 	_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"nanotime"}, Stmt: "Now()", MaxTime: 10 * time.Millisecond})
 	var ie *InputError
 	if err == nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), "has no Go body") {
@@ -336,9 +340,51 @@ func TestBodylessFunction(t *testing.T) {
 // TestExactTimeSync: --exact-time cannot instrument package sync (its timing
 // code imports sync); the error says so instead of a failed build.
 func TestExactTimeSync(t *testing.T) {
-	dir, _ := filepath.Abs("../testdata/initcalls")
+	dir, _ := filepath.Abs("testdata/initcalls")
 	_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"sync.(*Mutex).Lock"}, Stmt: "var mu sync.Mutex; mu.Lock()", ExactTime: true})
 	if err == nil || !strings.Contains(err.Error(), "cannot profile package sync with --exact-time") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestSetupNotCounted: -s SETUP runs before the statement in each run,
+// outside the hits and outside the time; its variables are the
+// statement's.
+func TestSetupNotCounted(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/kinds")
+	file := filepath.Join(dir, "kinds.go")
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "n := Work(500) / 500", Stmt: "Work(n)", MaxTime: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := res.Profile.Funcs[0].Line
+	got := hitsByLine(res.Profile, file)
+	// n is 249: the statement's call alone is counted.
+	want := map[int]int64{line + 1: 1, line + 2: 250, line + 3: 249, line + 5: 1}
+	for l, w := range want {
+		if got[l] != w {
+			t.Errorf("kinds.go:%d: hits %d, want %d", l, got[l], w)
+		}
+	}
+	// A setup that returns is rejected like a statement that does.
+	if _, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "return", Stmt: "Work(1)"}); err == nil || !strings.Contains(err.Error(), "setup:1:1: return is not allowed") {
+		t.Errorf("setup with return: %v", err)
+	}
+}
+
+// TestStmtRejected: a statement is parsed as a block on its own before
+// anything is built: code escaping into the file's top level, and a
+// return, are errors at their place in the statement.
+func TestStmtRejected(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/kinds")
+	for stmt, want := range map[string]string{
+		"} ; func _() {":  "stmt:1:1: syntax error: unexpected }, no matching {",
+		"Work(1)\nreturn": "stmt:2:1: return is not allowed",
+	} {
+		_, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: stmt})
+		var ce *gorun.CompileError
+		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%q: %v, want a compile error %q", stmt, err, want)
+		}
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"go/ast"
 	"go/scanner"
 	"go/token"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +39,12 @@ type Func struct {
 	// file's counter array), the source line it counts. Several slots can
 	// share a line only across function literals; the report adds them.
 	Slots []Slot
+	// Flush is the call that adds the counts of the current activation of
+	// the function (not of its function literals) to the file's totals,
+	// valid in its body, or "" when the function has nothing to count.
+	// Its deferred call does that when the function ends; os.Exit skips
+	// deferred calls, so an exit in the body must call it first.
+	Flush string
 }
 
 // Slot ties one counter of a file's array to a source line.
@@ -58,17 +63,14 @@ type Result struct {
 	NumSlots int
 	// Funcs are the instrumented functions, in source order.
 	Funcs []Func
+	// Data, Active and Times name the generated functions that return the
+	// file's counter totals (a []uint64), how many activations have not
+	// flushed yet (an int64), and with Options.ExactTime the line times in
+	// nanoseconds (a []int64). They are exported to the linker with a
+	// one-argument //go:linkname directive so that the profiling harness
+	// can call them from another package.
+	Data, Active, Times string
 }
-
-// DataFunc returns the name of the generated function that returns the
-// file's counter totals (a []uint64), and ActiveFunc the one that returns
-// how many activations have not flushed yet (an int64). Both are exported
-// to the linker with a one-argument //go:linkname directive so that the
-// profiling harness can call them from another package.
-func DataFunc(id string) string { return "_lpD_" + id }
-
-// ActiveFunc: see DataFunc.
-func ActiveFunc(id string) string { return "_lpN_" + id }
 
 // Options change the instrumentation.
 type Options struct {
@@ -82,46 +84,19 @@ type Options struct {
 	ExactTime bool
 }
 
-// activationFlush matches what the instrumentation inserts after a
-// function body's opening brace, capturing its deferred flush call.
-var activationFlush = regexp.MustCompile(`^ var _lpc \[\d+\]uint64;[^\n]*? defer (_lp(?:F|Exit)_\w+\(\d+, (?:_lpc\[:\]|_lpx)\));`)
-
-// ActivationFlush returns the call that flushes the counters of the current
-// activation of an instrumented function, as deferred at offset off of the
-// instrumented source src (just after the opening brace of the function's
-// body), or "" when the function is not instrumented. Calling it before
-// os.Exit keeps the counts of that activation, which its deferred call
-// would never add.
-func ActivationFlush(src []byte, off int) string {
-	if off < 0 || off > len(src) {
-		return ""
-	}
-	m := activationFlush.FindSubmatch(src[off:])
-	if m == nil {
-		return ""
-	}
-	return string(m[1])
-}
-
-// TimeFunc returns the name of the generated function that returns the
-// file's line times in nanoseconds (a []int64), with Options.ExactTime.
-func TimeFunc(id string) string { return "_lpDT_" + id }
-
-// File instruments the functions decls of file f, parsed with fset from src
-// (with comments). id is a suffix unique within the package for the
+// File instruments the functions decls of file f, parsed with fset from
+// src (with comments). id is a suffix unique within the package for the
 // generated identifiers. The functions must belong to f.
-func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, id string) (*Result, error) {
-	return FileWith(fset, f, src, decls, id, Options{})
-}
-
-// FileWith is File with options.
-func FileWith(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, id string, o Options) (*Result, error) {
+func File(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDecl, id string, o Options) (*Result, error) {
 	tf := fset.File(f.Pos())
 	if tf == nil {
 		return nil, fmt.Errorf("instrument: file not in fileset")
 	}
 	in := &inst{fset: fset, tf: tf, src: src, id: id, taken: map[int]bool{}, timed: o.ExactTime}
-	res := &Result{ID: id}
+	res := &Result{ID: id, Data: "_lpD_" + id, Active: "_lpN_" + id}
+	if o.ExactTime {
+		res.Times = "_lpDT_" + id
+	}
 	sorted := append([]*ast.FuncDecl(nil), decls...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Pos() < sorted[j].Pos() })
 	for _, d := range sorted {
@@ -130,7 +105,7 @@ func FileWith(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDec
 		}
 		in.fn = &Func{Decl: d, Line: in.line(d.Pos()), EndLine: in.line(d.Body.Rbrace)}
 		in.fnIndex++
-		in.unit(d.Body)
+		in.fn.Flush = in.unit(d.Body)
 		res.Funcs = append(res.Funcs, *in.fn)
 	}
 	res.NumSlots = in.nslots
@@ -157,7 +132,7 @@ func FileWith(fset *token.FileSet, f *ast.File, src []byte, decls []*ast.FuncDec
 type insertion struct {
 	off  int
 	seq  int
-	text func() string
+	text string
 }
 
 type inst struct {
@@ -186,10 +161,6 @@ func (in *inst) line(p token.Pos) int { return in.tf.Line(p) }
 func (in *inst) off(p token.Pos) int  { return in.tf.Offset(p) }
 
 func (in *inst) insert(off int, text string) {
-	in.ins = append(in.ins, insertion{off: off, seq: len(in.ins), text: func() string { return text }})
-}
-
-func (in *inst) insertLazy(off int, text func() string) {
 	in.ins = append(in.ins, insertion{off: off, seq: len(in.ins), text: text})
 }
 
@@ -230,9 +201,9 @@ func (in *inst) cond(idx int) string {
 }
 
 // unit instruments a function body as one activation: its own local
-// counters and deferred flush. Function literals inside become their own
-// units.
-func (in *inst) unit(body *ast.BlockStmt) {
+// counters and deferred flush, whose call it returns ("" when the body has
+// nothing to count). Function literals inside become their own units.
+func (in *inst) unit(body *ast.BlockStmt) string {
 	outer := in.cur
 	// Slots of a unit must be contiguous: reserve them as they come, and
 	// nested units take theirs after this one is finished. To keep indices
@@ -247,20 +218,22 @@ func (in *inst) unit(body *ast.BlockStmt) {
 	in.litQueue = in.litQueue[:depth]
 	in.nslots = u.base + u.n
 	n, base := u.n, u.base
-	id, timed, fn := in.id, in.timed, in.fnIndex
-	in.insertLazy(in.off(body.Lbrace)+1, func() string {
-		if n == 0 {
-			return ""
-		}
-		if timed {
-			return fmt.Sprintf(" var _lpc [%d]uint64; var _lpt [%d]int64; _lpx := _lpEnter_%s(%d, _lpc[:], _lpt[:]); defer _lpExit_%s(%d, _lpx); ", n, n, id, fn, id, base)
-		}
-		return fmt.Sprintf(" var _lpc [%d]uint64; _lpatomic_%s.AddInt64(&_lpA_%s, 1); defer _lpF_%s(%d, _lpc[:]); ", n, id, id, id, base)
-	})
+	id, fn := in.id, in.fnIndex
+	flush := fmt.Sprintf("_lpF_%s(%d, _lpc[:])", id, base)
+	prologue := fmt.Sprintf(" var _lpc [%d]uint64; _lpatomic_%s.AddInt64(&_lpA_%s, 1); defer %s; ", n, id, id, flush)
+	if in.timed {
+		flush = fmt.Sprintf("_lpExit_%s(%d, _lpx)", id, base)
+		prologue = fmt.Sprintf(" var _lpc [%d]uint64; var _lpt [%d]int64; _lpx := _lpEnter_%s(%d, _lpc[:], _lpt[:]); defer %s; ", n, n, id, fn, flush)
+	}
+	if n == 0 {
+		flush, prologue = "", ""
+	}
+	in.insert(in.off(body.Lbrace)+1, prologue)
 	for _, l := range lits {
 		in.unit(l.Body)
 	}
 	in.cur = outer
+	return flush
 }
 
 func (in *inst) stmts(list []ast.Stmt) {
@@ -518,7 +491,7 @@ func (in *inst) apply() []byte {
 	last := 0
 	for _, x := range in.ins {
 		b.Write(in.src[last:x.off])
-		b.WriteString(x.text())
+		b.WriteString(x.text)
 		last = x.off
 	}
 	b.Write(in.src[last:])

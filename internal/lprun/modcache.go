@@ -1,15 +1,15 @@
-package session
+package lprun
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
+
+	"github.com/gospeedup/speedup/internal/gorun"
 )
 
 // modCopies holds writable copies of module-cache modules that hold
@@ -64,6 +64,33 @@ func (m *modCopies) copy(path, dir string) (string, error) {
 	return dst, nil
 }
 
+// place returns where the build reads file of package p: the file
+// itself, or, for a module-cache module, which the go command will not
+// overlay, its place in a copy of the module.
+func (m *modCopies) place(p *pkgInfo, file string) (string, error) {
+	if p.ModuleDir == "" || !isModCache(p.ModuleDir) {
+		return file, nil
+	}
+	dir, err := m.copy(p.ModulePath, p.ModuleDir)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(p.ModuleDir, file)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, rel), nil
+}
+
+func isModCache(dir string) bool {
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return false
+	}
+	mc := strings.TrimSpace(string(out))
+	return mc != "" && strings.HasPrefix(dir, mc+string(filepath.Separator))
+}
+
 // buildFiles returns what points the instrumented build of the module
 // rooted at or above dir at the copies: a temporary go.mod to pass as
 // -modfile, or, in workspace mode (where the go command refuses -modfile),
@@ -76,76 +103,14 @@ func (m *modCopies) buildFiles(ctx context.Context, dir string) (modfile string,
 		return "", nil, fmt.Errorf("go env GOWORK: %v", err)
 	}
 	if gowork := strings.TrimSpace(string(out)); gowork != "" && gowork != "off" {
-		wf, err := m.workfile(ctx, gowork)
-		if err != nil {
+		wf := filepath.Join(m.tmp, "lprun.work")
+		if err := gorun.WriteWorkFile(ctx, gowork, wf, m.copies); err != nil {
 			return "", nil, err
 		}
 		return "", []string{"GOWORK=" + wf}, nil
 	}
 	mf, err := m.modfile(ctx, dir)
 	return mf, nil, err
-}
-
-// workfile writes a copy of the workspace file gowork, with absolute paths
-// and a replace of each copied module, and its go.work.sum, and returns
-// its path.
-func (m *modCopies) workfile(ctx context.Context, gowork string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "work", "edit", "-json", gowork)
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go work edit -json %s: %v", gowork, err)
-	}
-	type modVer struct{ Path, Version string }
-	var w struct {
-		Go, Toolchain string
-		Use           []struct{ DiskPath string }
-		Replace       []struct{ Old, New modVer }
-	}
-	if err := json.Unmarshal(out, &w); err != nil {
-		return "", fmt.Errorf("%s: %v", gowork, err)
-	}
-	wdir := filepath.Dir(gowork)
-	abs := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(wdir, p)
-	}
-	quote := func(mv modVer) string {
-		s := strconv.Quote(mv.Path)
-		if mv.Version != "" {
-			s += " " + mv.Version
-		}
-		return s
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "go %s\n", w.Go)
-	if w.Toolchain != "" {
-		fmt.Fprintf(&b, "toolchain %s\n", w.Toolchain)
-	}
-	for _, u := range w.Use {
-		fmt.Fprintf(&b, "use %s\n", strconv.Quote(abs(u.DiskPath)))
-	}
-	for _, r := range w.Replace {
-		if r.New.Version == "" && (strings.HasPrefix(r.New.Path, "./") || strings.HasPrefix(r.New.Path, "../")) {
-			r.New.Path = abs(r.New.Path)
-		}
-		fmt.Fprintf(&b, "replace %s => %s\n", quote(r.Old), quote(r.New))
-	}
-	b.WriteString("\n// Added by speedup lprun: instrumented copies of profiled modules.\n")
-	for path, d := range m.copies {
-		fmt.Fprintf(&b, "replace %s => %s\n", strconv.Quote(path), strconv.Quote(d))
-	}
-	wf := filepath.Join(m.tmp, "lprun.work")
-	if err := os.WriteFile(wf, []byte(b.String()), 0o666); err != nil {
-		return "", err
-	}
-	if sum, err := os.ReadFile(gowork + ".sum"); err == nil {
-		if err := os.WriteFile(wf+".sum", sum, 0o666); err != nil {
-			return "", err
-		}
-	}
-	return wf, nil
 }
 
 // modfile writes the temporary go.mod (and its go.sum) for the module

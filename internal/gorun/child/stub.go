@@ -1,0 +1,26 @@
+package child
+
+import "testing"
+
+// This file is not part of any child program: it declares what the
+// generated file of each harness provides, so that package child compiles
+// (and is vetted and tested) on its own. Its test replaces them.
+
+// _speedup_params are the timeit parameters' variables, by name.
+var _speedup_params = map[string]any{}
+
+// _speedup_run runs the timeit setup, then the statement in b.Loop.
+var _speedup_run = func(b *testing.B) {
+	for b.Loop() {
+	}
+}
+
+// _speedup_stmt runs lprun's setup, calls start, and runs the statement.
+var _speedup_stmt = func(start func()) { start() }
+
+// The instrumented files' counters, read by lprun's harnesses.
+var (
+	_speedup_counts = func() map[string][]uint64 { return nil }
+	_speedup_times  = func() map[string][]int64 { return nil }
+	_speedup_active = func() int64 { return 0 }
+)
