@@ -237,7 +237,9 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 		}
 		line := strings.Builder{}
 		writeResult(&line, p.Format(v)+": ", r)
-		out.Stream("stdout", line.String())
+		if len(f["q"]) == 0 {
+			out.Stream("stdout", line.String())
+		}
 		x, ok := toFloat(v)
 		numeric = numeric && ok && x > 0
 		pts = append(pts, timeit.SweepPoint{Value: v, X: x, Result: r})
@@ -249,7 +251,9 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 	var fp *timeit.Fit
 	if err == nil {
 		fp = &fit
-		out.Stream("stdout", fit.String()+"\n")
+		if len(f["q"]) == 0 {
+			out.Stream("stdout", fit.String()+"\n")
+		}
 	}
 	svg := filepath.Join(s.tmp, "sweep.svg")
 	defer os.Remove(svg)
