@@ -1,11 +1,14 @@
 package child
 
 import (
+	_speedup_context "context"
 	_speedup_fmt "fmt"
 	_speedup_rand "math/rand/v2"
 	_speedup_os "os"
 	_speedup_runtime "runtime"
 	_speedup_pprof "runtime/pprof"
+	_speedup_strconv "strconv"
+	_speedup_sync "sync"
 	_speedup_atomic "sync/atomic"
 	_speedup_time "time"
 )
@@ -26,10 +29,14 @@ import (
 // (paused) so that it can be taken out of the run times.
 type _speedup_sampler struct {
 	targets                []_speedup_target
+	mu                     _speedup_sync.Mutex // guards counts
 	counts                 map[[32]uintptr]int
 	running, taken, paused _speedup_atomic.Int64
-	stop, finished         chan struct{}
-	prof                   *_speedup_os.File
+	// interval is the snapshots' mean period, which the batches raise
+	// when the snapshots slow the runs.
+	interval       _speedup_atomic.Int64
+	stop, finished chan struct{}
+	prof           *_speedup_os.File
 }
 
 func _speedup_startSampler(req *_speedup_lprunRequest) *_speedup_sampler {
@@ -51,12 +58,13 @@ func _speedup_startSampler(req *_speedup_lprunRequest) *_speedup_sampler {
 		_speedup_fmt.Fprintln(_speedup_os.Stderr, "speedup lprun harness:", err)
 		_speedup_os.Exit(2)
 	}
-	go s.loop(interval)
+	s.interval.Store(int64(interval))
+	go s.loop()
 	return s
 }
 
 // loop takes the snapshots until stop is closed.
-func (s *_speedup_sampler) loop(interval _speedup_time.Duration) {
+func (s *_speedup_sampler) loop() {
 	defer close(s.finished)
 	// The snapshots must fall at times independent of the runs' phase. A
 	// Go timer fires when a scheduler looks at it, which on a busy machine
@@ -70,7 +78,8 @@ func (s *_speedup_sampler) loop(interval _speedup_time.Duration) {
 			return
 		default:
 		}
-		_speedup_nanosleep(interval/2 + _speedup_time.Duration(_speedup_rand.Int64N(int64(interval))))
+		interval := s.interval.Load()
+		_speedup_nanosleep(_speedup_time.Duration(interval/2 + _speedup_rand.Int64N(interval)))
 		if s.running.Load() == 0 {
 			continue
 		}
@@ -84,23 +93,34 @@ func (s *_speedup_sampler) loop(interval _speedup_time.Duration) {
 		if s.running.Load() == 0 {
 			continue
 		}
+		s.mu.Lock()
 		s.paused.Add(d)
 		s.taken.Add(1)
 		for _, r := range recs[:n] {
 			s.counts[r.Stack0]++
 		}
+		s.mu.Unlock()
 	}
 }
 
-// finish stops the samplers and puts their findings in res.
-func (s *_speedup_sampler) finish(res *_speedup_lprunReply) {
+// take returns what the snapshots found since the last take (their
+// number, pauses and lines), and starts afresh.
+func (s *_speedup_sampler) take() (int, int64, []_speedup_lineTime) {
+	s.mu.Lock()
+	counts := s.counts
+	s.counts = map[[32]uintptr]int{}
+	n, paused := s.taken.Swap(0), s.paused.Swap(0)
+	s.mu.Unlock()
+	lines, _ := _speedup_attribute(s.targets, counts)
+	return int(n), paused, lines
+}
+
+// finish stops the samplers.
+func (s *_speedup_sampler) finish() {
 	close(s.stop)
 	<-s.finished
 	_speedup_pprof.StopCPUProfile()
 	s.prof.Close()
-	res.Samples = int(s.taken.Load())
-	res.PausedNS = s.paused.Load()
-	res.Lines, res.Hits = _speedup_attribute(s.targets, s.counts)
 }
 
 // _speedup_attribute adds up, per profiled line, how many goroutines the
@@ -171,4 +191,106 @@ func _speedup_parked(fn string) bool {
 		}
 	}
 	return false
+}
+
+// _speedup_batches runs the measured code again and again, in batches of
+// at least req.BatchNS, with the stack snapshots on in every other batch
+// (on, off, off, on, on, off, ...: a change of the machine's load hurts
+// both kinds alike), and appends the batches to res.Batches. run runs the
+// code once, calling start when the measured part begins; it reports
+// whether the runs must stop (a panic, runtime.Goexit, a failure).
+//
+// The runs stop once req.MinBatches batches (an even number) are done and
+// every target of req.Need has req.MinSamples snapshot samples, or at
+// req.MaxNS (res.CapHit then says the evidence fell short), or after
+// req.MaxRuns runs. The snapshots' period grows when they cost more than
+// they should: to 50 times their own pause, and twice over while the
+// batches with snapshots are more than 3% slower than those without.
+func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_speedup_sampler, run func(start func()) bool) {
+	maxRuns := req.MaxRuns
+	if maxRuns <= 0 {
+		maxRuns = 1 << 30
+	}
+	perTarget := make([]int, len(s.targets))
+	enough := func() bool {
+		if len(res.Batches) < req.MinBatches || len(res.Batches)%2 != 0 {
+			return false
+		}
+		for _, t := range req.Need {
+			if t >= 0 && t < len(perTarget) && perTarget[t] < req.MinSamples {
+				return false
+			}
+		}
+		return true
+	}
+	// The slowdown at the current period: the runs' total time and
+	// number in batches with (on) and without (off) snapshots.
+	var onNS, offNS int64
+	var onRuns, offRuns int
+	start := _speedup_time.Now()
+	runs := 0
+	for b := 0; ; b++ {
+		snap := b%4 == 0 || b%4 == 3
+		labels := _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "stmt", "batch", _speedup_strconv.Itoa(b)))
+		bt := _speedup_batch{Snap: snap}
+		if snap {
+			bt.IntervalNS = s.interval.Load()
+		}
+		t0b := _speedup_time.Now()
+		stop := false
+		for bt.Runs == 0 || (int64(_speedup_time.Since(t0b)) < req.BatchNS && runs < maxRuns && int64(_speedup_time.Since(start)) < req.MaxNS) {
+			var t0 _speedup_time.Time
+			stop = run(func() {
+				_speedup_pprof.SetGoroutineLabels(labels)
+				if snap {
+					s.running.Store(1)
+				}
+				t0 = _speedup_time.Now()
+			})
+			var d int64
+			if !t0.IsZero() {
+				d = int64(_speedup_time.Since(t0))
+			}
+			s.running.Store(0)
+			bt.Runs++
+			runs++
+			bt.NS += d
+			if stop {
+				break
+			}
+		}
+		n, paused, lines := s.take()
+		if snap {
+			bt.Samples, bt.PausedNS, bt.Lines = n, paused, lines
+			for _, l := range lines {
+				perTarget[l.Target] += l.N
+			}
+			onNS += bt.NS
+			onRuns += bt.Runs
+		} else {
+			offNS += bt.NS
+			offRuns += bt.Runs
+		}
+		res.Batches = append(res.Batches, bt)
+		if stop || runs >= maxRuns || enough() {
+			break
+		}
+		if int64(_speedup_time.Since(start)) >= req.MaxNS {
+			res.CapHit = true
+			break
+		}
+		iv := s.interval.Load()
+		if snap && bt.Samples > 0 && 50*bt.PausedNS/int64(bt.Samples) > iv {
+			// Each snapshot stops the world: its pause alone must stay
+			// below 2% of the time.
+			s.interval.Store(50 * bt.PausedNS / int64(bt.Samples))
+		}
+		if b%4 == 3 && onRuns > 0 && offRuns > 0 && offNS > 0 {
+			slow := float64(onNS)/float64(onRuns)/(float64(offNS)/float64(offRuns)) - 1
+			if slow > 0.03 && iv < int64(_speedup_time.Second) {
+				s.interval.Store(2 * s.interval.Load())
+				onNS, offNS, onRuns, offRuns = 0, 0, 0, 0
+			}
+		}
+	}
 }
