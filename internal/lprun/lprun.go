@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
@@ -210,6 +211,11 @@ func result(o Options, pl *plan, m *measurement) (*Result, error) {
 		}
 		in.CPU = samples
 		var st stats
+		if os.Getenv("SPEEDUP_LPRUN_DEBUG") != "" {
+			for i, b := range in.Runs.Batches {
+				fmt.Fprintf(os.Stderr, "batch %d snap %v runs %d mean %d iv %d samples %d paused %d\n", i, b.Snap, b.Runs, b.NS/int64(max(b.Runs, 1)), b.IntervalNS, b.Samples, b.PausedNS)
+			}
+		}
 		res, st = assemble(in)
 		res.InstrumentedNS = m.instrumentedNS()
 		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.runs.Separate, o.MaxTime)

@@ -175,6 +175,7 @@ func timeRequest(o Options, pl *plan, cpuFile string, need []int) *child.Request
 		Mode: "time", Targets: pl.samplerTargets(), CPUProfile: cpuFile, HZ: cpuHz,
 		MaxNS: int64(o.MaxTime), IntervalNS: int64(o.Interval),
 		BatchNS: min(maxBatchNS, int64(o.MaxTime)/(2*minBatches)), MinBatches: minBatches, MinSamples: minSamples, Need: need,
+		Warmup: true,
 	}}
 }
 

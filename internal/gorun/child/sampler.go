@@ -3,6 +3,7 @@ package child
 import (
 	_speedup_context "context"
 	_speedup_fmt "fmt"
+	_speedup_math "math"
 	_speedup_rand "math/rand/v2"
 	_speedup_os "os"
 	_speedup_runtime "runtime"
@@ -204,8 +205,9 @@ func _speedup_parked(fn string) bool {
 // every target of req.Need has req.MinSamples snapshot samples, or at
 // req.MaxNS (res.CapHit then says the evidence fell short), or after
 // req.MaxRuns runs. The snapshots' period grows when they cost more than
-// they should: to 50 times their own pause, and twice over while the
-// batches with snapshots are more than 3% slower than those without.
+// they should: it doubles while the batches with snapshots are clearly
+// (by two standard errors over at least four pairs) more than 3% slower
+// than their neighbours without.
 func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_speedup_sampler, run func(start func()) bool) {
 	maxRuns := req.MaxRuns
 	if maxRuns <= 0 {
@@ -223,10 +225,18 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 		}
 		return true
 	}
-	// The slowdown at the current period: the runs' total time and
-	// number in batches with (on) and without (off) snapshots.
-	var onNS, offNS int64
-	var onRuns, offRuns int
+	// The slowdowns of the pairs of batches (with snapshots against
+	// without) at the current period, and the last batch's mean run time.
+	var slow []float64
+	var prevMean float64
+	if maxRuns > 1 && req.Warmup {
+		// One run first, not measured: the first run pays for what the
+		// later ones find ready (page faults, caches, the heap's growth),
+		// and would make its batch unlike the others.
+		if run(func() {}) {
+			return
+		}
+	}
 	start := _speedup_time.Now()
 	runs := 0
 	for b := 0; ; b++ {
@@ -265,12 +275,16 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 			for _, l := range lines {
 				perTarget[l.Target] += l.N
 			}
-			onNS += bt.NS
-			onRuns += bt.Runs
-		} else {
-			offNS += bt.NS
-			offRuns += bt.Runs
 		}
+		mean := float64(bt.NS) / float64(bt.Runs)
+		if b%2 == 1 && prevMean > 0 && mean > 0 {
+			if snap {
+				slow = append(slow, mean/prevMean-1)
+			} else {
+				slow = append(slow, prevMean/mean-1)
+			}
+		}
+		prevMean = mean
 		res.Batches = append(res.Batches, bt)
 		if stop || runs >= maxRuns || enough() {
 			break
@@ -279,17 +293,21 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 			res.CapHit = true
 			break
 		}
-		iv := s.interval.Load()
-		if snap && bt.Samples > 0 && 50*bt.PausedNS/int64(bt.Samples) > iv {
-			// Each snapshot stops the world: its pause alone must stay
-			// below 2% of the time.
-			s.interval.Store(50 * bt.PausedNS / int64(bt.Samples))
-		}
-		if b%4 == 3 && onRuns > 0 && offRuns > 0 && offNS > 0 {
-			slow := float64(onNS)/float64(onRuns)/(float64(offNS)/float64(offRuns)) - 1
-			if slow > 0.03 && iv < int64(_speedup_time.Second) {
-				s.interval.Store(2 * s.interval.Load())
-				onNS, offNS, onRuns, offRuns = 0, 0, 0, 0
+		if b%2 == 1 && len(slow) >= 4 {
+			// The snapshots cost more than 3% of the runs' time, beyond
+			// the noise of the pairs: half as many.
+			var m, v float64
+			for _, x := range slow {
+				m += x
+			}
+			m /= float64(len(slow))
+			for _, x := range slow {
+				v += (x - m) * (x - m)
+			}
+			se := _speedup_math.Sqrt(v / float64(len(slow)-1) / float64(len(slow)))
+			if iv := s.interval.Load(); m-2*se > 0.03 && iv < int64(_speedup_time.Second) {
+				s.interval.Store(2 * iv)
+				slow = slow[:0]
 			}
 		}
 	}

@@ -57,6 +57,8 @@ type _speedup_lprunRequest struct {
 	// (an "off" batch of its own).
 	Loop   bool `json:"loop,omitempty"`
 	NoSnap bool `json:"no_snap,omitempty"`
+	// Warmup asks for one unmeasured run before the batches.
+	Warmup bool `json:"warmup,omitempty"`
 }
 
 // _speedup_target is a profiled function's line range in its file.
