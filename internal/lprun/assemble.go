@@ -274,6 +274,8 @@ type funcTime struct {
 	runN, snapN float64
 	// relErr is the relative sampling error (1 s.e.) of its total.
 	relErr float64
+	// split says that the CPU profile split the time on CPU over lines.
+	split bool
 }
 
 func (ft funcTime) total() float64 {
@@ -289,7 +291,12 @@ func (ft funcTime) total() float64 {
 // a goroutine parked there times the run time; its time on CPU is the
 // share of snapshots that found it running, split over lines by the CPU
 // profile.
-func sampledTime(f *FuncInput, i int, st *sampleSet) funcTime {
+//
+// split chooses how the time on CPU is split over lines: by the CPU
+// profile (true) or by the snapshots (false); nil chooses by the number
+// of CPU samples. ft.split says which was used, so that the pairs of
+// batches, whose spread gives the error, are measured as the whole was.
+func sampledTime(f *FuncInput, i int, st *sampleSet, split *bool) funcTime {
 	nsnap, meanNS := st.nsnap, st.meanNS
 	cpuN, cpuTot := st.cpuN[i], st.cpuTot[i]
 	ft := funcTime{times: map[int]float64{}}
@@ -324,12 +331,17 @@ func sampledTime(f *FuncInput, i int, st *sampleSet) funcTime {
 		p := min(ft.snapN/nsnap, nsnap/(nsnap+1))
 		ft.relErr = math.Sqrt(p*(1-p)/nsnap) / p
 	}
+	byCPU := cpuTot >= 20 || (cpuTot > 0 && ft.runN == 0)
+	if split != nil {
+		byCPU = *split
+	}
+	ft.split = byCPU
 	switch {
-	case cpuTot >= 20 || (cpuTot > 0 && ft.runN == 0):
+	case byCPU && cpuTot > 0:
 		for l, n := range cpuN {
 			ft.times[f.own(l)] += float64(n) / float64(cpuTot) * onCPU
 		}
-	case ft.runN > 0:
+	case !byCPU && ft.runN > 0:
 		for l, n := range runLines {
 			ft.times[l] += n / ft.runN * onCPU
 		}
@@ -444,7 +456,7 @@ func assemble(in AssembleInput) (*Result, stats) {
 		fi := &in.Funcs[i]
 		f := fi.profileFunc()
 		hits := fi.hits()
-		ft := sampledTime(fi, i, &whole)
+		ft := sampledTime(fi, i, &whole, nil)
 		ran := false
 		for _, h := range hits {
 			ran = ran || h > 0
@@ -466,7 +478,7 @@ func assemble(in AssembleInput) (*Result, stats) {
 			var totals []float64
 			pcts := map[int][]float64{}
 			for g := range groups {
-				gt := sampledTime(fi, i, &groups[g])
+				gt := sampledTime(fi, i, &groups[g], &ft.split)
 				tot := gt.total()
 				totals = append(totals, tot)
 				if tot <= 0 {

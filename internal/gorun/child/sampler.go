@@ -140,6 +140,9 @@ func _speedup_attribute(targets []_speedup_target, counts map[[32]uintptr]int) (
 		for n < len(st) && st[n] != 0 {
 			n++
 		}
+		if _speedup_inLoop(st[:n]) {
+			continue
+		}
 		clear(seen)
 		in := false
 		frames := _speedup_runtime.CallersFrames(st[:n])
@@ -178,6 +181,22 @@ func _speedup_attribute(targets []_speedup_target, counts map[[32]uintptr]int) (
 	return lines, hits
 }
 
+// _speedup_inLoop reports whether a stack is the program's own main (or
+// TestMain) waiting in _speedup_loop for the runs it repeats: that wait
+// is the harness's, not the program's.
+func _speedup_inLoop(st []uintptr) bool {
+	frames := _speedup_runtime.CallersFrames(st)
+	for {
+		f, more := frames.Next()
+		if n := len(f.Function); n >= 14 && f.Function[n-14:] == "._speedup_loop" {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
 // _speedup_parked reports whether a goroutine whose innermost frame is in
 // fn is off CPU: parked by the scheduler (channels, select, sleep, locks,
 // network I/O, GC assists) or in a system call.
@@ -205,9 +224,9 @@ func _speedup_parked(fn string) bool {
 // every target of req.Need has req.MinSamples snapshot samples, or at
 // req.MaxNS (res.CapHit then says the evidence fell short), or after
 // req.MaxRuns runs. The snapshots' period grows when they cost more than
-// they should: it doubles while the batches with snapshots are clearly
-// (by two standard errors over at least four pairs) more than 3% slower
-// than their neighbours without.
+// they should: when their calls take more than 2% of a batch's time, and
+// when the batches with snapshots are clearly (by two standard errors over
+// at least four pairs) more than 3% slower than their neighbours without.
 func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_speedup_sampler, run func(start func()) bool) {
 	maxRuns := req.MaxRuns
 	if maxRuns <= 0 {
@@ -292,6 +311,20 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 		if int64(_speedup_time.Since(start)) >= req.MaxNS {
 			res.CapHit = true
 			break
+		}
+		if wall := int64(_speedup_time.Since(t0b)); snap && wall > 0 && bt.PausedNS*50 > wall {
+			// The snapshots' own calls took more than 2% of the batch's
+			// time (many goroutines to walk, or a loaded machine that
+			// deschedules the sampler while the world is stopped): fewer.
+			// A call's time counts the sampler's own descheduling, which
+			// does not always stop the runs: up to 8 times the period
+			// asked for, so that the evidence still comes; beyond, the
+			// measured slowdown decides.
+			f := min(float64(bt.PausedNS)*50/float64(wall), 4)
+			if iv, top := s.interval.Load(), 8*max(req.IntervalNS, int64(_speedup_time.Millisecond)); iv < top {
+				s.interval.Store(min(int64(float64(iv)*f), top))
+				slow = slow[:0]
+			}
 		}
 		if b%2 == 1 && len(slow) >= 4 {
 			// The snapshots cost more than 3% of the runs' time, beyond
