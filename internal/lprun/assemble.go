@@ -401,6 +401,9 @@ func (r *Runs) pairs() [][]int {
 // batches with snapshots took than those of their pair without, at the
 // final snapshot period. It returns the pooled slowdown, its error (95%),
 // the number of pairs and the period.
+//
+// When fewer than two pairs ran at the final period, all pairs count:
+// their periods were shorter, so the figure is an upper bound.
 func (r *Runs) slowdown() (float64, float64, int, int64) {
 	var iv int64
 	for _, b := range r.Batches {
@@ -408,6 +411,16 @@ func (r *Runs) slowdown() (float64, float64, int, int64) {
 			iv = b.IntervalNS
 		}
 	}
+	s, e, n := r.slowdownAt(iv)
+	if n < 2 {
+		s, e, n = r.slowdownAt(-1)
+	}
+	return s, e, n, iv
+}
+
+// slowdownAt measures the slowdown over the pairs whose batch with
+// snapshots ran at period iv (any period for -1).
+func (r *Runs) slowdownAt(iv int64) (float64, float64, int) {
 	var per []float64
 	var onNS, offNS float64
 	var onRuns, offRuns int
@@ -416,7 +429,7 @@ func (r *Runs) slowdown() (float64, float64, int, int64) {
 		if !on.Snap {
 			on, off = off, on
 		}
-		if on.IntervalNS != iv || on.Runs == 0 || off.Runs == 0 || off.NS <= 0 {
+		if (iv >= 0 && on.IntervalNS != iv) || on.Runs == 0 || off.Runs == 0 || off.NS <= 0 {
 			continue
 		}
 		per = append(per, float64(on.NS)/float64(on.Runs)/(float64(off.NS)/float64(off.Runs))-1)
@@ -426,11 +439,11 @@ func (r *Runs) slowdown() (float64, float64, int, int64) {
 		offRuns += off.Runs
 	}
 	if len(per) == 0 {
-		return 0, 0, 0, iv
+		return 0, 0, 0
 	}
 	pooled := onNS/float64(onRuns)/(offNS/float64(offRuns)) - 1
 	_, se := meanSE(per)
-	return pooled, tQuantile(len(per)-1) * se, len(per), iv
+	return pooled, tQuantile(len(per)-1) * se, len(per)
 }
 
 // assemble builds the profile from the instrumented run's counts and the

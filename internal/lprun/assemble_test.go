@@ -168,11 +168,16 @@ func TestSlowdown(t *testing.T) {
 	if res.PlainNS != 1000 {
 		t.Errorf("mean run %d ns, want 1000 (the runs without snapshots)", res.PlainNS)
 	}
-	// Pairs at an earlier snapshot period do not count.
+	// Pairs at an earlier snapshot period do not count (when two or more
+	// ran at the final one).
 	r := pairsOf([]int64{1500, 1100, 1100}, []int64{1000, 1000, 1000})
 	r.Batches[0].IntervalNS = 1e6
 	if _, st := assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: r}); math.Abs(st.slowdown-0.10) > 1e-9 || st.slowPairs != 2 {
 		t.Errorf("slowdown %v over %d pairs, want 0.10 over 2", st.slowdown, st.slowPairs)
+	}
+	r.Batches[3].IntervalNS = 1e6
+	if _, st := assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: r}); math.Abs(st.slowdown-0.2333333333) > 1e-6 || st.slowPairs != 3 {
+		t.Errorf("slowdown %v over %d pairs, want 0.233 over all 3", st.slowdown, st.slowPairs)
 	}
 }
 
@@ -193,7 +198,7 @@ func TestMethod(t *testing.T) {
 	r := &Result{Runs: 10, Batches: 4, PlainNS: 1000, InstrumentedNS: 3000, Samples: 100, IntervalNS: 5e6}
 	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10, short: []string{"F (3)"}, slowdown: 0.012, slowdownErr: 0.02, slowPairs: 2}, false, 2, "", time.Second)
 	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations still running", "mean of 10 runs (1 µs each) in 4 batches, repeated inside one process",
-		"about every 5 ms, in every other batch", "slowed the runs by +1.2% ± 2.0%", "--max-time (1 s) ended the runs before 50 snapshot samples fell in F (3)",
+		"about every 5 ms, in every other batch", "slowed the runs by +1.2% ± 2.0%", "\nNote: --max-time (1 s) ended the runs before 50 snapshot samples fell in F (3)",
 		"No sample fell in F: its time per run is below the resolution of about 10 ns"} {
 		if !strings.Contains(strings.Join(m, "\n"), want) {
 			t.Errorf("method lacks %q:\n%s", want, strings.Join(m, "\n"))

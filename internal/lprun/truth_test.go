@@ -118,7 +118,7 @@ func TestEvidenceCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	header := strings.Join(res.Profile.Method, "\n")
-	if !res.CapHit || !strings.Contains(header, "--max-time (300 ms) ended the runs before 50 snapshot samples fell in fib (") {
+	if !res.CapHit || !strings.Contains(header, "Note: --max-time (300 ms) ended the runs before 50 snapshot samples fell in fib (") {
 		t.Errorf("cap hit %v, header:\n%s", res.CapHit, header)
 	}
 	// ... and a function with plenty of samples stops the runs before the
