@@ -74,6 +74,7 @@ type session struct {
 	pctErr          float64 // points
 	instr, plain    float64 // ns
 	slowdown, slErr float64
+	slowPairs       int
 	intervalNS      int64
 	hits            map[int]int64
 	events          int64
@@ -137,19 +138,25 @@ func run(truthTime time.Duration, sessions int) error {
 	var ss []session
 	var wallSessions time.Duration
 	for range sessions {
-		local := benchcheck.Median(benchcheck.Alternate(5, benchcheck.Time(func() { distance.Distance() }))[0])
-		t0 := time.Now()
+		// As long as a batch of lprun's runs: a short burst after a
+		// sleep gets a loaded machine's CPU sooner than steady work.
+		n, t0 := 0, time.Now()
+		for ; time.Since(t0) < time.Second; n++ {
+			distance.Distance()
+		}
+		local := time.Since(t0) / time.Duration(n)
+		t1 := time.Now()
 		res, err := lprun.Run(context.Background(), lprun.Options{
 			Dir: "examples/distance", Funcs: []string{"distance"}, Stmt: fmt.Sprintf("for range %d { distance() }", calls),
 		})
 		if err != nil {
 			return err
 		}
-		wallSessions += time.Since(t0)
+		wallSessions += time.Since(t1)
 		f := res.Profile.Funcs[0]
 		s := session{total: float64(f.TotalNS()) / calls, totalErr: res.TotalErr, pctErr: res.PctErr,
 			instr: float64(res.InstrumentedNS) / calls, plain: float64(res.PlainNS) / calls,
-			slowdown: res.Slowdown, slErr: res.SlowdownErr, intervalNS: res.IntervalNS, capHit: res.CapHit,
+			slowdown: res.Slowdown, slErr: res.SlowdownErr, slowPairs: res.SlowPairs, intervalNS: res.IntervalNS, capHit: res.CapHit,
 			pct: map[int]float64{}, hits: map[int]int64{}, local: float64(local)}
 		for _, l := range f.Lines {
 			s.pct[l.Line] = 100 * float64(l.TimeNS) / float64(f.TotalNS())
@@ -239,6 +246,12 @@ func run(truthTime time.Duration, sessions int) error {
 		info("  "+c.name, fmt.Sprintf("%+.1f%%", 100*(c.r-1)), fmt.Sprintf("±%.1f%%", 100*c.sp))
 	}
 	for i, s := range ss {
+		if s.slowPairs < 2 {
+			info(fmt.Sprintf("  session %d: its own measure", i+1), "not measured", "")
+			continue
+		}
+		// Met when the slowdown is not clearly (beyond its stated
+		// error) above 3%.
 		ok := s.slowdown-s.slErr < 0.03
 		row(fmt.Sprintf("  session %d: its own measure (period %s)", i+1, time.Duration(s.intervalNS)), fmt.Sprintf("%+.1f%%", 100*s.slowdown), fmt.Sprintf("±%.1f%%", 100*s.slErr), "< 3%", ok,
 			benchcheck.Ratio("slowdown", 1+s.slowdown, 0.5, 10))

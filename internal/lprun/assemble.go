@@ -432,7 +432,11 @@ func (r *Runs) slowdownAt(iv int64) (float64, float64, int) {
 		if (iv >= 0 && on.IntervalNS != iv) || on.Runs == 0 || off.Runs == 0 || off.NS <= 0 {
 			continue
 		}
-		per = append(per, float64(on.NS)/float64(on.Runs)/(float64(off.NS)/float64(off.Runs))-1)
+		x := float64(on.NS)/float64(on.Runs)/(float64(off.NS)/float64(off.Runs)) - 1
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			continue
+		}
+		per = append(per, x)
 		onNS += float64(on.NS)
 		offNS += float64(off.NS)
 		onRuns += on.Runs
@@ -527,7 +531,7 @@ func assemble(in AssembleInput) (*Result, stats) {
 	p.Sort()
 	runs, snaps := in.Runs.count()
 	res := &Result{Profile: p, Runs: runs, Batches: len(in.Runs.Batches), Samples: snaps, CPUSamples: cpuAll, PlainNS: int64(whole.meanNS),
-		TotalErr: st.totalErr, PctErr: st.pctErr, Slowdown: st.slowdown, SlowdownErr: st.slowdownErr, IntervalNS: st.intervalNS, CapHit: in.Runs.CapHit}
+		TotalErr: st.totalErr, PctErr: st.pctErr, Slowdown: st.slowdown, SlowdownErr: st.slowdownErr, SlowPairs: st.slowPairs, IntervalNS: st.intervalNS, CapHit: in.Runs.CapHit}
 	// One snapshot's worth of a run, or one CPU sample's when no snapshot
 	// fell in any run: the least time a sampled function can show.
 	if snaps > 0 {

@@ -97,8 +97,10 @@ type Result struct {
 	TotalErr, PctErr float64
 	// Slowdown is how much slower the runs were with the stack snapshots
 	// than without (0.02: 2%), at their final period IntervalNS, and
-	// SlowdownErr its error (95%); the times come from the runs without.
+	// SlowdownErr its error (95%), measured over SlowPairs pairs of
+	// batches (none: not measured); the times come from the runs without.
 	Slowdown, SlowdownErr float64
+	SlowPairs             int
 	IntervalNS            int64
 	// CapHit says that --max-time ended the runs before every function
 	// that ran had enough samples.
