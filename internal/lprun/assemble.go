@@ -384,6 +384,31 @@ func meanSE(xs []float64) (float64, float64) {
 	return m, math.Sqrt(v / float64(len(xs)-1) / float64(len(xs)))
 }
 
+// repeatErr returns how far (95%) the mean of xs, one figure per pair of
+// batches in time order, may land from the same mean in a repeated
+// session: Student's t times the standard error of the mean, times sqrt(2)
+// for the other session's own error. The machine's load drifts over
+// seconds, so neighbouring pairs are alike and their spread alone
+// understates the error: the pairs are also averaged in blocks of 2, 4...
+// (while at least 4 blocks remain), and the largest of these errors
+// counts (the blocking method of Flyvbjerg and Petersen).
+func repeatErr(xs []float64) float64 {
+	var worst float64
+	for k := 1; len(xs)/k >= 2 && (k == 1 || len(xs)/k >= 4); k *= 2 {
+		var blocks []float64
+		for i := 0; i+k <= len(xs); i += k {
+			var m float64
+			for _, x := range xs[i : i+k] {
+				m += x
+			}
+			blocks = append(blocks, m/float64(k))
+		}
+		_, se := meanSE(blocks)
+		worst = max(worst, tQuantile(len(blocks)-1)*se)
+	}
+	return math.Sqrt2 * worst
+}
+
 // pairs returns the pairs of neighbouring batches (0 and 1, 2 and 3...)
 // that hold one batch with snapshots and one without: independent
 // repetitions of the measurement.
@@ -468,7 +493,6 @@ func assemble(in AssembleInput) (*Result, stats) {
 	st := stats{groups: len(groups)}
 	st.slowdown, st.slowdownErr, st.slowPairs, st.intervalNS = in.Runs.slowdown()
 	var cpuAll int64
-	t := tQuantile(len(groups) - 1)
 	for i := range in.Funcs {
 		fi := &in.Funcs[i]
 		f := fi.profileFunc()
@@ -488,7 +512,8 @@ func assemble(in AssembleInput) (*Result, stats) {
 		// The error: the sampling error, or the spread of the
 		// independent pairs of batches when that is larger (it holds
 		// what varies from run to run besides the sampling: the
-		// machine's load, the runs themselves).
+		// machine's load, the runs themselves), as far as a repeated
+		// session may land.
 		totalErr := 1.96 * ft.relErr
 		pctErr := 1.96 * 50 / math.Sqrt(float64(max(whole.cpuTot[i], 1)))
 		if total := ft.total(); total > 0 && len(groups) >= 2 {
@@ -505,13 +530,9 @@ func assemble(in AssembleInput) (*Result, stats) {
 					pcts[l] = append(pcts[l], 100*gt.times[l]/tot)
 				}
 			}
-			_, se := meanSE(totals)
-			totalErr = max(totalErr, t*se/total)
+			totalErr = max(totalErr, repeatErr(totals)/total)
 			for _, xs := range pcts {
-				if len(xs) >= 2 {
-					_, se := meanSE(xs)
-					pctErr = max(pctErr, tQuantile(len(xs)-1)*se)
-				}
+				pctErr = max(pctErr, repeatErr(xs))
 			}
 		}
 		if ran && (ft.snapN > 0 || whole.cpuTot[i] > 0) {

@@ -40,7 +40,7 @@ func method(what string, r *Result, st stats, goexit bool, active int64, sep str
 		"%d CPU profile samples place the time on CPU, %d stack snapshots (about every %s, in %s) measure it and the time off CPU",
 		runs, r.CPUSamples, r.Samples, fmtDur(r.IntervalNS), every)
 	if r.CPUSamples > 0 || st.totalErr > 0 {
-		from := fmt.Sprintf("from the spread of %d independent pairs of batches", st.groups)
+		from := fmt.Sprintf("how far a repeated session may land, from the spread of %d pairs of batches", st.groups)
 		if st.groups < 2 {
 			from = "sampling error only: too few batches to measure their spread"
 		}
