@@ -454,13 +454,8 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 		break
 	}
 	defer prog.Close()
-	t2 := time.Now()
-	value, err := s.runProgram(ctx, prog, out)
-	trace("%s: run %v", c.Name, time.Since(t2).Round(time.Millisecond))
-	if err != nil {
-		return nil, err
-	}
-	// The cell compiled and ran: commit.
+	// The cell compiled: its declarations are committed, as a Python
+	// cell's def holds even when a later line of the cell raises.
 	s.decls = dm
 	if len(c.Decls) > 0 {
 		s.cells[c.N] = c
@@ -470,6 +465,13 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 			}
 		}
 	}
+	t2 := time.Now()
+	value, err := s.runProgram(ctx, prog, out)
+	trace("%s: run %v", c.Name, time.Since(t2).Round(time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	// Its statements ran to the end: later cells may need them again.
 	if c.HasStmts() {
 		s.history = append(s.history, c)
 	}
