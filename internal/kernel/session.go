@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,7 +57,9 @@ type Session struct {
 	nextID   int
 	names    map[string]bool
 	genCache map[[32]byte]string
-	running  *exec.Cmd
+	// running is the cell program running now; Close kills it without
+	// waiting for mu, which the running cell holds.
+	running atomic.Pointer[exec.Cmd]
 }
 
 // NewSession prepares a session: the package to build in, a temporary
@@ -195,10 +198,7 @@ func parseGoMod(src, root string) (path string, reqs, repl []string) {
 
 // Close kills a running cell and removes the session's files.
 func (s *Session) Close() error {
-	s.mu.Lock()
-	cmd := s.running
-	s.mu.Unlock()
-	if cmd != nil && cmd.Process != nil {
+	if cmd := s.running.Load(); cmd != nil && cmd.Process != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	return os.RemoveAll(s.tmp)
@@ -825,9 +825,9 @@ func (s *Session) runProgram(ctx context.Context, prog *gorun.Program, out Outpu
 		ch.close()
 		return nil, err
 	}
-	s.running = cmd
+	s.running.Store(cmd)
 	waitErr := cmd.Wait()
-	s.running = nil
+	s.running.Store(nil)
 	// Whatever the cell started in its group goes with it.
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	msgs := ch.close()
