@@ -49,9 +49,11 @@ function literals inside FUNC are profiled as part of it. Functions with a
 With --run, the command in package ./cmd/x runs with ARGS instead of a
 statement, like kernprof on a script; with --test, the package's tests run
 with the test flags after "--". The program runs once instrumented for the
-hits (its input and output are yours), then untouched for the time, again
-and again for --max-time (output discarded, empty input). Results are written when main (or TestMain) returns,
-panics or calls os.Exit, or when the tests end.
+hits (its input and output are yours), then untouched for the time: main
+(or the tests) repeats inside one process, or, when a run fails there, the
+program runs once per process, again and again (output discarded, empty
+input). Results are written when main (or TestMain) returns, panics or
+calls os.Exit, or when the tests end.
 
 Flags:
   -f FUNC       profile FUNC (repeatable)
