@@ -4,16 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
-	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/lineprof"
 	"github.com/gospeedup/speedup/lineprof/session"
 )
@@ -39,7 +37,9 @@ header says how many runs and samples, and the error. See docs/lprun.md.
 
 STMT runs as under "speedup timeit": missing imports are added, and -C DIR
 runs it inside that package, so that unexported functions can be called and
-profiled. Nothing is written into your tree.
+profiled; without -C, the package in the current directory is used, as go
+test does, and when there is none STMT runs in a temporary module. Nothing
+is written into your tree.
 
 FUNC is "distance" (in the -C package), "pkg.Func" (a package the -C
 package imports, or a standard one), "path/to/pkg.Func", "(*T).M", "T.M",
@@ -66,6 +66,8 @@ Flags:
   --max-time D  how long to repeat STMT for the time measurement (default 2s;
                 at least one run)
   --interval D  period of the stack snapshots (default 5ms)
+  --timeout D   stop the whole profile (builds and runs) when it takes longer
+                than D, such as a statement that hangs; default: no limit
   --exact-time  time every line event of the one counted run with the
                 runtime's clock, like line_profiler: exact per event, but the
                 clock's cost (tens of ns per line event) is in the times
@@ -73,7 +75,9 @@ Flags:
                 passed to the go command
 
 Exit status: 0 on success, 2 for a usage or compile error, 1 for other
-errors, including a panic in STMT (the report for what ran comes first).
+errors, including a panic in STMT (the report for what ran comes first)
+and a --timeout, 130, 143 or 129 when interrupted by SIGINT, SIGTERM or
+SIGHUP.
 
 Examples:
 
@@ -94,16 +98,16 @@ func init() {
 }
 
 type lprunConfig struct {
-	opts      session.Options
-	prog      *session.ProgramOptions // --run or --test
-	report    lineprof.ReportOptions
-	dumpFile  string
-	textFile  string
-	fromStdin bool
+	opts     session.Options
+	prog     *session.ProgramOptions // --run or --test
+	report   lineprof.ReportOptions
+	dumpFile string
+	textFile string
+	timeout  time.Duration
 }
 
 func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*lprunConfig, error) {
-	fs := newFlagSet(c, nil)
+	fs := newFlagSet(c)
 	var funcs, pkgs multiFlag
 	var cfg lprunConfig
 	fs.Var(&funcs, "f", "")
@@ -121,9 +125,15 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	testPkg := fs.String("test", "", "")
 	tags := fs.String("tags", "", "")
 	race := fs.Bool("race", false, "")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
 	pos, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
 		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["timeout"] && cfg.timeout <= 0 {
+		return nil, usageError("lprun: --timeout must be positive (omit it for no limit)")
 	}
 	if *unit != "" {
 		u, err := strconv.ParseFloat(*unit, 64)
@@ -133,7 +143,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		cfg.report.Unit = u
 	}
 	for _, out := range []struct{ flag, path string }{{"-D", cfg.dumpFile}, {"-T", cfg.textFile}} {
-		if err := checkOutputDir(out.path); err != nil {
+		if err := checkOutput(out.path); err != nil {
 			return nil, usageError("lprun: %s %s: %v", out.flag, out.path, err)
 		}
 	}
@@ -154,17 +164,26 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	if len(pos) != 1 {
 		return nil, usageError("lprun: want exactly one STMT argument (got %d); quote the statements", len(pos))
 	}
-	stmt := pos[0]
-	if stmt == "-" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, err
-		}
-		stmt = string(b)
-		cfg.fromStdin = true
-	}
 	if *maxTime <= 0 || *interval <= 0 {
 		return nil, usageError("lprun: --max-time and --interval must be positive")
+	}
+	if set["C"] && *dir == "" {
+		return nil, usageError("lprun: -C needs a directory")
+	}
+	// The package is checked now, as a usage error, and found in the
+	// current directory without -C, as go test does.
+	pkg, err := snippet.PackageDir(*dir, *tags)
+	if err != nil {
+		return nil, usageError("lprun: %v", err)
+	}
+	if pkg != nil {
+		*dir = pkg.Dir
+	}
+	stmt := pos[0]
+	if stmt == "-" {
+		if stmt, err = readStdin(stdin); err != nil {
+			return nil, fmt.Errorf("lprun: %v", err)
+		}
 	}
 	cfg.opts = session.Options{
 		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Tags: *tags, Race: *race,
@@ -173,14 +192,16 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	return &cfg, nil
 }
 
-func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := commands["lprun"]
-	cfg, err := parseLprun(c, args, stdin, stdout)
+func runLprun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := parseLprun(commands["lprun"], args, stdin, stdout)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, errLprunTimeout)
+		defer cancel()
+	}
 	cfg.opts.Stdout, cfg.opts.Stderr = stdout, stderr
 	var res *session.Result
 	if cfg.prog != nil {
@@ -189,55 +210,31 @@ func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		res, err = session.Run(ctx, cfg.opts)
 	}
+	if errors.Is(context.Cause(ctx), errLprunTimeout) {
+		return fmt.Errorf("lprun: %w after %v (--timeout)", errLprunTimeout, cfg.timeout)
+	}
 	var pe *session.ProgramExitError
 	if errors.As(err, &pe) && res != nil {
 		// The program failed, but what ran is reported.
 		if werr := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); werr != nil {
-			return report(stderr, werr)
+			return werr
 		}
-		return report(stderr, err)
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "speedup: interrupted")
-		return 130
+		return err
 	}
 	if err != nil {
-		var ce *gorun.CompileError
-		var ie *session.InputError
-		if errors.As(err, &ce) || errors.As(err, &ie) {
-			return report(stderr, &exitError{code: 2, err: err})
-		}
-		return report(stderr, err)
+		return err
 	}
 	if err := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); err != nil {
-		return report(stderr, err)
+		return err
 	}
 	if res.Panic != nil {
-		return report(stderr, res.Panic)
-	}
-	return 0
-}
-
-// checkOutputDir checks, before any work, that an output file can be
-// created where it is asked for: an error after a long run would lose the
-// results.
-func checkOutputDir(path string) error {
-	if path == "" {
-		return nil
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return errors.New("is a directory")
-	}
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("no directory %s", dir)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
+		return res.Panic
 	}
 	return nil
 }
+
+// errLprunTimeout is the cause of a profile stopped by --timeout.
+var errLprunTimeout = errors.New("the profile did not finish in time: stopped")
 
 // writeProfile prints the report, and saves it with -D and -T.
 func writeProfile(p *lineprof.Profile, o lineprof.ReportOptions, dumpFile, textFile string, stdout io.Writer) error {

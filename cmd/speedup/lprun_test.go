@@ -178,7 +178,7 @@ func TestLprunErrors(t *testing.T) {
 		{"bad name", []string{"-C", dir, "-f", "(*Acc.Add", "distance()"}, 2, `bad function name "(*Acc.Add"`},
 		{"syntax error", []string{"-C", dir, "-f", "fib", "fib(3"}, 2, "stmt:1:"},
 		{"type error", []string{"-C", dir, "-f", "fib", `fib("x")`}, 2, "stmt:1:5: cannot use"},
-		{"missing directory", []string{"-C", filepath.Join(dir, "nope"), "-f", "fib", "fib(3)"}, 1, "missing directory"},
+		{"missing directory", []string{"-C", filepath.Join(dir, "nope"), "-f", "fib", "fib(3)"}, 2, "missing directory"},
 		{"no function", []string{"-C", dir, "fib(3)"}, 2, "no function to profile"},
 		{"no statement", []string{"-C", dir, "-f", "fib"}, 2, "want exactly one STMT"},
 		{"bad unit", []string{"-C", dir, "-f", "fib", "-u", "x", "fib(1)"}, 2, "-u x"},

@@ -87,6 +87,7 @@ func TestScalingSetsGOMAXPROCS(t *testing.T) {
 		t.Skip("builds and runs snippet programs; skipped with -short")
 	}
 	dir := t.TempDir()
+	t.Chdir(t.TempDir()) // outside any package: a temporary module
 	stmt := `os.WriteFile(filepath.Join(` + strconvQuote(dir) + `, strconv.Itoa(runtime.GOMAXPROCS(0))), nil, 0o666)`
 	code, stdout, stderr := runScalingCLI(t, "", "--cpu", "1,3", "-n", "1", "-r", "1", stmt)
 	if code != 0 {

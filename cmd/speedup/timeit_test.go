@@ -98,10 +98,9 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-C", fixture, "-n", "1", "-r", "1", "runtime.Goexit()"}, 1,
 			"speedup: the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)\n"},
 		// A missing plot directory used to fail after the whole sweep.
-		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: directory testdata/nosuchdir does not exist\n"},
+		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: no directory testdata/nosuchdir to write it in\n"},
 		{[]string{"--param", `s="a","b"`, "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot needs numeric --param values\n"},
 		{[]string{"--param", "n=0,1", "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot: n=0 is not a positive number; a log axis cannot show it\n"},
-		{[]string{"-n1", "-r1", "square(2)"}, 2, "speedup: stmt:1:1: undefined: square (without -C, statements run outside any package; use -C DIR to call a package's functions)\n"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := runSpeedup(t, "", append([]string{"timeit"}, tt.args...)...)
@@ -115,6 +114,28 @@ func TestTimeitErrors(t *testing.T) {
 	}
 	if after := snapshotDir(t, "testdata"); !sameFiles(before, after) {
 		t.Errorf("speedup timeit changed files under testdata")
+	}
+}
+
+// TestTimeitCurrentPackage checks that without -C the package in the
+// current directory is used, as go test does, and that outside any package
+// the statements run in a temporary module with a hint for the usual
+// mistake.
+func TestTimeitCurrentPackage(t *testing.T) {
+	abs, err := filepath.Abs(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(abs)
+	code, out, errOut := runSpeedup(t, "", "timeit", "-n1", "-r1", "square(2)")
+	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
+		t.Errorf("in the package's directory: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	t.Chdir(t.TempDir())
+	code, out, errOut = runSpeedup(t, "", "timeit", "-n1", "-r1", "square(2)")
+	want := "speedup: stmt:1:1: undefined: square (without -C, statements run outside any package; use -C DIR to call a package's functions)\n"
+	if code != 2 || out != "" || errOut != want {
+		t.Errorf("outside a package: exit %d, stdout %q, stderr %q; want exit 2, %q", code, out, errOut, want)
 	}
 }
 
@@ -132,6 +153,7 @@ func TestTimeitHelp(t *testing.T) {
 // TestTimeitStdinCell times a multi-line cell read from stdin, without -C
 // (imports are added automatically).
 func TestTimeitStdinCell(t *testing.T) {
+	t.Chdir(t.TempDir()) // outside any package
 	cell := "s := 0.0\nfor i := 0; i < 100; i++ {\n\ts += math.Sqrt(float64(i))\n}\n"
 	code, out, errOut := runSpeedup(t, cell, "timeit", "-n", "10", "-r", "2", "-")
 	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
@@ -285,17 +307,13 @@ func TestTimeitDefer(t *testing.T) {
 }
 
 func TestAttachedCounts(t *testing.T) {
-	got := strings.Join(attachedCounts([]string{"-n1", "-r10", "-p4", "-n", "5", "-nx", "-s", "-n2", "--gc=off", "-r2", "--", "-r3"}), " ")
+	var cfg timeitConfig
+	var setup, params multiFlag
+	var gc string
+	fs := timeitFlags(&cfg, &setup, &params, &gc)
+	got := strings.Join(attachedCounts(fs, []string{"-n1", "-r10", "-p4", "-n", "5", "-nx", "-s", "-n2", "--gc=off", "-r2", "--", "-r3"}), " ")
 	if want := "-n=1 -r=10 -p=4 -n 5 -nx -s -n2 --gc=off -r=2 -- -r3"; got != want {
 		t.Errorf("attachedCounts = %q, want %q", got, want)
-	}
-}
-
-// TestFormatAt checks that a grid's fit names the other parameters as the
-// result lines do (s="a", not s=a).
-func TestFormatAt(t *testing.T) {
-	if got, want := formatAt(map[string]any{"s": "a", "n": 10}), `n=10 s="a"`; got != want {
-		t.Errorf("formatAt = %q, want %q", got, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"strconv"
 
@@ -36,9 +37,9 @@ func init() {
 	})
 }
 
-func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runView(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c := commands["view"]
-	fs := newFlagSet(c, stderr)
+	fs := newFlagSet(c)
 	var o lineprof.ReportOptions
 	unit := fs.String("u", "", "")
 	fs.BoolVar(&o.SkipZero, "z", false, "")
@@ -46,28 +47,31 @@ func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	textFile := fs.String("T", "", "")
 	files, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
-	if err := checkOutputDir(*textFile); err != nil {
-		return report(stderr, usageError("view: -T %s: %v", *textFile, err))
+	if err := checkOutput(*textFile); err != nil {
+		return usageError("view: -T %s: %v", *textFile, err)
 	}
 	if len(files) == 0 {
-		return report(stderr, usageError("view: name at least one profile saved with lprun -D"))
+		return usageError("view: name at least one profile saved with lprun -D")
 	}
 	if *unit != "" {
 		u, err := strconv.ParseFloat(*unit, 64)
 		if err != nil || !(u > 0 && u <= 1e3) { // NaN too
-			return report(stderr, usageError("view: -u %s: want a positive number of seconds such as 1e-6", *unit))
+			return usageError("view: -u %s: want a positive number of seconds such as 1e-6", *unit)
 		}
 		o.Unit = u
 	}
 	var ps []*lineprof.Profile
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		p, err := lineprof.Load(f)
 		if err != nil {
-			return report(stderr, err)
+			return err
 		}
 		ps = append(ps, p)
 	}
-	return report(stderr, writeProfile(lineprof.Merge(ps...), o, "", *textFile, stdout))
+	return writeProfile(lineprof.Merge(ps...), o, "", *textFile, stdout)
 }

@@ -58,13 +58,16 @@ type Program struct {
 // environment of BuildOptions.Env added. Its directory is the package
 // directory, as under "go test", except for snippets built in a temporary
 // module, which run in the current directory. Standard streams are left
-// unset for the caller.
+// unset for the caller. The program runs in a process group of its own,
+// which the cancellation of ctx kills whole (with whatever the program
+// started), unless its standard input is a terminal (see killGroupOnCancel).
 func (p *Program) Command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, p.Path, args...)
 	if !p.temp {
 		cmd.Dir = p.Dir
 	}
 	cmd.Env = append(os.Environ(), p.env...)
+	killGroupOnCancel(cmd)
 	return cmd
 }
 
@@ -206,8 +209,9 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = p.Dir
 	cmd.Env = append(env, "GOTMPDIR="+goTmp)
-	// Let the go command clean up its own children on cancellation.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	// Cancellation kills the go command with its compilers and linkers;
+	// their files are all in tmp, which the caller removes.
+	killGroupOnCancel(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -246,6 +250,7 @@ func vendored(dir string) bool {
 func goVersion(ctx context.Context, env []string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
 	cmd.Env = env
+	killGroupOnCancel(cmd)
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
 		return "", ctx.Err()

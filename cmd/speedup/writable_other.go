@@ -1,0 +1,7 @@
+//go:build !unix
+
+package main
+
+// writable cannot be told without trying on this system: the write itself
+// will report a failure.
+func writable(path string) bool { return true }

@@ -1,0 +1,12 @@
+//go:build unix
+
+package main
+
+import "syscall"
+
+// writable reports whether this process may write path (a file, or a
+// directory to create files in), as the kernel would decide it.
+func writable(path string) bool {
+	const wOK = 2 // W_OK
+	return syscall.Access(path, wOK) == nil
+}
