@@ -106,26 +106,44 @@ type lprunConfig struct {
 	timeout  time.Duration
 }
 
+// lprunFlagValues holds lprun's flags as typed.
+type lprunFlagValues struct {
+	lprunConfig
+	funcs, pkgs                multiFlag
+	dir, unit, runPkg, testPkg string
+	tags                       string
+	maxTime, interval          time.Duration
+	exact, race                bool
+}
+
+// lprunFlags defines lprun's flags, the one list of them.
+func lprunFlags() (*flag.FlagSet, *lprunFlagValues) {
+	v := &lprunFlagValues{}
+	fs := newFlagSet(commands["lprun"])
+	fs.Var(&v.funcs, "f", "")
+	fs.Var(&v.pkgs, "m", "")
+	fs.StringVar(&v.dir, "C", "", "")
+	fs.StringVar(&v.unit, "u", "", "")
+	fs.BoolVar(&v.report.SkipZero, "z", false, "")
+	fs.BoolVar(&v.report.Summarize, "summarize", false, "")
+	fs.StringVar(&v.dumpFile, "D", "", "")
+	fs.StringVar(&v.textFile, "T", "", "")
+	fs.DurationVar(&v.maxTime, "max-time", 2*time.Second, "")
+	fs.DurationVar(&v.interval, "interval", 5*time.Millisecond, "")
+	fs.BoolVar(&v.exact, "exact-time", false, "")
+	fs.StringVar(&v.runPkg, "run", "", "")
+	fs.StringVar(&v.testPkg, "test", "", "")
+	fs.StringVar(&v.tags, "tags", "", "")
+	fs.BoolVar(&v.race, "race", false, "")
+	fs.DurationVar(&v.timeout, "timeout", 0, "")
+	return fs, v
+}
+
 func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*lprunConfig, error) {
-	fs := newFlagSet(c)
-	var funcs, pkgs multiFlag
-	var cfg lprunConfig
-	fs.Var(&funcs, "f", "")
-	fs.Var(&pkgs, "m", "")
-	dir := fs.String("C", "", "")
-	unit := fs.String("u", "", "")
-	fs.BoolVar(&cfg.report.SkipZero, "z", false, "")
-	fs.BoolVar(&cfg.report.Summarize, "summarize", false, "")
-	fs.StringVar(&cfg.dumpFile, "D", "", "")
-	fs.StringVar(&cfg.textFile, "T", "", "")
-	maxTime := fs.Duration("max-time", 2*time.Second, "")
-	interval := fs.Duration("interval", 5*time.Millisecond, "")
-	exact := fs.Bool("exact-time", false, "")
-	runPkg := fs.String("run", "", "")
-	testPkg := fs.String("test", "", "")
-	tags := fs.String("tags", "", "")
-	race := fs.Bool("race", false, "")
-	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
+	fs, v := lprunFlags()
+	cfg := &v.lprunConfig
+	dir, unit, runPkg, testPkg, tags := &v.dir, &v.unit, &v.runPkg, &v.testPkg, &v.tags
+	maxTime, interval, exact, race := &v.maxTime, &v.interval, &v.exact, &v.race
 	pos, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
 		return nil, err
@@ -158,8 +176,8 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 			return nil, usageError("lprun: --max-time and --interval must be positive")
 		}
 		cfg.prog = &session.ProgramOptions{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos,
-			Funcs: funcs, Pkgs: pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
-		return &cfg, nil
+			Funcs: v.funcs, Pkgs: v.pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
+		return cfg, nil
 	}
 	if len(pos) != 1 {
 		return nil, usageError("lprun: want exactly one STMT argument (got %d); quote the statements", len(pos))
@@ -186,10 +204,10 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		}
 	}
 	cfg.opts = session.Options{
-		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Tags: *tags, Race: *race,
+		Dir: *dir, Funcs: v.funcs, Pkgs: v.pkgs, Stmt: stmt, Tags: *tags, Race: *race,
 		MaxTime: *maxTime, Interval: *interval, ExactTime: *exact,
 	}
-	return &cfg, nil
+	return cfg, nil
 }
 
 func runLprun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

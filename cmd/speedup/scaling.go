@@ -106,21 +106,38 @@ Examples:
       speedup scaling --json -s 'xs := rand.Perm(1e6)' -
 `
 
+// scalingConfig holds scaling's flags.
+type scalingConfig struct {
+	snippet.Config
+	cpu            string
+	setup          multiFlag
+	number, repeat int
+	json, verbose  bool
+	plot           string
+	timeout        time.Duration
+}
+
+// scalingFlags defines scaling's flags, the one list of them.
+func scalingFlags() (*flag.FlagSet, *scalingConfig) {
+	cfg := &scalingConfig{}
+	fs := newFlagSet(commands["scaling"])
+	fs.StringVar(&cfg.Dir, "C", "", "")
+	fs.StringVar(&cfg.cpu, "cpu", "", "")
+	fs.Var(&cfg.setup, "s", "")
+	fs.IntVar(&cfg.number, "n", 0, "")
+	fs.IntVar(&cfg.repeat, "r", 0, "")
+	fs.BoolVar(&cfg.json, "json", false, "")
+	fs.StringVar(&cfg.plot, "plot", "", "")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
+	fs.StringVar(&cfg.Tags, "tags", "", "")
+	fs.BoolVar(&cfg.verbose, "v", false, "")
+	return fs, cfg
+}
+
 func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c := commands["scaling"]
-	fs := newFlagSet(c)
-	var cfg snippet.Config
-	fs.StringVar(&cfg.Dir, "C", "", "")
-	cpu := fs.String("cpu", "", "")
-	var setup multiFlag
-	fs.Var(&setup, "s", "")
-	number := fs.Int("n", 0, "")
-	repeat := fs.Int("r", 0, "")
-	asJSON := fs.Bool("json", false, "")
-	plotFile := fs.String("plot", "", "")
-	timeout := fs.Duration("timeout", 0, "")
-	fs.StringVar(&cfg.Tags, "tags", "", "")
-	verbose := fs.Bool("v", false, "")
+	fs, cfg := scalingFlags()
+	cpu, number, repeat, asJSON, plotFile, timeout, verbose := &cfg.cpu, &cfg.number, &cfg.repeat, &cfg.json, &cfg.plot, &cfg.timeout, &cfg.verbose
 	pos, err := parseFlags(c, fs, attachedCounts(fs, args), stdout)
 	if err != nil {
 		return err
@@ -165,7 +182,7 @@ func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			return usageError("scaling: --plot %s: %v", *plotFile, err)
 		}
 	}
-	cfg.Setup, cfg.Stmt = setup, pos[0]
+	cfg.Setup, cfg.Stmt = cfg.setup, pos[0]
 	if cfg.Stmt == "-" {
 		if cfg.Stmt, err = readStdin(stdin); err != nil {
 			return fmt.Errorf("scaling: %v", err)
@@ -174,7 +191,7 @@ func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, std
 
 	// Build the harness once: every P runs the same binary, so that the
 	// only difference between the points is the worker count.
-	prog, err := snippet.Build(ctx, cfg)
+	prog, err := snippet.Build(ctx, cfg.Config)
 	if err != nil {
 		return scalingError(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"io"
 	"strconv"
 
@@ -37,15 +38,27 @@ func init() {
 	})
 }
 
+// viewConfig holds view's flags.
+type viewConfig struct {
+	report         lineprof.ReportOptions
+	unit, textFile string
+}
+
+// viewFlags defines view's flags, the one list of them.
+func viewFlags() (*flag.FlagSet, *viewConfig) {
+	cfg := &viewConfig{}
+	fs := newFlagSet(commands["view"])
+	fs.StringVar(&cfg.unit, "u", "", "")
+	fs.BoolVar(&cfg.report.SkipZero, "z", false, "")
+	fs.BoolVar(&cfg.report.Summarize, "summarize", false, "")
+	fs.StringVar(&cfg.textFile, "T", "", "")
+	return fs, cfg
+}
+
 func runView(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := commands["view"]
-	fs := newFlagSet(c)
-	var o lineprof.ReportOptions
-	unit := fs.String("u", "", "")
-	fs.BoolVar(&o.SkipZero, "z", false, "")
-	fs.BoolVar(&o.Summarize, "summarize", false, "")
-	textFile := fs.String("T", "", "")
-	files, err := parseFlags(c, fs, args, stdout)
+	fs, cfg := viewFlags()
+	o, unit, textFile := &cfg.report, &cfg.unit, &cfg.textFile
+	files, err := parseFlags(commands["view"], fs, args, stdout)
 	if err != nil {
 		return err
 	}
@@ -73,5 +86,5 @@ func runView(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 		ps = append(ps, p)
 	}
-	return writeProfile(lineprof.Merge(ps...), o, "", *textFile, stdout)
+	return writeProfile(lineprof.Merge(ps...), *o, "", *textFile, stdout)
 }
