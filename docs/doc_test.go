@@ -31,6 +31,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospeedup/speedup/internal/golden"
 )
 
 // example is one "$ command" with its documented output.
@@ -108,17 +110,11 @@ func mask(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// ignored reports lines whose presence depends on timing, not on the code.
+// ignored reports blank lines and lines whose presence depends on timing,
+// not on the code (the tests' one list of them: golden.TimingDependent).
 func ignored(s string) bool {
 	s = strings.TrimSpace(s)
-	return s == "" ||
-		strings.HasPrefix(s, "The slowest run took") ||
-		strings.HasPrefix(s, "Compiler time") ||
-		// scaling's cautions about noisy points (speedup above P, slower
-		// than serial, a clamped fit) come and go with the machine's load.
-		strings.HasPrefix(s, "warning: speedup above P") ||
-		strings.HasPrefix(s, "warning: slower than P=1") ||
-		strings.HasPrefix(s, "warning: Amdahl fit: the law cannot") ||
+	return s == "" || golden.TimingDependent(s) ||
 		ruleRE.MatchString(s) && strings.Contains(s, "#")
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/gospeedup/speedup/internal/golden"
+)
 
 // runLprunCLI runs "speedup NAME args..." in process.
 func runLprunCLI(t *testing.T, stdin, name string, args ...string) (code int, stdout, stderr string) {
@@ -72,24 +71,6 @@ func maskTimes(report string) string {
 	return strings.Join(lines, "\n")
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "lprun", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o666); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file; got:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
 // TestLprunGolden profiles the distance port, a method through both
 // receiver spellings, a generic function, a closure and a recursive
 // function, and compares the reports with their clock-dependent columns
@@ -107,7 +88,7 @@ func TestLprunGolden(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	abs, _ := filepath.Abs(dir)
-	golden(t, "golden.txt", strings.ReplaceAll(maskTimes(stdout), abs, "$DIR"))
+	golden.Check(t, filepath.Join("testdata", "lprun", "golden.txt"), []byte(strings.ReplaceAll(maskTimes(stdout), abs, "$DIR")))
 	if treeHash(t, dir) != before {
 		t.Errorf("lprun changed files under %s", dir)
 	}

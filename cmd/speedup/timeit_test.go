@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospeedup/speedup/internal/golden"
 	"golang.org/x/perf/benchfmt"
 )
 
@@ -28,18 +29,12 @@ var ipythonLine = regexp.MustCompile(`(?m)^[0-9.]+ (s|ms|µs|ns) ± [0-9.]+ (s|m
 
 const fixture = "testdata/timeitpkg"
 
-// resultLines splits out into lines, leaving out the "Compiler time" line
-// that a slow build adds and IPython's "slowest run" caution, which a sweep
-// prefixes with the parameter ("n=10000: The slowest run took ...").
+// resultLines splits out into lines, leaving out those that depend on the
+// machine's load, not on the code under test: the "Compiler time" line of
+// a slow build and IPython's "slowest run" caution, which a sweep prefixes
+// with the parameter ("n=10000: The slowest run took ...").
 func resultLines(out string) []string {
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		// Both depend on the machine's load, not on the code under test.
-		if !strings.HasPrefix(l, "Compiler time: ") && !strings.Contains(l, "The slowest run took") {
-			lines = append(lines, l)
-		}
-	}
-	return lines
+	return golden.WithoutTimingLines(strings.TrimSpace(out))
 }
 
 // TestTimeitUnexported times an unexported function through -C in a
