@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospeedup/speedup/internal/durfmt"
 	"github.com/gospeedup/speedup/internal/golden"
 )
 
@@ -300,7 +301,7 @@ func TestNiceTicks(t *testing.T) {
 		{900 * time.Nanosecond, 200 * time.Nanosecond, "200 ns"},
 	} {
 		step := niceStep(c.span, 8)
-		unit, suf := tickUnit(c.span)
+		unit, suf := durfmt.UnitOf(c.span)
 		if step != c.step || tickLabel(step, step, unit, suf) != c.label {
 			t.Errorf("span %v: step %v label %q, want %v %q", c.span, step, tickLabel(step, step, unit, suf), c.step, c.label)
 		}

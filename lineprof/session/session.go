@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gospeedup/speedup/internal/durfmt"
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 	"github.com/gospeedup/speedup/lineprof/instrument"
@@ -378,18 +379,7 @@ func isAre(n int) string {
 	return "are"
 }
 
-func fmtDur(ns int64) string {
-	d := float64(ns)
-	switch {
-	case d >= 1e9:
-		return fmt.Sprintf("%.3g s", d/1e9)
-	case d >= 1e6:
-		return fmt.Sprintf("%.3g ms", d/1e6)
-	case d >= 1e3:
-		return fmt.Sprintf("%.3g µs", d/1e3)
-	}
-	return fmt.Sprintf("%.0f ns", d)
-}
+func fmtDur(ns int64) string { return durfmt.Short(time.Duration(ns)) }
 
 // harnessTarget and harnessResult mirror the harness's JSON.
 type harnessTarget struct {
