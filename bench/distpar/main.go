@@ -20,6 +20,7 @@ import (
 
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/examples/distance"
+	"github.com/gospeedup/speedup/internal/outpath"
 	"github.com/gospeedup/speedup/par"
 )
 
@@ -42,6 +43,10 @@ const target = 1.85
 func run(n, reps, workers int, timeline string) error {
 	if n < 1 || reps < 1 {
 		return fmt.Errorf("-n and -reps must be positive")
+	}
+	// Checked before the timing, which takes a while, not after.
+	if err := outpath.Check(timeline); err != nil {
+		return fmt.Errorf("-timeline %s: %v", timeline, err)
 	}
 	w := workers
 	if w <= 0 {

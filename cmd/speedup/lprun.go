@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
+	"github.com/gospeedup/speedup/internal/outpath"
 	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/lineprof"
 	"github.com/gospeedup/speedup/lineprof/session"
@@ -161,7 +162,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		cfg.report.Unit = u
 	}
 	for _, out := range []struct{ flag, path string }{{"-D", cfg.dumpFile}, {"-T", cfg.textFile}} {
-		if err := checkOutput(out.path); err != nil {
+		if err := outpath.Check(out.path); err != nil {
 			return nil, usageError("lprun: %s %s: %v", out.flag, out.path, err)
 		}
 	}

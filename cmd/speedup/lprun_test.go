@@ -187,6 +187,20 @@ func TestLprunErrors(t *testing.T) {
 	}
 }
 
+// TestLprunOutsidePackage: outside any package, a function named without
+// its package is a usage error whose message ends its line.
+func TestLprunOutsidePackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	t.Chdir(t.TempDir())
+	code, stdout, stderr := runLprunCLI(t, "", "lprun", "-f", "Fields", `strings.Fields("a b")`)
+	want := "speedup: function Fields: without -C DIR, name functions with their package (pkg.Func)\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q", code, stdout, stderr, want)
+	}
+}
+
 // TestLprunPanic: a statement that panics still gets the report for what
 // ran, then the panic, and exit status 1.
 func TestLprunPanic(t *testing.T) {

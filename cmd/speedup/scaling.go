@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/outpath"
 	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/scaling"
 	"github.com/gospeedup/speedup/timeit"
@@ -178,7 +179,7 @@ func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if _, err := scaling.PlotFormat(*plotFile); err != nil {
 			return usageError("scaling: --plot: %v", err)
 		}
-		if err := checkOutput(*plotFile); err != nil {
+		if err := outpath.Check(*plotFile); err != nil {
 			return usageError("scaling: --plot %s: %v", *plotFile, err)
 		}
 	}

@@ -75,6 +75,9 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-r", "0", "x()"}, 2, "speedup: timeit: -r must be at least 1\n"},
 		{[]string{}, 2, "speedup: timeit: missing STMT (Go statements, or - to read them from stdin); see 'speedup help timeit'\n"},
 		{[]string{"--param", "n", "x()"}, 2, `^speedup: timeit: .*\n$`},
+		// A bad --param of 100 KB used to come back whole.
+		{[]string{"--param", "n=" + strings.Repeat("x", 100_000), "x()"}, 2, `^speedup: timeit: --param n=x{38}…: value 1: x{40}… is not a number; quote strings\n$`},
+		{[]string{"--timeout", "-1s", "x()"}, 2, "speedup: timeit: --timeout must be positive (omit it for no limit)\n"},
 		{[]string{"--param", "n=1,2", "--param", "n=3", "x()"}, 2, "speedup: timeit: --param n given twice\n"},
 		{[]string{"--plot", "x.svg", "x()"}, 2, "speedup: timeit: --plot needs exactly one --param (got 0)\n"},
 		{[]string{"--gc=sometimes", "x()"}, 2, "speedup: timeit: --gc must be on or off, not \"sometimes\"\n"},
@@ -153,6 +156,12 @@ func TestTimeitStdinCell(t *testing.T) {
 	code, out, errOut := runSpeedup(t, cell, "timeit", "-n", "10", "-r", "2", "-")
 	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A cell saved by an editor that starts files with a UTF-8 byte order
+	// mark used to be a syntax error.
+	code, out, errOut = runSpeedup(t, "\uFEFF"+cell, "timeit", "-n", "10", "-r", "2", "-")
+	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
+		t.Errorf("with a BOM: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 

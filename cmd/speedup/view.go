@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/gospeedup/speedup/internal/outpath"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -62,7 +63,7 @@ func runView(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(*textFile); err != nil {
+	if err := outpath.Check(*textFile); err != nil {
 		return usageError("view: -T %s: %v", *textFile, err)
 	}
 	if len(files) == 0 {

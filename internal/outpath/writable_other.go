@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package outpath
 
 // writable cannot be told without trying on this system: the write itself
 // will report a failure.
