@@ -29,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/internal/snippet"
@@ -162,26 +163,35 @@ func main() {
 // exits with 128 plus the signal's number.
 var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 
+// insistAfter is how long after the first stop signal a second one makes
+// speedup exit at once. A second signal that comes sooner is the same
+// request again: "timeout" sends SIGTERM to speedup and then to its whole
+// process group, speedup included.
+const insistAfter = 2 * time.Second
+
 // signalContext returns a context cancelled, with a *signalError cause,
-// on the first of stopSignals. A second signal exits at once: the user
-// insists, and a clean-up that hangs must not keep the terminal.
+// on the first of stopSignals. A later signal (after insistAfter) exits at
+// once: the user insists, and a clean-up that hangs must not keep the
+// terminal.
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 2)
+	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, stopSignals...)
 	done := make(chan struct{})
 	go func() {
-		first := true
+		var first time.Time
 		for {
 			select {
 			case s := <-ch:
 				sig := s.(syscall.Signal)
-				if !first {
+				switch {
+				case first.IsZero():
+					first = time.Now()
+					cancel(&signalError{sig})
+				case time.Since(first) > insistAfter:
 					fmt.Fprintf(os.Stderr, "speedup: %v again; exiting without cleaning up\n", (&signalError{sig}).Error())
 					os.Exit(exitSignaled + int(sig))
 				}
-				first = false
-				cancel(&signalError{sig})
 			case <-done:
 				return
 			}

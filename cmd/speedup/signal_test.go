@@ -47,7 +47,7 @@ func alive(pid int) bool {
 
 // TestSignalsStopEverything runs speedup on a snippet that hangs (after
 // starting a grandchild process of its own), sends speedup alone a
-// signal once the snippet runs, and checks the exit status, the one
+// signal once the snippet runs (twice, as timeout does), and checks the exit status, the one
 // message, and that no process and no temporary file survive: SIGTERM
 // and SIGHUP (as sent by "timeout 4 speedup timeit ..." or a closed
 // terminal) used to leave the snippet running for its full hour and
@@ -128,6 +128,10 @@ time.Sleep(time.Hour)`, mark, mark, mark)
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
+			// "timeout" signals speedup twice (itself, then its process
+			// group): the repeat must not skip the clean-up.
+			time.Sleep(10 * time.Millisecond)
+			cmd.Process.Signal(tc.sig)
 			var err error
 			select {
 			case err = <-exited:
