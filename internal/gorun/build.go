@@ -60,14 +60,14 @@ type Program struct {
 // module, which run in the current directory. Standard streams are left
 // unset for the caller. The program runs in a process group of its own,
 // which the cancellation of ctx kills whole (with whatever the program
-// started), unless its standard input is a terminal (see killGroupOnCancel).
+// started), unless speedup's standard input is a terminal (see ownGroup).
 func (p *Program) Command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, p.Path, args...)
 	if !p.temp {
 		cmd.Dir = p.Dir
 	}
 	cmd.Env = append(os.Environ(), p.env...)
-	killGroupOnCancel(cmd)
+	ownGroup(cmd)
 	return cmd
 }
 
@@ -209,9 +209,12 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = p.Dir
 	cmd.Env = append(env, "GOTMPDIR="+goTmp)
-	// Cancellation kills the go command with its compilers and linkers;
-	// their files are all in tmp, which the caller removes.
-	killGroupOnCancel(cmd)
+	// Cancellation kills the go command with its compilers and linkers
+	// (their files are all in tmp, which the caller removes); at a
+	// terminal, where they share speedup's group, the go command is asked
+	// to stop its children itself.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	ownGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -250,7 +253,7 @@ func vendored(dir string) bool {
 func goVersion(ctx context.Context, env []string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
 	cmd.Env = env
-	killGroupOnCancel(cmd)
+	ownGroup(cmd)
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
 		return "", ctx.Err()

@@ -95,7 +95,6 @@ func (p *Program) StartTimer(ctx context.Context, o TimerOptions) (*Timer, error
 		}
 	}
 	cmd.WaitDelay = time.Second
-	foreground(cmd)
 	err = cmd.Start()
 	// The child holds its own copies; ours would keep the pipes open.
 	reqR.Close()

@@ -153,6 +153,8 @@ func Build(ctx context.Context, c Config) (*Program, error) {
 func outsidePackageHint(err error) error {
 	var ce *gorun.CompileError
 	switch {
+	case strings.Contains(err.Error(), "(without -C,"):
+		// Given already.
 	case strings.Contains(err.Error(), "no required module provides package"):
 		return fmt.Errorf("%w (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)", err)
 	case errors.As(err, &ce) && strings.HasPrefix(ce.Msg, "undefined: "):
@@ -204,7 +206,10 @@ func (p *Program) Measure(ctx context.Context, m Measurement) (*timeit.Result, e
 	if err != nil {
 		return nil, err
 	}
-	res, err := timeit.Measure(t, m.Options)
+	res, err := timeit.Measure(timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
+		tot, err := t.Run(loops)
+		return timeit.Sample(tot), err
+	}), m.Options)
 	if cerr := t.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("the snippet's program failed: %v", cerr)
 	}
