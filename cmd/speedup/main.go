@@ -66,7 +66,7 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // usageError marks an error in how the command was invoked (exit status 2).
 func usageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
 // trailerError is an error followed, after its one-line message, by more

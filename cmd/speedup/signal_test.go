@@ -174,12 +174,19 @@ func TestTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs snippet programs")
 	}
+	golden, err := filepath.Abs(filepath.Join("testdata", "lprun", "golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	t.Chdir(t.TempDir())
 	for _, args := range [][]string{
 		{"timeit", "-n1", "-r1", "--timeout", "300ms", "time.Sleep(time.Hour)"},
 		{"scaling", "--cpu", "1", "-n1", "-r1", "--timeout", "300ms", "time.Sleep(time.Hour)"},
+		// lprun's deadline covers its builds too: whether it strikes
+		// during a build or the run, the outcome is the same.
+		{"lprun", "-C", golden, "-f", "fib", "--timeout", "3s", "fib(3)\ntime.Sleep(time.Hour)"},
 	} {
 		start := time.Now()
 		code, out, errOut := runSpeedup(t, "", args...)
