@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/diag"
+	"github.com/gospeedup/speedup/internal/panicerr"
 	"github.com/gospeedup/speedup/par"
 )
 
@@ -464,15 +465,8 @@ func (e *exec) call(w int, n *node, in []any) (v any, err error, p *par.PanicErr
 }
 
 // taskEnd reports t to o and returns a panic of o.TaskEnd as a
-// *par.PanicError: it runs after the call's own recover, so an observer
-// that panics there must be caught here not to crash the process from a
-// worker goroutine.
-func taskEnd(o diag.Observer, name string, t diag.Task) (p *par.PanicError) {
-	defer func() {
-		if v := recover(); v != nil {
-			p = par.Recovered(name, v)
-		}
-	}()
-	o.TaskEnd(t)
-	return nil
+// *par.PanicError (see internal/panicerr).
+func taskEnd(o diag.Observer, name string, t diag.Task) *par.PanicError {
+	p, _ := panicerr.TaskEnd(o, t, func(v any) *par.PanicError { return par.Recovered(name, v) })
+	return p
 }

@@ -113,7 +113,10 @@ func TestSaveLoadMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := Merge(p, sample())
+	m, err := Merge(p, sample())
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := m.Funcs[0]
 	if f.Name != "distance" {
 		f = m.Funcs[1]

@@ -84,3 +84,11 @@ func BenchmarkPoolSubmit(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+func BenchmarkPoolSubmitInline(b *testing.B) {
+	p := par.NewPool(context.Background(), par.Workers(1))
+	for b.Loop() {
+		par.Submit(p, func(ctx context.Context) (int, error) { return 1, nil })
+	}
+	p.Wait()
+}

@@ -603,3 +603,140 @@ func TestPoolWaitAfterCancel(t *testing.T) {
 		}
 	}
 }
+
+// fibTask computes fib(n) by submitting fib(n-1) and fib(n-2) to the same
+// pool and waiting for both: with every worker waiting for its children,
+// the pool used to deadlock.
+func fibTask(p *par.Pool, n int) *par.Future[int] {
+	return par.Submit(p, func(ctx context.Context) (int, error) {
+		if n < 2 {
+			return n, nil
+		}
+		a, b := fibTask(p, n-1), fibTask(p, n-2)
+		x, err := a.Wait()
+		if err != nil {
+			return 0, err
+		}
+		y, err := b.Wait()
+		return x + y, err
+	})
+}
+
+// withDeadline fails the test instead of hanging when fn deadlocks.
+func withDeadline(t *testing.T, name string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("%s: deadlock (still waiting after 2 minutes)", name)
+	}
+}
+
+func TestPoolRecursiveWait(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8} {
+		withDeadline(t, fmt.Sprintf("fib on %d workers", workers), func() {
+			// Count the tasks running at once: helping must not exceed the
+			// number of workers.
+			var running, most atomic.Int64
+			p := par.NewPool(context.Background(), par.Workers(workers), par.Observe(nil))
+			var fib func(n int) *par.Future[int]
+			fib = func(n int) *par.Future[int] {
+				return par.Submit(p, func(ctx context.Context) (int, error) {
+					enter := func() {
+						r := running.Add(1)
+						for m := most.Load(); r > m && !most.CompareAndSwap(m, r); m = most.Load() {
+						}
+					}
+					enter()
+					defer running.Add(-1)
+					if n < 2 {
+						return n, nil
+					}
+					// A task submitting or waiting does not count as
+					// running (with Workers(1) its children run inline).
+					running.Add(-1)
+					a, b := fib(n-1), fib(n-2)
+					x, _ := a.Wait()
+					y, _ := b.Wait()
+					enter()
+					return x + y, nil
+				})
+			}
+			v, err := fib(15).Wait()
+			if err != nil || v != 610 {
+				t.Errorf("%d workers: fib(15) = %d, %v; want 610", workers, v, err)
+			}
+			if err := p.Wait(); err != nil {
+				t.Error(err)
+			}
+			if m := most.Load(); m > int64(workers) {
+				t.Errorf("%d workers: %d tasks ran at once", workers, m)
+			}
+		})
+	}
+	// The unadorned pattern on the smallest parallel pool, and a chain
+	// 2000 tasks deep, each waiting for the next.
+	for _, workers := range []int{1, 2} {
+		withDeadline(t, fmt.Sprintf("deep on %d workers", workers), func() {
+			p := par.NewPool(context.Background(), par.Workers(workers))
+			if v, err := fibTask(p, 17).Wait(); err != nil || v != 1597 {
+				t.Errorf("fib(17) = %d, %v", v, err)
+			}
+			var chain func(n int) *par.Future[int]
+			chain = func(n int) *par.Future[int] {
+				return par.Submit(p, func(ctx context.Context) (int, error) {
+					if n == 0 {
+						return 0, nil
+					}
+					v, err := chain(n - 1).Wait()
+					return v + 1, err
+				})
+			}
+			if v, err := chain(2000).Wait(); err != nil || v != 2000 {
+				t.Errorf("chain(2000) = %d, %v", v, err)
+			}
+			if err := p.Wait(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// A task collecting its children with AsCompleted helps too, and a task
+// calling its own pool's Wait gets an error instead of waiting for itself.
+func TestPoolWaitInTask(t *testing.T) {
+	withDeadline(t, "AsCompleted in tasks", func() {
+		p := par.NewPool(context.Background(), par.Workers(2))
+		var tree func(depth int) *par.Future[int]
+		tree = func(depth int) *par.Future[int] {
+			return par.Submit(p, func(ctx context.Context) (int, error) {
+				if depth == 0 {
+					return 1, nil
+				}
+				kids := []*par.Future[int]{tree(depth - 1), tree(depth - 1), tree(depth - 1)}
+				sum := 0
+				for f := range par.AsCompleted(kids...) {
+					v, _ := f.Wait()
+					sum += v
+				}
+				return sum, nil
+			})
+		}
+		if v, err := tree(6).Wait(); err != nil || v != 729 {
+			t.Errorf("tree(6) = %d, %v; want 729", v, err)
+		}
+		p.Wait()
+	})
+	withDeadline(t, "Pool.Wait in a task", func() {
+		p := par.NewPool(context.Background(), par.Workers(2))
+		f := par.Submit(p, func(ctx context.Context) (int, error) { return 0, p.Wait() })
+		if _, err := f.Wait(); !errors.Is(err, par.ErrWaitInTask) {
+			t.Errorf("Pool.Wait in a task: %v", err)
+		}
+		if err := p.Wait(); !errors.Is(err, par.ErrWaitInTask) {
+			t.Errorf("Pool.Wait after: %v, want the task's error", err)
+		}
+	})
+}

@@ -1,8 +1,11 @@
 // Command distpar measures the tutorial's distance computation made
 // parallel: serial Pairwise against PairwiseParallel on the same N x N
-// matrix, in one run, alternating the two so that both see the same machine
-// state (frequency scaling, other load). It reports the best and median time
-// of each, the speedup, and checks that the results are identical.
+// matrix, in one run, alternating the two (in the order A B B A ..., see
+// bench/internal/benchcheck) so that both see the same machine state
+// (frequency scaling, other load). It reports the best and median time of
+// each, the speedup, and checks that the results are identical. A speedup
+// above the number of cores the run could use (with 5% of slack) cannot come
+// from the code: it is printed as INVALID and the command fails.
 //
 //	go run ./bench/distpar [-n 1000] [-reps 7] [-workers 0] [-timeline FILE]
 //
@@ -18,9 +21,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/examples/distance"
-	"github.com/gospeedup/speedup/internal/outpath"
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/par"
 )
 
@@ -45,7 +49,7 @@ func run(n, reps, workers int, timeline string) error {
 		return fmt.Errorf("-n and -reps must be positive")
 	}
 	// Checked before the timing, which takes a while, not after.
-	if err := outpath.Check(timeline); err != nil {
+	if err := atomicfile.Check(timeline); timeline != "" && err != nil {
 		return fmt.Errorf("-timeline %s: %v", timeline, err)
 	}
 	w := workers
@@ -59,7 +63,6 @@ func run(n, reps, workers int, timeline string) error {
 	fmt.Printf("distance %dx%d: serial Pairwise vs PairwiseParallel with Workers(%d); GOMAXPROCS %d, NumCPU %d, runs: %d\n",
 		n, n, w, runtime.GOMAXPROCS(0), runtime.NumCPU(), reps)
 
-	var serial, parallel []time.Duration
 	var want, got distance.Matrix
 	// One untimed run of each first: page faults of the first allocations
 	// and the start of the worker goroutines are not what is measured.
@@ -67,21 +70,21 @@ func run(n, reps, workers int, timeline string) error {
 	if _, err := distance.PairwiseParallel(ctx, X, par.Workers(w)); err != nil {
 		return err
 	}
-	for range reps {
-		runtime.GC() // so that no run pays for the previous run's garbage
-		t := time.Now()
-		want = distance.Pairwise(X)
-		serial = append(serial, time.Since(t))
-
-		runtime.GC()
-		t = time.Now()
-		var err error
-		got, err = distance.PairwiseParallel(ctx, X, par.Workers(w))
-		parallel = append(parallel, time.Since(t))
-		if err != nil {
-			return err
-		}
+	var perr error
+	// In turns, the order reversed every other round (benchcheck.Alternate),
+	// so that both versions see the same machine state.
+	runs := benchcheck.Alternate(reps,
+		benchcheck.Time(func() { want = distance.Pairwise(X) }),
+		benchcheck.Time(func() {
+			var err error
+			if got, err = distance.PairwiseParallel(ctx, X, par.Workers(w)); err != nil && perr == nil {
+				perr = err
+			}
+		}))
+	if perr != nil {
+		return perr
 	}
+	serial, parallel := runs[0], runs[1]
 
 	same := want.EqualBits(got)
 	sb, sm := bestMedian(serial)
@@ -89,12 +92,22 @@ func run(n, reps, workers int, timeline string) error {
 	fmt.Printf("%-9s %10s %10s\n", "", "best", "median")
 	fmt.Printf("%-9s %7.1f ms %7.1f ms\n", "serial", ms(sb), ms(sm))
 	fmt.Printf("%-9s %7.1f ms %7.1f ms\n", "parallel", ms(pb), ms(pm))
-	speedup := float64(sb) / float64(pb)
-	fmt.Printf("parallel speedup: %.2fx best, %.2fx median; efficiency %.0f%% (target: %.2fx on 2 cores)\n",
-		speedup, float64(sm)/float64(pm), 100*speedup/float64(w), target)
+	speedup, medSpeedup := float64(sb)/float64(pb), float64(sm)/float64(pm)
+	// A speedup above the cores the run could use is not a result but a
+	// broken measurement (a slowed baseline): say so, never print it plain.
+	invalid := benchcheck.First(benchcheck.Speedup(speedup, w), benchcheck.Speedup(medSpeedup, w))
+	verdict := ""
+	if invalid != nil {
+		verdict = " " + benchcheck.Verdict(false, invalid)
+	}
+	fmt.Printf("parallel speedup: %.2fx best, %.2fx median; efficiency %.0f%% (target: %.2fx on 2 cores)%s\n",
+		speedup, medSpeedup, 100*speedup/float64(w), target, verdict)
 	fmt.Printf("identical results: %v\n", same)
 	if !same {
 		return fmt.Errorf("parallel result differs from serial")
+	}
+	if invalid != nil {
+		return fmt.Errorf("invalid measurement: %v", invalid)
 	}
 	if timeline != "" {
 		rec := diag.NewRecorder()

@@ -4,7 +4,9 @@
 //   - lazy: scheduling cost per task on graphs of 100,000 trivial tasks (a
 //     wide sum of Call1 leaves, a 100,000-deep chain) at most 1 µs;
 //   - par.Map over 1,000,000 trivial items within 1.2x of a hand-written
-//     chunked errgroup loop with the same number of workers.
+//     chunked errgroup loop with the same number of workers, and no slower
+//     than a serial loop (issue 9: par.Map's adaptive start keeps such a
+//     loop serial, where a second core does not pay).
 //
 // It also prices the optional diagnostics (an observer that does nothing,
 // pprof labels per task) so that their defaults can be judged.
@@ -12,7 +14,10 @@
 //	go run ./bench/parlazy [-reps 15] [-n 100000] [-items 1000000]
 //
 // Each figure is the median of -reps runs, runs of competing variants
-// interleaved so that a noisy neighbour hurts them alike.
+// interleaved (A B C C B A ...) so that a noisy neighbour hurts them alike;
+// ± is the relative half-width of the middle half of the runs. A figure
+// outside what is physically possible (a speedup above the cores, a
+// negative cost) is printed INVALID, never ok (bench/internal/benchcheck).
 package main
 
 import (
@@ -27,6 +32,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/lazy"
 	"github.com/gospeedup/speedup/par"
@@ -80,50 +86,60 @@ func main() {
 		}
 		fmt.Printf("  %-34s %12.0f %12.0f\n", g.name, median(builds), c)
 	}
-	fmt.Printf("  worst compute cost with the defaults (pprof labels on): %.0f ns/task: %s\n", worst, verdict(worst <= 1000))
+	fmt.Printf("  worst compute cost with the defaults (pprof labels on): %.0f ns/task: %s\n", worst, benchcheck.Verdict(worst <= 1000, benchcheck.Cost("compute", worst)))
 	labelCost := pprofDoCost()
 	fmt.Printf("  pprof.Do alone: %.0f ns/call (what Labels(false) saves per task)\n\n", labelCost)
 
-	fmt.Printf("par.Map over %d trivial items, %d workers (target: <= 1.20x errgroup)\n", *items, procs)
+	fmt.Printf("par.Map over %d trivial items, %d workers (targets: <= 1.20x errgroup; no slower than the serial loop)\n", *items, procs)
 	xs := make([]int, *items)
 	for i := range xs {
 		xs[i] = i
 	}
 	fn := func(ctx context.Context, v int) (int, error) { return 2*v + 1, nil }
-	var tPar, tEg, tSerial []float64
-	for range *reps {
-		runtime.GC()
-		t0 := time.Now()
-		a, err := par.Map(ctx, xs, fn)
-		t1 := time.Now()
-		if err != nil || a[len(a)-1] != 2*(len(a)-1)+1 {
-			fail("par.Map: %v", err)
+	want := 2*(len(xs)-1) + 1
+	check := func(name string, out []int, err error) {
+		if err != nil || out[len(out)-1] != want {
+			fail("%s: wrong result (%v)", name, err)
 		}
-		runtime.GC()
-		t2 := time.Now()
-		b, err := errgroupMap(ctx, xs, fn, procs)
-		t3 := time.Now()
-		if err != nil || b[len(b)-1] != a[len(a)-1] {
-			fail("errgroup: %v", err)
-		}
-		runtime.GC()
-		t4 := time.Now()
-		c, _ := serialMap(ctx, xs, fn)
-		t5 := time.Now()
-		if c[len(c)-1] != a[len(a)-1] {
-			fail("serial")
-		}
-		tPar = append(tPar, float64(t1.Sub(t0).Nanoseconds()))
-		tEg = append(tEg, float64(t3.Sub(t2).Nanoseconds()))
-		tSerial = append(tSerial, float64(t5.Sub(t4).Nanoseconds()))
 	}
-	mp, me, ms := median(tPar), median(tEg), median(tSerial)
-	fmt.Printf("  %-34s %10.2f ms %8.2f ns/item\n", "par.Map (automatic chunks)", mp/1e6, mp/float64(*items))
-	fmt.Printf("  %-34s %10.2f ms %8.2f ns/item\n", "errgroup, one chunk per worker", me/1e6, me/float64(*items))
-	fmt.Printf("  %-34s %10.2f ms %8.2f ns/item\n", "serial loop", ms/1e6, ms/float64(*items))
-	ratio := mp / me
-	fmt.Printf("  par.Map / errgroup = %.2fx: %s\n", ratio, verdict(ratio <= 1.2))
+	// The three in turns, the order reversed every other round, each after
+	// a GC (benchcheck.Alternate): none of them profits from the others'
+	// warm caches or pays for their garbage.
+	runs := benchcheck.Alternate(*reps,
+		benchcheck.Time(func() { out, err := par.Map(ctx, xs, fn); check("par.Map", out, err) }),
+		benchcheck.Time(func() { out, err := errgroupMap(ctx, xs, fn, procs); check("errgroup", out, err) }),
+		benchcheck.Time(func() { out, err := serialMap(ctx, xs, fn); check("serial", out, err) }))
+	mp, me, ms := benchcheck.Median(runs[0]), benchcheck.Median(runs[1]), benchcheck.Median(runs[2])
+	for i, name := range []string{"par.Map (automatic chunks)", "errgroup, one chunk per worker", "serial loop"} {
+		m := benchcheck.Median(runs[i])
+		fmt.Printf("  %-34s %10.2f ms %8.2f ns/item ±%2.0f%%\n", name, ms2(m), float64(m.Nanoseconds())/float64(*items), 100*benchcheck.Spread(runs[i]))
+	}
+	// How par.Map ran: one observed run tells whether the adaptive start
+	// kept it serial.
+	rec := diag.NewRecorder()
+	if _, err := par.Map(ctx, xs, fn, par.Observe(rec)); err != nil {
+		fail("par.Map: %v", err)
+	}
+	used := map[int]bool{}
+	for _, t := range rec.Tasks() {
+		used[t.Worker] = true
+	}
+	fmt.Printf("  par.Map ran its %d chunks on %d of %d workers\n", len(rec.Tasks()), len(used), procs)
+	// Each parallel version against the serial loop can be at most as many
+	// times faster as there are cores; par.Map against errgroup at most
+	// that many times slower or faster.
+	c := benchcheck.Cores(procs)
+	vsErrgroup := float64(mp) / float64(me)
+	vsSerial := float64(ms) / float64(mp)
+	egSpeedup := float64(ms) / float64(me)
+	invalid := benchcheck.First(benchcheck.Speedup(vsSerial, procs), benchcheck.Speedup(egSpeedup, procs),
+		benchcheck.Ratio("par.Map / errgroup", vsErrgroup, 1/float64(c), float64(c)))
+	fmt.Printf("  speedup over the serial loop: par.Map %.2fx, errgroup %.2fx\n", vsSerial, egSpeedup)
+	fmt.Printf("  par.Map / errgroup = %.2fx: %s\n", vsErrgroup, benchcheck.Verdict(vsErrgroup <= 1.2, invalid))
+	fmt.Printf("  par.Map / serial loop = %.2fx: %s\n", 1/vsSerial, benchcheck.Verdict(1/vsSerial <= 1.1, invalid))
 }
+
+func ms2(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // wide is sum(inc(0), inc(1), ..., inc(n-2)): n-1 leaves and one CallN.
 func wide(n int) *lazy.Node[int] {
@@ -217,13 +233,6 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "OK"
-	}
-	return "MISSED"
 }
 
 func fail(format string, args ...any) {

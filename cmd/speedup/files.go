@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/gospeedup/speedup/internal/atomicfile"
 )
 
 // readStdin reads the statements given as "-": a cell. A UTF-8 byte order
@@ -16,4 +18,14 @@ func readStdin(stdin io.Reader) (string, error) {
 		return "", fmt.Errorf("reading the statements from stdin: %v", err)
 	}
 	return string(bytes.TrimPrefix(b, []byte("\uFEFF"))), nil
+}
+
+// checkOutput checks an output path given with a flag (--plot, -D, -T)
+// before any build or measurement, so that a typo costs nothing; an empty
+// path (the flag not given) is fine.
+func checkOutput(path string) error {
+	if path == "" {
+		return nil
+	}
+	return atomicfile.Check(path)
 }

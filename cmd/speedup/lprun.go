@@ -11,10 +11,9 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
-	"github.com/gospeedup/speedup/internal/outpath"
+	"github.com/gospeedup/speedup/internal/lprun"
 	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/lineprof"
-	"github.com/gospeedup/speedup/lineprof/session"
 )
 
 const lprunUsage = `usage: speedup lprun [flags] -f FUNC [-f FUNC]... STMT
@@ -59,6 +58,8 @@ Flags:
   -f FUNC       profile FUNC (repeatable)
   -m PKG        profile every function of package PKG (repeatable)
   -C DIR        run in the Go package in DIR
+  -s SETUP      statements run before STMT in each run, outside the
+                timing and outside the hits (like timeit's -s)
   -u UNIT       output unit in seconds (default 1e-09)
   -z            skip functions that never ran
   --summarize   first print one line per function with its total time
@@ -99,8 +100,7 @@ func init() {
 }
 
 type lprunConfig struct {
-	opts     session.Options
-	prog     *session.ProgramOptions // --run or --test
+	opts     lprun.Options
 	report   lineprof.ReportOptions
 	dumpFile string
 	textFile string
@@ -112,6 +112,7 @@ type lprunFlagValues struct {
 	lprunConfig
 	funcs, pkgs                multiFlag
 	dir, unit, runPkg, testPkg string
+	setup                      string
 	tags                       string
 	maxTime, interval          time.Duration
 	exact, race                bool
@@ -129,6 +130,7 @@ func lprunFlags() (*flag.FlagSet, *lprunFlagValues) {
 	fs.BoolVar(&v.report.Summarize, "summarize", false, "")
 	fs.StringVar(&v.dumpFile, "D", "", "")
 	fs.StringVar(&v.textFile, "T", "", "")
+	fs.StringVar(&v.setup, "s", "", "")
 	fs.DurationVar(&v.maxTime, "max-time", 2*time.Second, "")
 	fs.DurationVar(&v.interval, "interval", 5*time.Millisecond, "")
 	fs.BoolVar(&v.exact, "exact-time", false, "")
@@ -162,7 +164,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		cfg.report.Unit = u
 	}
 	for _, out := range []struct{ flag, path string }{{"-D", cfg.dumpFile}, {"-T", cfg.textFile}} {
-		if err := outpath.Check(out.path); err != nil {
+		if err := checkOutput(out.path); err != nil {
 			return nil, usageError("lprun: %s %s: %v", out.flag, out.path, err)
 		}
 	}
@@ -176,7 +178,10 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		if *maxTime <= 0 || *interval <= 0 {
 			return nil, usageError("lprun: --max-time and --interval must be positive")
 		}
-		cfg.prog = &session.ProgramOptions{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos,
+		if v.setup != "" {
+			return nil, usageError("lprun: -s applies to a statement, not to --run and --test")
+		}
+		cfg.opts = lprun.Options{Program: &lprun.Program{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos},
 			Funcs: v.funcs, Pkgs: v.pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
 		return cfg, nil
 	}
@@ -204,8 +209,8 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 			return nil, fmt.Errorf("lprun: %v", err)
 		}
 	}
-	cfg.opts = session.Options{
-		Dir: *dir, Funcs: v.funcs, Pkgs: v.pkgs, Stmt: stmt, Tags: *tags, Race: *race,
+	cfg.opts = lprun.Options{
+		Dir: *dir, Funcs: v.funcs, Pkgs: v.pkgs, Stmt: stmt, Setup: v.setup, Tags: *tags, Race: *race,
 		MaxTime: *maxTime, Interval: *interval, ExactTime: *exact,
 	}
 	return cfg, nil
@@ -222,17 +227,11 @@ func runLprun(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		defer cancel()
 	}
 	cfg.opts.Stdout, cfg.opts.Stderr = stdout, stderr
-	var res *session.Result
-	if cfg.prog != nil {
-		cfg.prog.Stdout, cfg.prog.Stderr = stdout, stderr
-		res, err = session.RunProgram(ctx, *cfg.prog)
-	} else {
-		res, err = session.Run(ctx, cfg.opts)
-	}
+	res, err := lprun.Run(ctx, cfg.opts)
 	if errors.Is(context.Cause(ctx), errLprunTimeout) {
 		return fmt.Errorf("lprun: %w after %v (--timeout)", errLprunTimeout, cfg.timeout)
 	}
-	var pe *session.ProgramExitError
+	var pe *lprun.ProgramExitError
 	if errors.As(err, &pe) && res != nil {
 		// The program failed, but what ran is reported.
 		if werr := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); werr != nil {

@@ -12,6 +12,7 @@
 //	lprun    profile functions line by line, like line_profiler's %lprun
 //	view     print a saved line profile (from lprun -D), merging several
 //	scaling  time statements at several GOMAXPROCS values: speedup, efficiency, Amdahl
+//	kernel   a Jupyter kernel for Go with %timeit, %lprun and %scaling (kernel install sets it up)
 //	help     show help for a command
 //
 // Run "speedup help <command>" or "speedup <command> -h" for a command's flags
@@ -32,8 +33,8 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/lprun"
 	"github.com/gospeedup/speedup/internal/snippet"
-	"github.com/gospeedup/speedup/lineprof/session"
 )
 
 // A command is one subcommand of speedup. Each lives in its own file and
@@ -48,6 +49,9 @@ type command struct {
 	// and returns. It prints no error itself: run's caller turns the error
 	// into the one message and the exit status (see exitStatus).
 	run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+	// ownSignals marks a command that handles the stop signals itself
+	// (the kernel: SIGINT interrupts a cell); its ctx is never cancelled.
+	ownSignals bool
 }
 
 var commands = map[string]*command{}
@@ -125,7 +129,7 @@ func exitStatus(err error, cause error) int {
 	var (
 		ee *exitError
 		ce *gorun.CompileError
-		ie *session.InputError
+		ie *lprun.InputError
 		si *snippet.InputError
 	)
 	switch {
@@ -234,6 +238,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c, ok := commands[name]
 	if !ok {
 		return report(stderr, usageError("unknown command %q (run 'speedup help' for the list)", name), nil)
+	}
+	if c.ownSignals {
+		return report(stderr, c.run(context.Background(), args[1:], stdin, stdout, stderr), nil)
 	}
 	ctx, stop := signalContext()
 	defer stop()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
-	"github.com/gospeedup/speedup/internal/outpath"
 	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/scaling"
 	"github.com/gospeedup/speedup/timeit"
@@ -179,7 +178,7 @@ func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		if _, err := scaling.PlotFormat(*plotFile); err != nil {
 			return usageError("scaling: --plot: %v", err)
 		}
-		if err := outpath.Check(*plotFile); err != nil {
+		if err := checkOutput(*plotFile); err != nil {
 			return usageError("scaling: --plot %s: %v", *plotFile, err)
 		}
 	}

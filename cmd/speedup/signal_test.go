@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,22 +14,6 @@ import (
 	"testing"
 	"time"
 )
-
-// mainArgsEnv makes the test binary run speedup itself with the JSON list
-// of arguments it holds, so that a test can signal a real speedup process.
-const mainArgsEnv = "SPEEDUP_TEST_MAIN_ARGS"
-
-func TestMain(m *testing.M) {
-	if a := os.Getenv(mainArgsEnv); a != "" {
-		var args []string
-		if err := json.Unmarshal([]byte(a), &args); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(99)
-		}
-		os.Exit(run(args, os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // alive reports whether process pid exists and is not a zombie (a killed
 // orphan may wait as one for a parent that does not reap it).
@@ -90,10 +73,10 @@ time.Sleep(time.Hour)`, mark, mark, mark)
 		t.Run(tc.name, func(t *testing.T) {
 			tmp := t.TempDir()
 			mark := filepath.Join(t.TempDir(), "pids")
-			args, _ := json.Marshal(tc.args(mark))
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			// The test binary runs as speedup itself (see TestMain).
+			cmd := exec.Command(os.Args[0], tc.args(mark)...)
 			cmd.Dir = t.TempDir() // outside any package
-			cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(args), "TMPDIR="+tmp)
+			cmd.Env = append(os.Environ(), "SPEEDUP_TEST_AS_MAIN=1", "TMPDIR="+tmp)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {

@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gospeedup/speedup/internal/gorun"
-	"github.com/gospeedup/speedup/internal/outpath"
 	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/timeit"
 )
@@ -240,7 +239,7 @@ func parseTimeit(args []string, stdin io.Reader, stdout io.Writer) (*timeitConfi
 			return nil, usageError("timeit: --plot file must end in .svg or .png")
 		}
 		// Found out now, not after a sweep of several minutes.
-		if err := outpath.Check(cfg.plot); err != nil {
+		if err := checkOutput(cfg.plot); err != nil {
 			return nil, usageError("timeit: --plot: %v", err)
 		}
 		p := cfg.Params[0]

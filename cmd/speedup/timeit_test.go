@@ -96,7 +96,7 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-C", fixture, "-n", "1", "-r", "1", "runtime.Goexit()"}, 1,
 			"speedup: the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)\n"},
 		// A missing plot directory used to fail after the whole sweep.
-		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: no directory testdata/nosuchdir to write it in\n"},
+		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: no directory testdata/nosuchdir\n"},
 		{[]string{"--param", `s="a","b"`, "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot needs numeric --param values\n"},
 		{[]string{"--param", "n=0,1", "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot: n=0 is not a positive number; a log axis cannot show it\n"},
 	}

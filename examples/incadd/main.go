@@ -18,7 +18,7 @@ import (
 
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/examples/incadd/incadd"
-	"github.com/gospeedup/speedup/internal/outpath"
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/lazy"
 )
 
@@ -58,7 +58,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	// Checked before the seconds of sleeping, not after.
 	for _, out := range []struct{ flag, path string }{{"-dot", o.dot}, {"-trace", o.trace}, {"-timeline", o.timeline}} {
-		if err := outpath.Check(out.path); err != nil {
+		if out.path == "" {
+			continue
+		}
+		if err := atomicfile.Check(out.path); err != nil {
 			return o, fmt.Errorf("%s %s: %v", out.flag, out.path, err)
 		}
 	}

@@ -17,6 +17,9 @@ func TestBlockSyntaxErrors(t *testing.T) {
 		{"}", "stmt:1:1: syntax error: unexpected }, no matching {"},
 		{"x := 1\n\t}\ny := 2", "stmt:2:2: syntax error: unexpected }, no matching {"},
 		{"f(1,\n\n  ]", "stmt:3:3: syntax error: expected operand, found ']'"},
+		// Code that escapes the wrapper into the file's top level.
+		{"} ; func _() {", "stmt:1:1: syntax error: unexpected }, no matching {"},
+		{"x := 1\n}\nfunc init() { println() }\nfunc _() {", "stmt:2:1: syntax error: unexpected }, no matching {"},
 	}
 	for _, tt := range tests {
 		_, err := Block("stmt", tt.src)
@@ -46,15 +49,15 @@ func TestBlockGuardsAndKeepAlive(t *testing.T) {
 // TestBlockLoopBody checks that a cell with a loop is wrapped in a function
 // literal (see block) and that a straight-line statement is not.
 func TestBlockLoopBody(t *testing.T) {
-	got, err := block("stmt", "s := 0\nfor i := range 3 {\n\ts += i\n}", true, "keep")
+	got, err := block("stmt", "s := 0\nfor i := range 3 {\n\ts += i\n}", modeLoop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "func() {/*line stmt:1:1*/s := 0\nfor i := range 3 {\n\ts += i\n}\nkeep(s)\n}()\n"
+	want := "func() {/*line stmt:1:1*/s := 0\nfor i := range 3 {\n\ts += i\n}\n_speedup_keep(s)\n}()\n"
 	if got != want {
 		t.Errorf("cell:\n%s\nwant:\n%s", got, want)
 	}
-	got, err = block("stmt", "f(x)", true, "keep")
+	got, err = block("stmt", "f(x)", modeLoop)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,16 +66,44 @@ func TestBlockLoopBody(t *testing.T) {
 	}
 }
 
+// TestKeptBlock checks what KeptBlock keeps alive, at any depth: discarded
+// call results, values assigned to _, and each block's variables at its
+// end; not inside function literals. The text keeps its positions.
+func TestKeptBlock(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{"Mix(1)", "_speedup_keep(/*line stmt:1:1*/Mix(1))/*line stmt:1:7*/"},
+		{"for range 3 {\n\tMix(1); x++\n}", "for range 3 {\n\t_speedup_keep(/*line stmt:2:2*/Mix(1))/*line stmt:2:8*/; x++\n}"},
+		{"_ = Mix(1)", "_speedup_keep(/*line stmt:1:5*/Mix(1))/*line stmt:1:11*/"},
+		{"if ok {\n\tv := Mix(1)\n\tuse(v)\n}", "if ok {\n\tv := Mix(1)\n\t_speedup_keep(/*line stmt:3:2*/use(v))/*line stmt:3:8*/\n; _speedup_keep(v);/*line stmt:4:1*/}"},
+		{"switch {\ncase a:\n\tv := 1\n\tfallthrough\ndefault:\n}", "switch {\ncase a:\n\tv := 1\n\t_speedup_keep(v);/*line stmt:4:2*/fallthrough\ndefault:\n}"},
+		{"go func() { Mix(1) }()", "go func() { _speedup_keep(/*line stmt:1:13*/Mix(1))/*line stmt:1:19*/ }()"},
+		{"func() int {\n\tif ok {\n\t\tv := 1\n\t\treturn v\n\t}\n\tMix(1)\n\treturn 0\n}()", "_speedup_keep(/*line stmt:1:1*/func() int {\n\tif ok {\n\t\tv := 1\n\t\treturn v\n\t}\n\t_speedup_keep(/*line stmt:6:2*/Mix(1))/*line stmt:6:8*/\n\treturn 0\n}())/*line stmt:8:4*/"},
+		{"for {\n\tv := f()\n\tbreak\n}", "for {\n\tv := f()\n\t_speedup_keep(v);/*line stmt:3:2*/break\n}"},
+		{"<-ch", "<-ch"},
+		{"println(1); close(ch)", "println(1); close(ch)"},
+	}
+	for _, tt := range tests {
+		got, err := KeptBlock("stmt", tt.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "/*line stmt:1:1*/" + tt.want + "\n"
+		if got != want {
+			t.Errorf("KeptBlock(%q):\n%q\nwant\n%q", tt.src, got, want)
+		}
+	}
+}
+
 // TestBlockDeferWraps checks that a deferred call of the timed statement
 // runs at the end of each loop: "mu.Lock(); defer mu.Unlock()" used to
 // deadlock at the second loop, the deferred calls piling up until the end
 // of the timing function.
 func TestBlockDeferWraps(t *testing.T) {
-	got, err := block("stmt", "mu.Lock(); defer mu.Unlock()", true, "keep")
+	got, err := block("stmt", "mu.Lock(); defer mu.Unlock()", modeLoop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "func() {/*line stmt:1:1*/mu.Lock(); defer mu.Unlock()\n}()\n"; got != want {
+	if want := "func() {/*line stmt:1:1*/_speedup_keep(/*line stmt:1:1*/mu.Lock())/*line stmt:1:10*/; defer mu.Unlock()\n}()\n"; got != want {
 		t.Errorf("defer: %q, want %q", got, want)
 	}
 }
@@ -105,7 +136,7 @@ func TestLeavesLoop(t *testing.T) {
 		"go func() { return }()",
 	}
 	for _, stmt := range good {
-		if _, err := block("stmt", stmt, true, "keep"); err != nil {
+		if _, err := block("stmt", stmt, modeLoop); err != nil {
 			t.Errorf("stmt %q: %v", stmt, err)
 		}
 	}
@@ -133,7 +164,8 @@ func TestBuildErrorParsing(t *testing.T) {
 		"setup:1:1: declared and not used: q\n" +
 		"./lib.go:3:2: undefined: z\n" +
 		"too many errors\n"
-	err := buildError(out, "/tmp/p", TimeitFileName)
+	gen := map[string][]byte{TimeitFileName: nil}
+	err := buildError(out, "/tmp/p", gen, false)
 	var ce *CompileError
 	if !errors.As(err, &ce) {
 		t.Fatalf("buildError = %v, want a *CompileError", err)
@@ -141,11 +173,23 @@ func TestBuildErrorParsing(t *testing.T) {
 	if ce.File != "stmt" || ce.Line != 2 || ce.Col != 7 || ce.More != 2 || len(ce.Detail) != 2 {
 		t.Errorf("buildError = %+v", ce)
 	}
-	err = buildError("zz_speedup_snippet_test.go:5:2: no required module provides package example.com/x; to add it:\n\tgo get example.com/x\n", "/tmp/p", TimeitFileName)
-	if err == nil || err.Error() != "no required module provides package example.com/x" {
+	// The go command's fix stays, on the same line.
+	missing := "zz_speedup_snippet_test.go:5:2: no required module provides package example.com/x; to add it:\n\tgo get example.com/x\n"
+	err = buildError(missing, "/tmp/p", gen, false)
+	if err == nil || err.Error() != "no required module provides package example.com/x; to add it: go get example.com/x" {
 		t.Errorf("buildError for a missing module = %v", err)
 	}
-	err = buildError("go: downloading example.com/x\ngo: example.com/x: no network\n", "/tmp/p", TimeitFileName)
+	// In the temporary module the fix is -C, the same hint for every
+	// command.
+	err = buildError(missing, "/tmp/p", gen, true)
+	if err == nil || err.Error() != "no required module provides package example.com/x (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)" {
+		t.Errorf("buildError for a missing module without -C = %v", err)
+	}
+	err = buildError("go: updates to go.mod needed; to update it:\n\tgo mod tidy\n", "/tmp/p", gen, false)
+	if err == nil || err.Error() != "updates to go.mod needed; to update it: go mod tidy" {
+		t.Errorf("buildError for a go command error = %v", err)
+	}
+	err = buildError("go: downloading example.com/x\ngo: example.com/x: no network\n", "/tmp/p", gen, false)
 	if err == nil || !strings.Contains(err.Error(), "downloading") {
 		t.Errorf("buildError without positions = %v", err)
 	}

@@ -15,14 +15,34 @@ import (
 	"time"
 )
 
+// Mode is what Build makes of a package.
+type Mode int
+
+const (
+	// ModeSnippet builds a test binary ("go test -c") of the package, without
+	// the package's own test files: the generated files bring the TestMain.
+	ModeSnippet Mode = iota
+	// ModeTests builds a test binary of the package with its test files.
+	ModeTests
+	// ModeCommand builds the package, which must be a main package ("go build").
+	ModeCommand
+)
+
 // BuildOptions says what to build and how.
 type BuildOptions struct {
+	// Mode says what to build; the zero value is ModeSnippet.
+	Mode Mode
 	// Dir is the package directory (an absolute path or one relative to the
 	// current directory). Empty means a temporary module holding only the
-	// generated file, whose package must then be named TempPackage.
+	// generated files, whose package must then be named TempPackage.
 	Dir string
+	// Files are generated files to add to the package, by base name. A
+	// file holding the line "//speedup:harness NAME" brings the files of
+	// that harness of package child (timeit, lprun, program) with it.
+	Files map[string][]byte
 	// Overlay replaces files of the build: absolute path -> contents. A nil
-	// value hides the file. The *_test.go files of Dir are always hidden.
+	// value hides the file. In ModeSnippet the *_test.go files of Dir are
+	// always hidden.
 	Overlay map[string][]byte
 	// Tags, GCFlags and Race pass through to the go command
 	// (-tags, -gcflags, -race).
@@ -32,11 +52,9 @@ type BuildOptions struct {
 	ModFile string
 	// Env is added to the environment of the go command and of the program.
 	Env []string
-	// ExtraArgs are more go command flags, placed before the package.
-	ExtraArgs []string
 }
 
-// Program is a test binary built by Build. Close removes it.
+// Program is a binary built by Build. Close removes it.
 type Program struct {
 	// Path is the absolute path of the binary.
 	Path string
@@ -58,9 +76,9 @@ type Program struct {
 // environment of BuildOptions.Env added. Its directory is the package
 // directory, as under "go test", except for snippets built in a temporary
 // module, which run in the current directory. Standard streams are left
-// unset for the caller. The program runs in a process group of its own,
-// which the cancellation of ctx kills whole (with whatever the program
-// started), unless speedup's standard input is a terminal (see ownGroup).
+// unset for the caller. The program runs in a process group of its own
+// (unless speedup's standard input is a terminal): cancelling ctx kills
+// the group, the program and whatever it started.
 func (p *Program) Command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, p.Path, args...)
 	if !p.temp {
@@ -81,17 +99,29 @@ func (p *Program) Close() error {
 	return err
 }
 
-// Build builds a test binary of the package in o.Dir to which the file
-// testFileName (a base name ending in _test.go) with contents testFileSrc is
-// added, through an overlay. The package's own test files are hidden. All
-// temporary files live in one directory that Program.Close removes; on error
-// Build removes it itself.
+// Build builds the package in o.Dir as o.Mode says, with o.Files added and
+// o.Overlay applied through "go build -overlay", so that nothing is written
+// into the user's tree. testFileName and testFileSrc, when testFileName is
+// not empty, are one more generated file (a base name ending in _test.go
+// in the test modes). All temporary files live in one directory that
+// Program.Close removes; on error Build removes it itself.
 //
 // A compile error is returned as a *CompileError; other failures of the go
-// command as an error holding its first meaningful line.
+// command as an error holding its first meaningful line (and the line of
+// the fix it proposes, such as "go get example.com/x").
 func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc []byte) (prog *Program, err error) {
-	if !strings.HasSuffix(testFileName, "_test.go") || filepath.Base(testFileName) != testFileName {
-		return nil, fmt.Errorf("gorun: test file name %q must be a base name ending in _test.go", testFileName)
+	files := map[string][]byte{}
+	for name, src := range o.Files {
+		files[name] = src
+	}
+	if testFileName != "" {
+		if filepath.Base(testFileName) != testFileName || (o.Mode != ModeCommand && !strings.HasSuffix(testFileName, "_test.go")) {
+			return nil, fmt.Errorf("gorun: test file name %q must be a base name ending in _test.go", testFileName)
+		}
+		files[testFileName] = testFileSrc
+	}
+	if err := addHarnesses(files, o.Mode != ModeCommand); err != nil {
+		return nil, err
 	}
 	tmp, err := os.MkdirTemp("", "speedup-")
 	if err != nil {
@@ -103,20 +133,9 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 			p.Close()
 		}
 	}()
-
 	env := append(os.Environ(), o.Env...)
 	if o.Dir == "" {
-		p.temp = true
-		p.Dir = filepath.Join(tmp, "mod")
-		if err := os.Mkdir(p.Dir, 0o777); err != nil {
-			return nil, err
-		}
-		goVersion, err := goVersion(ctx, env)
-		if err != nil {
-			return nil, err
-		}
-		mod := fmt.Sprintf("module %s\n\ngo %s\n", TempPackage, goVersion)
-		if err := os.WriteFile(filepath.Join(p.Dir, "go.mod"), []byte(mod), 0o666); err != nil {
+		if err := p.tempModule(ctx, env); err != nil {
 			return nil, err
 		}
 		// The temporary module must not join a workspace around the user.
@@ -126,22 +145,123 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 		if p.Dir, err = filepath.Abs(o.Dir); err != nil {
 			return nil, err
 		}
+		// A workspace's go.work.sum must not be written: the go command
+		// gets a copy of the workspace file.
+		wenv, err := workspaceCopy(ctx, p.Dir, tmp, env)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, wenv...)
+		p.env = append(p.env, wenv...)
 	}
+	p.Path = filepath.Join(tmp, "speedup.bin")
+	var out goOutput
+	// A kept call that has no single result is unwrapped and the build
+	// made again (see KeptBlock); each round fixes the errors the compiler
+	// reported, at most 10.
+	for round := 0; round == 0 || out.failed && round < 8 && unwrapKeeps(out.text, files); round++ {
+		ovFile, err := p.overlay(o, files)
+		if err != nil {
+			return nil, err
+		}
+		if out, err = p.runGo(ctx, env, p.goArgs(o, ovFile)); err != nil {
+			return nil, err
+		}
+	}
+	if out.failed {
+		return nil, buildError(out.text, p.Dir, files, p.temp)
+	}
+	p.BuildOutput = out.text
+	return p, nil
+}
 
-	// The overlay: hide the package's tests, add the generated file, apply
-	// the caller's replacements. Contents go to files in tmp because the
-	// go command's overlay maps paths to paths.
-	replace := map[string]string{}
-	tests, err := testFiles(p.Dir)
+// unwrapKeeps unwraps, in the generated files, the kept calls (see
+// KeptBlock) that the compiler's errors in out reject as arguments (no
+// result, or several), and reports whether it unwrapped any.
+func unwrapKeeps(out string, files map[string][]byte) bool {
+	changed := false
+	for _, line := range strings.Split(out, "\n") {
+		m := posRE.FindStringSubmatch(line)
+		if m == nil || strings.ContainsAny(m[1], "./") || m[3] == "" ||
+			!strings.Contains(m[4], "(no value) used as value") && !strings.Contains(m[4], "in call to "+keepFunc) {
+			continue
+		}
+		mark := fmt.Sprintf("%s(/*line %s:%s:%s*/", keepFunc, m[1], m[2], m[3])
+		for name, src := range files {
+			if bytes.Contains(src, []byte(mark)) {
+				files[name] = bytes.ReplaceAll(src, []byte(mark), []byte(mark[len(keepFunc):]))
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// harnessRE finds the line by which a generated file asks for a harness.
+var harnessRE = regexp.MustCompile(`(?m)^//speedup:harness (\w+)$`)
+
+var harnessNames = map[string]Harness{"timeit": HarnessTimeit, "lprun": HarnessLprun, "program": HarnessProgram}
+
+// addHarnesses adds to files the harness files that its files ask for.
+func addHarnesses(files map[string][]byte, test bool) error {
+	for name, src := range files {
+		m := harnessRE.FindSubmatch(src)
+		if m == nil {
+			continue
+		}
+		h, ok := harnessNames[string(m[1])]
+		if !ok {
+			return fmt.Errorf("gorun: %s: unknown harness %s", name, m[1])
+		}
+		_, pkgEnd, err := importSpecs(src)
+		if err != nil {
+			return fmt.Errorf("gorun: %s: %v", name, err)
+		}
+		pkg := strings.TrimSpace(string(src[strings.LastIndex(string(src[:pkgEnd]), "package ")+len("package ") : pkgEnd]))
+		hf, err := HarnessFiles(h, pkg, test)
+		if err != nil {
+			return err
+		}
+		for n, b := range hf {
+			files[n] = b
+		}
+	}
+	return nil
+}
+
+// tempModule makes the temporary module of a build without a package.
+func (p *Program) tempModule(ctx context.Context, env []string) error {
+	p.temp = true
+	p.Dir = filepath.Join(p.tmp, "mod")
+	if err := os.Mkdir(p.Dir, 0o777); err != nil {
+		return err
+	}
+	goVersion, err := goVersion(ctx, env)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, f := range tests {
-		replace[f] = ""
+	mod := fmt.Sprintf("module %s\n\ngo %s\n", TempPackage, goVersion)
+	return os.WriteFile(filepath.Join(p.Dir, "go.mod"), []byte(mod), 0o666)
+}
+
+// overlay writes the overlay file: the package's tests hidden (ModeSnippet
+// mode), the generated files added, the caller's replacements applied.
+// Contents go to files in tmp because the go command's overlay maps paths
+// to paths.
+func (p *Program) overlay(o BuildOptions, files map[string][]byte) (string, error) {
+	replace := map[string]string{}
+	if o.Mode == ModeSnippet {
+		tests, err := testFiles(p.Dir)
+		if err != nil {
+			return "", err
+		}
+		for _, f := range tests {
+			replace[f] = ""
+		}
 	}
-	ovDir := filepath.Join(tmp, "overlay")
-	if err := os.Mkdir(ovDir, 0o777); err != nil {
-		return nil, err
+	ovDir, err := os.MkdirTemp(p.tmp, "overlay-")
+	if err != nil {
+		return "", err
 	}
 	n := 0
 	add := func(target string, src []byte) error {
@@ -157,27 +277,34 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 	for path, src := range o.Overlay {
 		abs, err := filepath.Abs(path)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if err := add(abs, src); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
-	genPath := filepath.Join(p.Dir, testFileName)
-	if err := add(genPath, testFileSrc); err != nil {
-		return nil, err
+	for name, src := range files {
+		if err := add(filepath.Join(p.Dir, name), src); err != nil {
+			return "", err
+		}
 	}
 	ov, err := json.Marshal(struct{ Replace map[string]string }{replace})
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	ovFile := filepath.Join(tmp, "overlay.json")
-	if err := os.WriteFile(ovFile, ov, 0o666); err != nil {
-		return nil, err
-	}
+	ovFile := ovDir + ".json"
+	return ovFile, os.WriteFile(ovFile, ov, 0o666)
+}
 
-	p.Path = filepath.Join(tmp, "snippet.test")
-	args := []string{"test", "-c", "-o", p.Path, "-overlay", ovFile}
+// goArgs returns the go command's arguments.
+func (p *Program) goArgs(o BuildOptions, ovFile string) []string {
+	args := []string{"build"}
+	if o.Mode != ModeCommand {
+		// vet is the user's business, and costs about a quarter of a
+		// snippet's build.
+		args = []string{"test", "-c", "-vet=off"}
+	}
+	args = append(args, "-o", p.Path, "-overlay", ovFile)
 	if o.Tags != "" {
 		args = append(args, "-tags", o.Tags)
 	}
@@ -198,42 +325,45 @@ func Build(ctx context.Context, o BuildOptions, testFileName string, testFileSrc
 		// -mod=vendor.)
 		args = append(args, "-mod=readonly")
 	}
-	args = append(args, o.ExtraArgs...)
-	args = append(args, ".")
+	return append(args, ".")
+}
+
+type goOutput struct {
+	text   string
+	failed bool
+}
+
+// runGo runs the go command in the package directory.
+func (p *Program) runGo(ctx context.Context, env, args []string) (goOutput, error) {
 	// The go command's own work directory goes inside ours too: an
 	// interrupted go command leaves it behind, and Close removes it.
-	goTmp := filepath.Join(tmp, "gotmp")
-	if err := os.Mkdir(goTmp, 0o777); err != nil {
-		return nil, err
+	goTmp := filepath.Join(p.tmp, "gotmp")
+	if err := os.MkdirAll(goTmp, 0o777); err != nil {
+		return goOutput{}, err
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = p.Dir
 	cmd.Env = append(env, "GOTMPDIR="+goTmp)
-	// Cancellation kills the go command with its compilers and linkers
-	// (their files are all in tmp, which the caller removes); at a
-	// terminal, where they share speedup's group, the go command is asked
-	// to stop its children itself.
+	// Let the go command clean up its own children on cancellation.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	ownGroup(cmd)
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	start := time.Now()
 	runErr := cmd.Run()
-	p.BuildTime = time.Since(start)
+	p.BuildTime += time.Since(start)
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return goOutput{}, ctx.Err()
 	}
 	if runErr != nil {
 		var ee *exec.ExitError
 		if !errors.As(runErr, &ee) {
-			return nil, fmt.Errorf("running go: %v", runErr)
+			return goOutput{}, fmt.Errorf("running go: %v", runErr)
 		}
-		return nil, buildError(out.String(), p.Dir, testFileName)
+		return goOutput{text: out.String(), failed: true}, nil
 	}
-	p.BuildOutput = out.String()
-	return p, nil
+	return goOutput{text: out.String()}, nil
 }
 
 // vendored reports whether the module holding dir has a vendor directory,
@@ -253,7 +383,6 @@ func vendored(dir string) bool {
 func goVersion(ctx context.Context, env []string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
 	cmd.Env = env
-	ownGroup(cmd)
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
 		return "", ctx.Err()
@@ -316,8 +445,11 @@ func (e *CompileError) Error() string {
 var posRE = regexp.MustCompile(`^(\S.*?):(\d+)(?::(\d+))?: (.*)$`)
 
 // buildError turns the go command's output into a *CompileError, or into a
-// plain error when no position can be found.
-func buildError(out, dir, genName string) error {
+// plain error when no position can be found. files are the generated
+// files, whose positions mean nothing to the user; temp says that the
+// build was in the temporary module, for which the go command's advice
+// ("go get ...") is replaced by the hint to use -C.
+func buildError(out, dir string, files map[string][]byte, temp bool) error {
 	var first *CompileError
 	count := 0
 	tooMany := false
@@ -331,6 +463,8 @@ func buildError(out, dir, genName string) error {
 		case strings.HasPrefix(line, "\t"):
 			if first != nil && count == 1 {
 				first.Detail = append(first.Detail, strings.TrimPrefix(line, "\t"))
+			} else if first == nil && len(other) > 0 {
+				other = append(other, line)
 			}
 			continue
 		case strings.Contains(line, "too many errors"):
@@ -348,28 +482,74 @@ func buildError(out, dir, genName string) error {
 		}
 		l, _ := strconv.Atoi(m[2])
 		c, _ := strconv.Atoi(m[3])
-		// "...; to add it:" announces a command on the next line, which a
-		// one-line message leaves out.
-		msg := strings.TrimSuffix(m[4], "; to add it:")
-		first = &CompileError{File: userPath(m[1], dir), Line: l, Col: c, Msg: msg}
-		if filepath.Base(m[1]) == genName {
-			// An error placed in the generated file's own code (typically
-			// an import that the module cannot provide): its position means
-			// nothing to the user.
+		first = &CompileError{File: userPath(m[1], dir), Line: l, Col: c, Msg: m[4]}
+		if _, ok := files[filepath.Base(m[1])]; ok {
+			// An error placed in a generated file's own code (typically
+			// an import that the module cannot provide): its position
+			// means nothing to the user.
 			first.File, first.Line, first.Col = "", 0, 0
 		}
 	}
 	if first == nil {
 		if len(other) > 0 {
-			return errors.New(strings.TrimPrefix(other[0], "go: "))
+			return errors.New(withFix(strings.TrimPrefix(other[0], "go: "), other[1:]))
 		}
-		return fmt.Errorf("go test -c failed: %s", strings.TrimSpace(out))
+		return fmt.Errorf("go build failed: %s", strings.TrimSpace(out))
 	}
 	first.More = count - 1
 	if tooMany && first.More < 1 {
 		first.More = 1
 	}
+	first.Msg = withFix(first.Msg, first.Detail)
+	if temp {
+		tempModuleHint(first)
+	}
 	return first
+}
+
+// withFix keeps, on one line, the command that the go command proposes on
+// the line after a message ending in ':' ("...; to add it:" followed by
+// "go get example.com/x", "... using:" followed by "go work use ...").
+func withFix(msg string, next []string) string {
+	if !strings.HasSuffix(msg, ":") || len(next) == 0 {
+		return msg
+	}
+	return msg + " " + strings.TrimSpace(next[0])
+}
+
+// GoCommandError returns the go command's error output as one line: its
+// first line, without "go: ", and the fix it proposes on the next line
+// when it proposes one ("...; to update it: go mod tidy").
+func GoCommandError(stderr string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return withFix(strings.TrimPrefix(lines[0], "go: "), lines[1:])
+}
+
+// fixRE matches the go command's advice that withFix kept.
+var fixRE = regexp.MustCompile(`; to add it: go get \S+$`)
+
+// tempModuleHint explains the errors of a snippet built in the temporary
+// module (no -C) that come from its having no package around it: the same
+// hint for every command.
+func tempModuleHint(e *CompileError) {
+	switch {
+	case strings.Contains(e.Msg, "no required module provides package"):
+		e.Msg = fixRE.ReplaceAllString(e.Msg, "") +
+			" (without -C, statements run in a temporary module with only the standard library; use -C DIR to run in your module)"
+		e.Detail = nil
+	case strings.HasPrefix(e.Msg, "undefined: "):
+		// The tutorial's first mistake: timing one's own function from
+		// its directory without -C.
+		e.Msg += " (without -C, statements run outside any package; use -C DIR to call a package's functions)"
+	}
 }
 
 // userPath maps a file name printed by the go command (relative to dir) to

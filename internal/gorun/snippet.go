@@ -7,11 +7,15 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	"golang.org/x/tools/imports"
+
+	"github.com/gospeedup/speedup/internal/edit"
 )
 
 // Block prepares src, Go statements, to be pasted into a function body as
@@ -25,23 +29,53 @@ import (
 // declared at the top level of src, so that a variable the snippet only
 // declares is not an error. Expression statements that Go would reject as
 // unused (x*x, len(s), float64(i)) are assigned to a fresh variable, which
-// both makes them legal and, inside a b.Loop body, keeps their result alive.
-// The result contains no newline-sensitive directive, so it may be indented.
+// makes them legal. The result contains no newline-sensitive directive, so
+// it may be indented.
 func Block(name, src string) (string, error) {
-	return block(name, src, false, "")
+	return block(name, src, modePlain)
 }
+
+// KeptBlock is Block for code whose time is measured: the compiler must
+// not delete any of its work. Every discarded call result and every value
+// assigned to _, at any depth of blocks (function literals aside, whose
+// results their callers use), is passed to _speedup_keep, and so is every
+// variable at the end of the block that declares it. _speedup_keep, which
+// package child's harnesses provide, keeps its argument alive
+// (runtime.KeepAlive: a store to a stack slot, no heap escape).
+//
+// A call with no result, or with several, cannot be an argument of
+// _speedup_keep; which calls those are is known only to the type checker,
+// so Build asks the compiler: it unwraps the calls the compiler rejects as
+// arguments and builds again (see unwrapKeeps).
+func KeptBlock(name, src string) (string, error) {
+	return block(name, src, modeKeep)
+}
+
+type blockMode int
+
+const (
+	// modePlain: guards only (Block).
+	modePlain blockMode = iota
+	// modeLoop: the body of a b.Loop loop (timeit's statement).
+	modeLoop
+	// modeKeep: everything kept (KeptBlock).
+	modeKeep
+)
+
+// keepFunc is the keep-alive function of package child.
+const keepFunc = "_speedup_keep"
 
 // blockPrefix is what block parses before a snippet: the snippet's line N
 // is the file's line N+2.
 const blockPrefix = "package p\nfunc _() {\n"
 
-// block is Block; with loopBody set, src is to be the body of a b.Loop
-// loop. If src has a top-level statement with a body of its own (for, if,
+// block is Block in mode m. In modeLoop, src is to be the body of a b.Loop
+// loop: if src has a top-level statement with a body of its own (for, if,
 // switch, select, a block) or a defer, the whole of src is wrapped in a
-// function literal called in place, and its top-level variables are kept
-// alive with runtime.KeepAlive (keepAlive names that function in the
-// generated file). A return, break or continue that would leave the loop is
-// a *CompileError (see leavesLoop).
+// function literal called in place, and kept as KeptBlock keeps; a
+// straight-line src stays in the loop body, where the compiler's b.Loop
+// pass keeps its results alive. A return, break or continue that would
+// leave the loop is a *CompileError (see leavesLoop).
 //
 // Why: the compiler's b.Loop pass keeps alive the result of every
 // assignment and call nested anywhere in the loop body, which pins the
@@ -51,50 +85,79 @@ const blockPrefix = "package p\nfunc _() {\n"
 // inlining, so a cell with loops compiles as a function body. Wrapping only
 // the compound statements is not enough: the variables they capture are
 // then reloaded from the closure at every use (25% slower on distance).
-// Straight-line statements (the common one-liner) stay in the loop body
-// and keep the full b.Loop guarantee.
-func block(name, src string, loopBody bool, keepAlive string) (string, error) {
+// Inside the function literal nothing keeps the results alive but what
+// KeptBlock adds: at the end of each block rather than after each
+// assignment, which would pin the variables again.
+func block(name, src string, m blockMode) (string, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, blockPrefix+src+"\n}\n", parser.SkipObjectResolution)
 	if err != nil {
 		return "", syntaxError(name, src, fset, f, err)
 	}
 	body := f.Decls[0].(*ast.FuncDecl).Body
-	if loopBody {
+	if len(f.Decls) != 1 {
+		// A '}' of the snippet closed the wrapper's body and what follows
+		// parsed as declarations ("} ; func _() {"): the snippet is not a
+		// block on its own.
+		p := fset.Position(body.Rbrace)
+		return "", &CompileError{File: name, Line: p.Line - 2, Col: p.Column, Msg: "syntax error: unexpected }, no matching {"}
+	}
+	if m == modeLoop {
 		if err := leavesLoop(fset, name, body); err != nil {
 			return "", err
 		}
 	}
-	base := fset.File(f.Pos()).Base() + len(blockPrefix)
-	off := func(p token.Pos) int { return int(p) - base }
-
-	type insertion struct {
-		at   int
-		text string
+	g := &blockGen{name: name, fset: fset, buf: edit.New([]byte(src)), base: fset.File(f.Pos()).Base() + len(blockPrefix)}
+	guards, compound := g.topLevel(body)
+	wrap := m == modeLoop && compound
+	keep := m == modeKeep || wrap
+	if keep {
+		g.keepNested(body.List)
 	}
-	var ins []insertion
-	var guards []string
-	compound := false
+	var b strings.Builder
+	if wrap {
+		b.WriteString("func() {")
+	}
+	fmt.Fprintf(&b, "/*line %s:1:1*/%s\n", name, g.buf.String())
+	for _, v := range guards {
+		if keep {
+			fmt.Fprintf(&b, "%s(%s)\n", keepFunc, v)
+		} else {
+			fmt.Fprintf(&b, "_ = %s\n", v)
+		}
+	}
+	if wrap {
+		b.WriteString("}()\n")
+	}
+	return b.String(), nil
+}
+
+// blockGen edits a snippet.
+type blockGen struct {
+	name string
+	fset *token.FileSet
+	buf  *edit.Buffer
+	base int // the file offset of the snippet's first byte, as a Pos
+}
+
+func (g *blockGen) off(p token.Pos) int { return int(p) - g.base }
+
+// at returns a /*line*/ directive giving the text that follows the
+// position of p in the snippet.
+func (g *blockGen) at(p token.Pos) string {
+	pos := g.fset.Position(p)
+	return fmt.Sprintf("/*line %s:%d:%d*/", g.name, pos.Line-2, pos.Column)
+}
+
+// topLevel makes the top-level expression statements that Go would
+// reject as unused legal, and returns the variables to guard (those
+// declared at the top level) and whether a statement has a body of its own
+// or is a defer.
+func (g *blockGen) topLevel(body *ast.BlockStmt) (guards []string, compound bool) {
 	for i, st := range body.List {
 		switch st := st.(type) {
-		case *ast.AssignStmt:
-			if st.Tok == token.DEFINE {
-				for _, l := range st.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-						guards = append(guards, id.Name)
-					}
-				}
-			}
-		case *ast.DeclStmt:
-			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
-				for _, sp := range gd.Specs {
-					for _, id := range sp.(*ast.ValueSpec).Names {
-						if id.Name != "_" {
-							guards = append(guards, id.Name)
-						}
-					}
-				}
-			}
+		case *ast.AssignStmt, *ast.DeclStmt:
+			guards = append(guards, declared(st)...)
 		case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt:
 			compound = true
 		case *ast.DeferStmt:
@@ -108,35 +171,141 @@ func block(name, src string, loopBody bool, keepAlive string) (string, error) {
 			if usedAlone(st.X) {
 				continue
 			}
-			v := fmt.Sprintf("_speedup_%s%d", identPart(name), i)
-			pos := fset.Position(st.Pos())
-			ins = append(ins, insertion{off(st.Pos()), fmt.Sprintf("%s := /*line %s:%d:%d*/", v, name, pos.Line-2, pos.Column)})
+			v := fmt.Sprintf("_speedup_%s%d", identPart(g.name), i)
+			g.buf.Insert(g.off(st.Pos()), v+" := "+g.at(st.Pos()))
 			guards = append(guards, v)
 		}
 	}
-	// Insert from the end so that earlier offsets stay valid.
-	sort.SliceStable(ins, func(i, j int) bool { return ins[i].at > ins[j].at })
-	out := src
-	for _, in := range ins {
-		out = out[:in.at] + in.text + out[in.at:]
-	}
-	wrap := loopBody && compound
-	var b strings.Builder
-	if wrap {
-		b.WriteString("func() {")
-	}
-	fmt.Fprintf(&b, "/*line %s:1:1*/%s\n", name, out)
-	for _, g := range guards {
-		if wrap {
-			fmt.Fprintf(&b, "%s(%s)\n", keepAlive, g)
-		} else {
-			fmt.Fprintf(&b, "_ = %s\n", g)
+	return guards, compound
+}
+
+// declared returns the variables that an assignment or declaration
+// declares.
+func declared(st ast.Stmt) []string {
+	var out []string
+	switch st := st.(type) {
+	case *ast.AssignStmt:
+		if st.Tok == token.DEFINE {
+			for _, l := range st.Lhs {
+				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+					out = append(out, id.Name)
+				}
+			}
+		}
+	case *ast.DeclStmt:
+		if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			for _, sp := range gd.Specs {
+				for _, id := range sp.(*ast.ValueSpec).Names {
+					if id.Name != "_" {
+						out = append(out, id.Name)
+					}
+				}
+			}
 		}
 	}
-	if wrap {
-		b.WriteString("}()\n")
+	return out
+}
+
+// keepNested keeps the discarded results of list, a statement list, and
+// of the blocks nested in it: calls whose result is dropped, values
+// assigned to _, and, at the end of each nested block, the variables it
+// declares. In function literals with results, where a statement added at
+// the end of a block could end its being a terminating statement ("missing
+// return"), only the calls and the values assigned to _ are kept.
+func (g *blockGen) keepNested(list []ast.Stmt) {
+	// The keeps at the ends of blocks are inserted last, so that they
+	// follow a wrapped call ending at the same offset.
+	var ends []func()
+	for _, st := range list {
+		g.keepIn(st, false, &ends)
 	}
-	return b.String(), nil
+	for _, f := range ends {
+		f()
+	}
+}
+
+// keepIn is keepNested for the node n; results says that n is in a
+// function literal with results.
+func (g *blockGen) keepIn(n ast.Node, results bool, ends *[]func()) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			g.keepIn(n.Body, n.Type.Results != nil && len(n.Type.Results.List) > 0, ends)
+			return false
+		case *ast.ExprStmt:
+			if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && usedAlone(call) && !voidBuiltin(call) {
+				g.wrap(n.X)
+			}
+		case *ast.AssignStmt:
+			if len(n.Lhs) == 1 && len(n.Rhs) == 1 && n.Tok == token.ASSIGN && isBlank(n.Lhs[0]) {
+				g.buf.Replace(g.off(n.Lhs[0].Pos()), g.off(n.Rhs[0].Pos()), "")
+				g.wrap(n.Rhs[0])
+			}
+		}
+		if results {
+			return true
+		}
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			*ends = append(*ends, func() { g.keepDeclared(n.List, n.Rbrace) })
+		case *ast.CaseClause:
+			*ends = append(*ends, func() { g.keepDeclared(n.Body, n.End()) })
+		case *ast.CommClause:
+			*ends = append(*ends, func() { g.keepDeclared(n.Body, n.End()) })
+		}
+		return true
+	})
+}
+
+// wrap passes the value of x to the keep-alive function; the text of x
+// and what follows it keep their positions.
+func (g *blockGen) wrap(x ast.Expr) {
+	g.buf.Insert(g.off(x.Pos()), keepFunc+"("+g.at(x.Pos()))
+	g.buf.Insert(g.off(x.End()), ")"+g.at(x.End()))
+}
+
+// keepDeclared keeps the variables declared in list at end, the end of
+// its block.
+func (g *blockGen) keepDeclared(list []ast.Stmt, end token.Pos) {
+	var text string
+	for _, st := range list {
+		for _, v := range declared(st) {
+			text += "; " + keepFunc + "(" + v + ")"
+		}
+	}
+	if text == "" {
+		return
+	}
+	if n := len(list); n > 0 {
+		switch last := list[n-1].(type) {
+		case *ast.BranchStmt, *ast.ReturnStmt:
+			// Before the statement that leaves the block (fallthrough
+			// must stay a clause's last statement; after a break the
+			// keep would never run).
+			g.buf.Insert(g.off(last.Pos()), text[2:]+";"+g.at(last.Pos()))
+			return
+		}
+	}
+	g.buf.Insert(g.off(end), text+";"+g.at(end))
+}
+
+// voidBuiltin reports whether call is of a builtin function without a
+// result (which would cost KeptBlock's build a second round).
+func voidBuiltin(call *ast.CallExpr) bool {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	switch id.Name {
+	case "panic", "print", "println", "close", "delete", "clear":
+		return true
+	}
+	return false
+}
+
+func isBlank(x ast.Expr) bool {
+	id, ok := x.(*ast.Ident)
+	return ok && id.Name == "_"
 }
 
 // usedAlone reports whether x may stand alone as a statement: calls of
@@ -285,7 +454,11 @@ func syntaxError(name, src string, fset *token.FileSet, f *ast.File, err error) 
 // and the rest of src is left byte for byte, because reformatting would
 // shift the columns of the snippets that /*line*/ directives locate.
 func AddImports(filename string, src []byte) ([]byte, error) {
-	fixed, err := imports.Process(filename, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+	var fixed []byte
+	err := withWorkspaceCopy(existingDir(filepath.Dir(filename)), func() (err error) {
+		fixed, err = imports.Process(filename, src, &imports.Options{Comments: true, TabIndent: true, TabWidth: 8})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("adding imports: %v", err)
 	}
@@ -317,6 +490,21 @@ func AddImports(filename string, src []byte) ([]byte, error) {
 	b.WriteString(")")
 	b.Write(src[pkgEnd:])
 	return b.Bytes(), nil
+}
+
+// existingDir returns dir, or its nearest existing parent (a snippet
+// without -C is named as if in a directory that does not exist).
+func existingDir(dir string) string {
+	for {
+		if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return dir
+		}
+		dir = parent
+	}
 }
 
 // importSpecs returns the import specs of src as "name \"path\"" strings,
@@ -394,14 +582,14 @@ const TimeitFileName = "zz_speedup_snippet_test.go"
 // the package directory; it decides how imports are resolved). Syntax
 // errors in the snippet are returned as *CompileError.
 func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
-	setup, err := block("setup", strings.Join(s.Setup, "\n"), false, "")
+	setup, err := block("setup", strings.Join(s.Setup, "\n"), modePlain)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSetup(strings.Join(s.Setup, "\n")); err != nil {
 		return nil, err
 	}
-	stmt, err := block("stmt", s.Stmt, true, "_speedup_runtime.KeepAlive")
+	stmt, err := block("stmt", s.Stmt, modeLoop)
 	if err != nil {
 		return nil, err
 	}
@@ -419,160 +607,59 @@ func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
 			return nil, fmt.Errorf("parameter %s: unsupported type %q", p.Name, p.Type)
 		}
 		fmt.Fprintf(&vars, "var _speedup_p%d %s\n", i, p.Type)
-		fmt.Fprintf(&decode, "\t\t%s: &_speedup_p%d,\n", strconv.Quote(p.Name), i)
+		fmt.Fprintf(&decode, "\t%s: &_speedup_p%d,\n", strconv.Quote(p.Name), i)
 		fmt.Fprintf(&locals, "\t%s := _speedup_p%d\n\t_ = %s\n", p.Name, i, p.Name)
 	}
 	src := fmt.Sprintf(timeitTemplate, pkgName, vars.String(), decode.String(), locals.String(), setup, stmt)
 	return AddImports(filename, []byte(src))
 }
 
-// timeitTemplate is the harness. Its identifiers and import names start
-// with _speedup_ so that they clash neither with the user's package nor
-// with the snippet's variables. The protocol: JSON lines, requests on fd 3,
-// replies on fd 4; the program exits when fd 3 reaches end of file. With
-// SPEEDUP_CRASH_FD=5 in its environment, fd 5 receives a copy of a crash
-// report (runtime/debug.SetCrashOutput).
-//
-// Each request runs testing.Benchmark once with -test.benchtime=Nx, under
-// which b.Loop runs exactly N iterations and the benchmark function runs
-// once: testing calls runtime.GC before it, the first b.Loop call resets the
-// timer and the allocation counters after the setup, and the compiler keeps
-// the results of the loop body's calls and assignments alive.
+// timeitTemplate is the generated part of the timing harness; the rest is
+// package child's timeit.go (see _speedup_timeitMain), which the
+// //speedup:harness line brings into the build. Identifiers and import
+// names start with _speedup_ so that they clash neither with the user's
+// package nor with the snippet's variables.
 const timeitTemplate = `// Code generated by speedup timeit. DO NOT EDIT.
 
 package %s
 
-import (
-	_speedup_bufio "bufio"
-	_speedup_json "encoding/json"
-	_speedup_flag "flag"
-	_speedup_fmt "fmt"
-	_speedup_os "os"
-	_speedup_filepath "path/filepath"
-	_speedup_runtime "runtime"
-	_speedup_debug "runtime/debug"
-	_speedup_testing "testing"
-)
+import _speedup_testing "testing"
+
+//speedup:harness timeit
+
+func TestMain(m *_speedup_testing.M) { _speedup_timeitMain() }
 
 %s
-var _speedup_gcOff bool
+var _speedup_params = map[string]any{
+%s}
 
-// _speedup_looped is set when the loops of a run are done.
-var _speedup_looped bool
-
-var _speedup_out *_speedup_json.Encoder
-
-type _speedup_request struct {
-	Loops  int                                  ` + "`json:\"loops\"`" + `
-	GCOff  bool                                 ` + "`json:\"gc_off\"`" + `
-	Params map[string]_speedup_json.RawMessage ` + "`json:\"params\"`" + `
-}
-
-type _speedup_reply struct {
-	Loops   int    ` + "`json:\"loops\"`" + `
-	Ns      int64  ` + "`json:\"ns\"`" + `
-	Allocs  uint64 ` + "`json:\"allocs\"`" + `
-	Bytes   uint64 ` + "`json:\"bytes\"`" + `
-	Error   string ` + "`json:\"error,omitempty\"`" + `
-	Panic   string ` + "`json:\"panic,omitempty\"`" + `
-	File    string ` + "`json:\"file,omitempty\"`" + `
-	Line    int    ` + "`json:\"line,omitempty\"`" + `
-	Stack   string ` + "`json:\"stack,omitempty\"`" + `
-}
-
-func TestMain(m *_speedup_testing.M) {
-	_speedup_flag.Parse()
-	// A fatal error (a deadlock, a stack overflow, concurrent map writes) or
-	// a panic on a goroutine of the snippet ends the program past any
-	// recover: the runtime's report goes to a file too, for the parent to
-	// say where it happened.
-	if _speedup_os.Getenv("SPEEDUP_CRASH_FD") == "5" {
-		_speedup_debug.SetCrashOutput(_speedup_os.NewFile(5, "speedup-crash"), _speedup_debug.CrashOptions{})
-	}
-	in := _speedup_bufio.NewScanner(_speedup_os.NewFile(3, "speedup-requests"))
-	in.Buffer(nil, 1<<20)
-	_speedup_out = _speedup_json.NewEncoder(_speedup_os.NewFile(4, "speedup-replies"))
-	params := map[string]any{
-%s	}
-	for in.Scan() {
-		var req _speedup_request
-		if err := _speedup_json.Unmarshal(in.Bytes(), &req); err != nil {
-			_speedup_out.Encode(_speedup_reply{Error: "bad request: " + err.Error()})
-			continue
-		}
-		var rep _speedup_reply
-		for name, raw := range req.Params {
-			p, ok := params[name]
-			if !ok {
-				rep.Error = "unknown parameter " + name
-				break
-			}
-			if err := _speedup_json.Unmarshal(raw, p); err != nil {
-				rep.Error = "parameter " + name + ": " + err.Error()
-				break
-			}
-		}
-		if rep.Error == "" {
-			_speedup_gcOff = req.GCOff
-			_speedup_looped = false
-			_speedup_flag.Set("test.benchtime", _speedup_fmt.Sprintf("%%dx", req.Loops))
-			r := _speedup_testing.Benchmark(_speedup_bench)
-			rep = _speedup_reply{Loops: r.N, Ns: r.T.Nanoseconds(), Allocs: r.MemAllocs, Bytes: r.MemBytes}
-			if r.N == 0 && _speedup_looped {
-				// testing discards a run that failed: under -race, one
-				// that raced.
-				rep.Error = "the run failed after its loops were done (a data race found by --race? its report is above)"
-			}
-		}
-		if err := _speedup_out.Encode(rep); err != nil {
-			_speedup_os.Exit(1)
-		}
-	}
-	if err := in.Err(); err != nil {
-		_speedup_fmt.Fprintln(_speedup_os.Stderr, "this program is run by speedup timeit:", err)
-		_speedup_os.Exit(2)
-	}
-	_speedup_os.Exit(0)
-}
-
-// _speedup_panicked reports a panic of the snippet and ends the program:
-// after a panic the benchmark's state is meaningless.
-func _speedup_panicked(v any) {
-	rep := _speedup_reply{Panic: _speedup_fmt.Sprint(v), Stack: string(_speedup_debug.Stack())}
-	if err, ok := v.(error); ok {
-		rep.Panic = err.Error()
-	}
-	pcs := make([]uintptr, 64)
-	frames := _speedup_runtime.CallersFrames(pcs[:_speedup_runtime.Callers(2, pcs)])
-	for {
-		f, more := frames.Next()
-		if b := _speedup_filepath.Base(f.File); b == "stmt" || b == "setup" {
-			rep.File, rep.Line = b, f.Line
-			break
-		}
-		if !more {
-			break
-		}
-	}
-	_speedup_out.Encode(rep)
-	_speedup_os.Exit(3)
-}
-
-func _speedup_bench(_speedup_b *_speedup_testing.B) {
-	_speedup_b.ReportAllocs()
-	defer func() {
-		if v := recover(); v != nil {
-			_speedup_panicked(v)
-		}
-	}()
-	if _speedup_gcOff {
-		defer _speedup_debug.SetGCPercent(_speedup_debug.SetGCPercent(-1))
-	}
+func _speedup_run(_speedup_b *_speedup_testing.B) {
 %s
 %s
 	for _speedup_b.Loop() {
 %s
 	}
-	_speedup_looped = true
 }
 `
+
+// CheckStmt checks a statement and its setup the way every command
+// compiles them, before anything is generated: each must parse as a block
+// on its own (no '}' closing the function around it), the statement must
+// not be empty, and neither may return from that function, nor break or
+// continue out of a loop that is not theirs. Errors are *CompileError
+// positioned in the blocks ("stmt:1:1").
+func CheckStmt(stmt, setup string) error {
+	if _, err := block("setup", setup, modePlain); err != nil {
+		return err
+	}
+	if err := checkSetup(setup); err != nil {
+		return err
+	}
+	if _, err := block("stmt", stmt, modeLoop); err != nil {
+		return err
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return &CompileError{File: "stmt", Line: 1, Col: 1, Msg: "empty statement"}
+	}
+	return nil
+}

@@ -1,20 +1,17 @@
 package gorun
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gospeedup/speedup/timeit"
+	"github.com/gospeedup/speedup/internal/gorun/child"
 )
 
 // TimerOptions configures the program started by StartTimer.
@@ -36,7 +33,8 @@ type TimerOptions struct {
 
 // Totals are the figures of one run: Loops loops of the statement took
 // Elapsed and allocated Allocs objects of Bytes bytes in total. Its fields
-// are those of timeit.Sample, so a Totals converts to one.
+// are those of timeit.Sample, so a Totals converts to one (gorun does not
+// import timeit: the command adapts a Timer with timeit.SamplerFunc).
 type Totals struct {
 	Loops         int
 	Elapsed       time.Duration
@@ -46,95 +44,29 @@ type Totals struct {
 // Timer is a running timing harness (see TimeitFile). Its Run method is
 // what a timeit.Sampler needs. It is not safe for concurrent use.
 type Timer struct {
-	cmd     *exec.Cmd
-	req     *os.File
-	repFile *os.File // read end of the reply pipe, closed by died and Close
-	rep     *bufio.Reader
-	params  map[string]json.RawMessage
-	gcOff   bool
-	done    chan struct{}
-	waitErr error
-	closed  bool
-	// crashPath is the file receiving the program's crash report.
-	crashPath string
+	c      *Child
+	params map[string]string
+	gcOff  bool
+	err    error // the error that ended the program, once known
 }
 
 // StartTimer starts p, which must have been built from a TimeitFile, and
 // returns a Timer that talks to it. Cancelling ctx kills the program.
 func (p *Program) StartTimer(ctx context.Context, o TimerOptions) (*Timer, error) {
-	t := &Timer{gcOff: o.GCOff, params: map[string]json.RawMessage{}, done: make(chan struct{})}
+	t := &Timer{gcOff: o.GCOff, params: map[string]string{}}
 	for name, v := range o.Params {
 		raw, err := json.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %s: %v", name, err)
 		}
-		t.params[name] = raw
+		t.params[name] = string(raw)
 	}
-	reqR, reqW, err := os.Pipe()
+	c, err := p.Start(ctx, ChildOptions{Env: o.Env, Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr})
 	if err != nil {
 		return nil, err
 	}
-	repR, repW, err := os.Pipe()
-	if err != nil {
-		reqR.Close()
-		reqW.Close()
-		return nil, err
-	}
-	cmd := p.Command(ctx)
-	cmd.Env = append(cmd.Env, o.Env...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
-	cmd.ExtraFiles = []*os.File{reqR, repW} // fd 3 and fd 4 in the child
-	// fd 5: the runtime's crash report, read back by died. A file, not a
-	// pipe: nobody reads while the child crashes.
-	var crash *os.File
-	if p.tmp != "" {
-		if crash, err = os.CreateTemp(p.tmp, "crash-*.txt"); err == nil {
-			t.crashPath = crash.Name()
-			cmd.ExtraFiles = append(cmd.ExtraFiles, crash)
-			cmd.Env = append(cmd.Env, "SPEEDUP_CRASH_FD=5")
-		}
-	}
-	cmd.WaitDelay = time.Second
-	err = cmd.Start()
-	// The child holds its own copies; ours would keep the pipes open.
-	reqR.Close()
-	repW.Close()
-	if crash != nil {
-		crash.Close()
-	}
-	if err != nil {
-		reqW.Close()
-		repR.Close()
-		return nil, err
-	}
-	t.cmd, t.req, t.repFile, t.rep = cmd, reqW, repR, bufio.NewReader(repR)
-	// The reply pipe stays open after the child exits: a reply it wrote
-	// just before exiting (a panic report) is still in the pipe, and the
-	// child's exit already gives our reader EOF. Closing it here raced with
-	// that read and lost panic reports now and then (TestRunAndPanic).
-	go func() {
-		t.waitErr = cmd.Wait()
-		close(t.done)
-	}()
+	t.c = c
 	return t, nil
-}
-
-type request struct {
-	Loops  int                        `json:"loops"`
-	GCOff  bool                       `json:"gc_off"`
-	Params map[string]json.RawMessage `json:"params"`
-}
-
-type reply struct {
-	Loops  int    `json:"loops"`
-	Ns     int64  `json:"ns"`
-	Allocs uint64 `json:"allocs"`
-	Bytes  uint64 `json:"bytes"`
-	Error  string `json:"error"`
-	Panic  string `json:"panic"`
-	File   string `json:"file"`
-	Line   int    `json:"line"`
-	Stack  string `json:"stack"`
 }
 
 // PanicError is a panic of the snippet.
@@ -212,83 +144,55 @@ func parseCrash(report string) *CrashError {
 	return ce
 }
 
-// Sample is Run in timeit's terms, so that a Timer is the timeit.Sampler
-// that timeit.Measure drives.
-func (t *Timer) Sample(loops int) (timeit.Sample, error) {
-	tot, err := t.Run(loops)
-	return timeit.Sample(tot), err
-}
-
 // Run runs the setup and then loops loops of the statement, and returns
 // the measured totals.
 func (t *Timer) Run(loops int) (Totals, error) {
-	if t.closed {
-		return Totals{}, errors.New("timer is closed")
+	if t.err != nil {
+		return Totals{}, t.err
 	}
-	b, err := json.Marshal(request{Loops: loops, GCOff: t.gcOff, Params: t.params})
+	r, err := t.c.Call(&child.Request{Timeit: &child.TimeitRequest{Loops: loops, GCOff: t.gcOff, Params: t.params}})
 	if err != nil {
-		return Totals{}, err
-	}
-	if _, err := t.req.Write(append(b, '\n')); err != nil {
-		return Totals{}, t.died()
-	}
-	line, err := t.rep.ReadBytes('\n')
-	if err != nil {
-		return Totals{}, t.died()
-	}
-	var r reply
-	if err := json.Unmarshal(line, &r); err != nil {
-		return Totals{}, fmt.Errorf("bad reply from the snippet program: %v", err)
+		t.err = snippetDied(err)
+		return Totals{}, t.err
 	}
 	switch {
-	case r.Panic != "":
-		<-t.done
-		return Totals{}, &PanicError{File: r.File, Line: r.Line, Value: r.Panic, Stack: r.Stack}
+	case r.Panic != nil:
+		t.c.Wait()
+		t.err = &PanicError{File: r.Panic.File, Line: r.Panic.Line, Value: r.Panic.Value, Stack: r.Panic.Stack}
+		return Totals{}, t.err
 	case r.Error != "":
 		return Totals{}, errors.New(r.Error)
-	case r.Loops != loops:
+	case r.Timeit == nil:
+		return Totals{}, errors.New("bad reply from the snippet program: no timing")
+	case r.Timeit.Loops != loops:
 		// return, break and continue are rejected when the snippet is
 		// compiled; runtime.Goexit is what is left to end the timing
 		// function early.
 		return Totals{}, errors.New("the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)")
 	}
-	return Totals{Loops: r.Loops, Elapsed: time.Duration(r.Ns), Allocs: r.Allocs, Bytes: r.Bytes}, nil
+	return Totals{Loops: r.Timeit.Loops, Elapsed: time.Duration(r.Timeit.Ns), Allocs: r.Timeit.Allocs, Bytes: r.Timeit.Bytes}, nil
 }
 
-// died waits for the program and explains how it ended.
-func (t *Timer) died() error {
-	t.req.Close()
-	<-t.done
-	t.repFile.Close()
-	t.closed = true
-	if t.crashPath != "" {
-		b, _ := os.ReadFile(t.crashPath)
-		if ce := parseCrash(string(b)); ce != nil {
-			return ce
-		}
+// snippetDied words the end of a child program for a snippet.
+func snippetDied(err error) error {
+	var ce *CrashError
+	if errors.As(err, &ce) {
+		return err
 	}
-	var ee *exec.ExitError
-	if errors.As(t.waitErr, &ee) {
-		return fmt.Errorf("the snippet's program ended unexpectedly (%s)", ee.ProcessState.String())
-	}
-	if t.waitErr != nil {
-		return fmt.Errorf("the snippet's program failed: %v", t.waitErr)
-	}
-	return errors.New("the snippet's program exited before answering (did the snippet call os.Exit?)")
+	return errors.New(strings.Replace(err.Error(), "the program", "the snippet's program", 1))
 }
 
 // Close ends the program (by closing its request pipe) and waits for it.
 func (t *Timer) Close() error {
-	if t.closed {
-		return nil
+	code, err := t.c.Wait()
+	var pe *PanicError
+	switch {
+	case err != nil:
+		return err
+	case code == 3 && errors.As(t.err, &pe):
+		return nil // a panic, already reported by Run
+	case code != 0 && t.err == nil:
+		return fmt.Errorf("exit status %d", code)
 	}
-	t.closed = true
-	t.req.Close()
-	<-t.done
-	t.repFile.Close()
-	var ee *exec.ExitError
-	if errors.As(t.waitErr, &ee) && ee.ExitCode() == 3 {
-		return nil // a panic, already reported by Sample
-	}
-	return t.waitErr
+	return nil
 }

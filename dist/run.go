@@ -1,0 +1,737 @@
+package dist
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/gospeedup/speedup/diag"
+)
+
+func init() {
+	register.DoFn3x1[context.Context, []byte, func([]byte, []byte), error](&chunkFn{})
+	register.DoFn4x1[context.Context, []byte, func(*[]byte) bool, func([]byte, []byte), error](&mergeFn{})
+	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&collectFn{})
+	register.Emitter2[[]byte, []byte]()
+	register.Iter1[[]byte]()
+}
+
+type kind int
+
+const (
+	kindMap kind = iota
+	kindReduce
+	kindPerKey
+)
+
+// job is what the driver knows about one call.
+type job struct {
+	kind            kind
+	fn              *mapEntry
+	fnKey           string
+	merge           *reduceEntry
+	mergeKey        string
+	items, nchunks  int
+	id, dir, runner string
+}
+
+// local is the state of a job running in this process, found by the
+// workers when they run here too (prism, LOOPBACK): the driver's context,
+// so that cancelling it stops the functions at once, the observer, and a
+// count of running chunks, so that the driver removes the temporary
+// directory only after they have stopped writing to it.
+type local struct {
+	ctx      context.Context // the driver's, cancelled too by the first failure
+	fail     context.CancelFunc
+	observer diag.Observer
+	active   sync.WaitGroup
+}
+
+var locals sync.Map // job id -> *local
+
+// runMu serializes the runs of one process: Beam's runner options are
+// process-wide flags, which the prism runner sets on its first run.
+var runMu sync.Mutex
+
+// run builds and runs the pipeline of one call and returns the encoded
+// results: one per chunk for Map, one in all for MapReduce and
+// MapReducePerKey.
+func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, error) {
+	if !initialized.Load() {
+		return nil, errors.New("dist: dist.Init was not called: call it in main after flag.Parse, before any Map (a runner starts the program as a worker there)")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	runMu.Lock()
+	defer runMu.Unlock()
+
+	bounds := c.split(len(items))
+	j.items, j.nchunks = len(items), len(bounds)
+	shards := min(c.shards, len(bounds))
+	j.runner = configureRunner()
+	name := c.name
+	if name == "" {
+		name = j.fn.name
+	}
+
+	var idb [8]byte
+	rand.Read(idb[:])
+	j.id = hex.EncodeToString(idb[:])
+	dir, cleanup, err := tempDir(ctx, j.id)
+	if err != nil {
+		return nil, err
+	}
+	j.dir = dir
+
+	st := &local{observer: c.observer}
+	st.ctx, st.fail = context.WithCancel(ctx)
+	locals.Store(j.id, st)
+	defer func() {
+		st.fail()
+		// Workers in this process may still be finishing a chunk after a
+		// failure or a cancellation; wait for them (they see the cancelled
+		// context) before removing what they write into.
+		waitTimeout(&st.active, 10*time.Second)
+		locals.Delete(j.id)
+		cleanup()
+	}()
+
+	// Each chunk: chunk index, first item index, gob-encoded items. Beam
+	// ships a Create's values inside the pipeline's description (JSON, then
+	// base64), whose decoding costs far more than the items' own encoding:
+	// chunks beyond a few KB go to a file in the job's directory instead,
+	// which the worker reads.
+	chunks := make([][]byte, len(bounds))
+	for i, b := range bounds {
+		data, err := encode(items[b[0]:b[1]])
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > inlineMax {
+			if err := writeFile(ctx, inName(dir, i), data); err != nil {
+				return nil, fmt.Errorf("dist: writing the input: %v", err)
+			}
+			data = nil
+		}
+		chunks[i] = chunkElem(i, b[0], data)
+	}
+
+	p, s := beam.NewPipelineWithRoot()
+	var partials []beam.PCollection
+	for sh := range shards {
+		var mine []any
+		for i := sh; i < len(chunks); i += shards {
+			mine = append(mine, chunks[i])
+		}
+		ss := s.Scope(fmt.Sprintf("shard%d", sh))
+		col := beam.Create(ss, mine...)
+		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh}
+		partials = append(partials, beam.ParDo(ss, fn, col))
+	}
+	switch j.kind {
+	case kindMap:
+		// Map's chunks write their results to files; they also send a
+		// marker to a last step. Prism busy-waits through every bundle of a
+		// stage that has no output (its wait for the outputs' data is a
+		// channel closed from the start), which would take a core from the
+		// work.
+		all := beam.GroupByKey(s, beam.Flatten(s, partials...))
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Dir: dir}, all)
+	case kindReduce:
+		all := beam.GroupByKey(s, beam.Flatten(s, partials...))
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo}, all)
+	case kindPerKey:
+		byKey := beam.GroupByKey(s, beam.Flatten(s, partials...))
+		merged := beam.ParDo(s, &mergeFn{Job: j.id, Fn: j.fnKey, Merge: j.mergeKey, Dir: dir}, byKey)
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo}, beam.GroupByKey(s, merged))
+	}
+
+	if c.observer != nil {
+		c.observer.Begin(len(chunks), shards)
+		defer c.observer.End()
+	}
+	// Failures and cancellations do not fail the Beam job: a failing
+	// chunk records its error in the job's directory and stops the others
+	// (at once in this process, at their next chunk elsewhere), and the
+	// job ends normally. A failed job would have the runner tear its
+	// workers down while bundles are still closing, which in this process
+	// can deadlock goroutines of Beam's harness for good (a lock-order
+	// inversion in its data manager). For the same reason, when the
+	// workers run here, the job is not abandoned on cancellation but
+	// stopped: the functions see their context cancelled and the chunks
+	// not started yet are skipped.
+	runCtx := ctx
+	if jobopts.IsLoopback() || *jobopts.EnvironmentType == "" {
+		runCtx = context.WithoutCancel(ctx)
+	}
+	start := time.Now()
+	stray := loopbackFiles()
+	pr, runErr := beamx.RunWithMetrics(runCtx, p)
+	elapsed := time.Since(start)
+	removeLoopbackFiles(stray)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ie := firstItemError(ctx, dir); ie != nil {
+		return nil, ie
+	}
+	if runErr != nil {
+		return nil, fmt.Errorf("dist: %s on %s: %s", name, j.runner, firstLine(runErr.Error()))
+	}
+	counters := map[string]int64{}
+	if pr != nil {
+		for _, cr := range pr.Metrics().AllMetrics().Counters() {
+			if cr.Key.Namespace != userNamespace {
+				continue
+			}
+			v := cr.Committed
+			if v == 0 {
+				v = cr.Attempted
+			}
+			counters[cr.Key.Name] += v
+		}
+	}
+	for k, v := range counters {
+		if c.counters != nil {
+			c.counters[k] = v
+		}
+	}
+	if c.report != nil {
+		fmt.Fprintf(c.report, "dist: %s on %s: %d items in %d chunks, %d shards, %.2f s\n", name, j.runner, j.items, len(chunks), shards, elapsed.Seconds())
+		if len(counters) > 0 {
+			names := make([]string, 0, len(counters))
+			for k := range counters {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				fmt.Fprintf(c.report, "counter %s: %d\n", k, counters[k])
+			}
+		}
+	}
+	if c.writeTo != "" {
+		return nil, nil
+	}
+	var files []string
+	if j.kind == kindMap {
+		for i := range chunks {
+			files = append(files, partName(dir, i))
+		}
+	} else {
+		files = []string{join(dir, "result")}
+	}
+	out := make([][]byte, len(files))
+	for i, f := range files {
+		if out[i], err = readFile(ctx, f); err != nil {
+			return nil, fmt.Errorf("dist: %s on %s: reading the results: %v", name, j.runner, err)
+		}
+	}
+	return out, nil
+}
+
+// configureRunner returns the runner's name and, when the job server is on
+// this machine and no environment is chosen, runs the workers in this
+// process (LOOPBACK), as prism does by default: Beam's own default would be
+// a Docker container per worker.
+func configureRunner() string {
+	r := *runners.Runner
+	if r == "" {
+		r = "prism"
+	}
+	if *jobopts.EnvironmentType == "" && *jobopts.Endpoint != "" {
+		host, _, err := net.SplitHostPort(*jobopts.Endpoint)
+		if err == nil && (host == "localhost" || net.ParseIP(host).IsLoopback()) {
+			*jobopts.EnvironmentType = "LOOPBACK"
+		}
+	}
+	return r
+}
+
+// tempDir makes the job's directory under --temp_location, or a local
+// temporary directory, and returns a function that removes it.
+func tempDir(ctx context.Context, id string) (string, func(), error) {
+	base := ""
+	if f := flag.Lookup("temp_location"); f != nil {
+		base = f.Value.String()
+	}
+	if base == "" {
+		d, err := os.MkdirTemp("", "dist-"+id+"-")
+		if err != nil {
+			return "", nil, fmt.Errorf("dist: temporary directory: %v", err)
+		}
+		return d, func() { os.RemoveAll(d) }, nil
+	}
+	dir := join(base, "dist-"+id)
+	return dir, func() {
+		fs, err := filesystem.New(context.Background(), dir)
+		if err != nil {
+			return
+		}
+		defer fs.Close()
+		rm, ok := fs.(filesystem.Remover)
+		if !ok {
+			return
+		}
+		names, _ := fs.List(context.Background(), join(dir, "*"))
+		for _, n := range names {
+			rm.Remove(context.Background(), n)
+		}
+	}, nil
+}
+
+// Beam's universal runner, in LOOPBACK mode, leaves an empty temporary
+// file named beamloopbackworker-* behind at every run (it stands for a
+// worker binary that loopback does not need). loopbackFiles lists those
+// present before a run, and removeLoopbackFiles removes the empty ones
+// that appeared during it.
+func loopbackFiles() map[string]bool {
+	names, _ := filepath.Glob(filepath.Join(os.TempDir(), "beamloopbackworker-*"))
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+func removeLoopbackFiles(before map[string]bool) {
+	names, _ := filepath.Glob(filepath.Join(os.TempDir(), "beamloopbackworker-*"))
+	for _, n := range names {
+		if fi, err := os.Stat(n); err == nil && !before[n] && fi.Mode().IsRegular() && fi.Size() == 0 {
+			os.Remove(n)
+		}
+	}
+}
+
+func join(dir, name string) string {
+	if strings.Contains(dir, "://") {
+		return strings.TrimSuffix(dir, "/") + "/" + name
+	}
+	return filepath.Join(dir, name)
+}
+
+func partName(dir string, chunk int) string { return join(dir, fmt.Sprintf("part-%06d", chunk)) }
+
+func inName(dir string, chunk int) string { return join(dir, fmt.Sprintf("in-%06d", chunk)) }
+
+// inlineMax is the largest encoded chunk carried in the pipeline itself.
+const inlineMax = 8 << 10
+
+func readFile(ctx context.Context, path string) ([]byte, error) {
+	fs, err := filesystem.New(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	return filesystem.Read(ctx, fs, path)
+}
+
+// writeFile writes data under a temporary name and renames it, so that a
+// reader never sees half a file, even when a runner retries a bundle.
+func writeFile(ctx context.Context, path string, data []byte) error {
+	fs, err := filesystem.New(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	tmp := path + ".tmp-" + hex.EncodeToString(rnd[:])
+	if err := filesystem.Write(ctx, fs, tmp, data); err != nil {
+		return err
+	}
+	if err := filesystem.Rename(ctx, fs, tmp, path); err != nil {
+		// A file system without rename: write in place.
+		if rm, ok := fs.(filesystem.Remover); ok {
+			rm.Remove(ctx, tmp)
+		}
+		return filesystem.Write(ctx, fs, path, data)
+	}
+	return nil
+}
+
+// firstItemError returns the failing item with the lowest index among the
+// errors the workers recorded, or nil.
+func firstItemError(ctx context.Context, dir string) *ItemError {
+	fs, err := filesystem.New(ctx, dir)
+	if err != nil {
+		return nil
+	}
+	defer fs.Close()
+	names, err := fs.List(ctx, join(dir, "error-*"))
+	if err != nil {
+		return nil
+	}
+	var first *ItemError
+	for _, n := range names {
+		if strings.Contains(n, ".tmp-") {
+			continue
+		}
+		data, err := filesystem.Read(ctx, fs, n)
+		if err != nil {
+			continue
+		}
+		var ie ItemError
+		if decode(data, &ie) != nil {
+			continue
+		}
+		if first == nil || ie.Index < first.Index {
+			first = &ie
+		}
+	}
+	return first
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// chunkElem and parseChunk frame a chunk: index, first item, whether the
+// data are in a file, data.
+func chunkElem(index, first int, data []byte) []byte {
+	b := binary.AppendUvarint(nil, uint64(index))
+	b = binary.AppendUvarint(b, uint64(first))
+	if data == nil {
+		return append(b, 1)
+	}
+	return append(append(b, 0), data...)
+}
+
+func parseChunk(b []byte) (index, first int, data []byte, err error) {
+	i, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, nil, errors.New("dist: corrupt chunk")
+	}
+	f, m := binary.Uvarint(b[n:])
+	if m <= 0 || len(b) <= n+m {
+		return 0, 0, nil, errors.New("dist: corrupt chunk")
+	}
+	if b[n+m] == 1 {
+		return int(i), int(f), nil, nil
+	}
+	return int(i), int(f), b[n+m+1:], nil
+}
+
+// indexed frames a partial result with its chunk's index, so that partial
+// results are merged in input order whatever order they arrive in.
+func indexed(index int, data []byte) []byte {
+	return append(binary.AppendUvarint(nil, uint64(index)), data...)
+}
+
+func parseIndexed(b []byte) (int, []byte, error) {
+	i, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, nil, errors.New("dist: corrupt partial result")
+	}
+	return int(i), b[n:], nil
+}
+
+// workerCtx returns the context for the user's functions: Beam's (it
+// carries the metrics), cancelled too when the driver's is, if the driver
+// is this process.
+func workerCtx(ctx context.Context, id string) (context.Context, *local, func()) {
+	v, ok := locals.Load(id)
+	if !ok {
+		return ctx, nil, func() {}
+	}
+	st := v.(*local)
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(st.ctx, cancel)
+	return ctx, st, func() { stop(); cancel() }
+}
+
+// chunkFn maps one chunk: for Map it writes the chunk's results to a file;
+// for MapReduce it emits the chunk's fold, for MapReducePerKey each key's.
+type chunkFn struct {
+	Job, Fn, Merge, Dir, WriteTo string
+	Kind, Chunks, Shard          int
+}
+
+// ProcessElement is Beam's entry point. It never fails the bundle (see
+// run): a chunk's error is recorded for the driver, and the other chunks
+// stop.
+func (f *chunkFn) ProcessElement(ctx context.Context, elem []byte, emit func([]byte, []byte)) error {
+	index, first, data, err := parseChunk(elem)
+	if err != nil {
+		return err
+	}
+	ctx, st, done := workerCtx(ctx, f.Job)
+	defer done()
+	if st == nil && failed(ctx, f.Dir) {
+		return nil // another worker failed: skip the rest
+	}
+	if ctx.Err() != nil {
+		return nil // cancelled, or another chunk failed in this process
+	}
+	err = f.process(ctx, st, index, first, data, emit)
+	if err != nil {
+		f.recordErr(ctx, index, first, err)
+		if st != nil {
+			st.fail()
+		}
+	}
+	return nil
+}
+
+// failed reports whether a chunk of the job has recorded an error.
+func failed(ctx context.Context, dir string) bool {
+	fs, err := filesystem.New(ctx, dir)
+	if err != nil {
+		return false
+	}
+	defer fs.Close()
+	names, err := fs.List(ctx, join(dir, "error-*"))
+	return err == nil && len(names) > 0
+}
+
+func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data []byte, emit func([]byte, []byte)) (err error) {
+	if st != nil {
+		st.active.Add(1)
+		defer st.active.Done()
+		if st.observer != nil {
+			t := diag.Task{ID: int64(index), Name: "chunk", Worker: f.Shard, Start: time.Now()}
+			st.observer.TaskStart(t)
+			defer func() {
+				t.End, t.Err = time.Now(), err
+				st.observer.TaskEnd(t)
+			}()
+		}
+	}
+	e, err := workerMap(f.Fn)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		if data, err = readFile(ctx, inName(f.Dir, index)); err != nil {
+			return err
+		}
+	}
+	switch kind(f.Kind) {
+	case kindMap:
+		out, err := e.mapChunk(ctx, data, first)
+		if err != nil {
+			return err
+		}
+		if f.WriteTo != "" {
+			lines, err := e.format(out)
+			if err != nil {
+				return err
+			}
+			if err := writeFile(ctx, shardName(f.WriteTo, index, f.Chunks), []byte(joinLines(lines))); err != nil {
+				return err
+			}
+			emit(nil, indexed(index, nil))
+			return nil
+		}
+		if err := writeFile(ctx, partName(f.Dir, index), out); err != nil {
+			return err
+		}
+		emit(nil, indexed(index, nil))
+	case kindReduce:
+		r, err := workerReduce(f.Merge)
+		if err != nil {
+			return err
+		}
+		acc, err := e.reduceChunk(ctx, data, first, r.fn)
+		if err != nil {
+			return err
+		}
+		emit(nil, indexed(index, acc))
+	case kindPerKey:
+		r, err := workerReduce(f.Merge)
+		if err != nil {
+			return err
+		}
+		keys, accs, err := e.perKeyChunk(ctx, data, first, r.fn)
+		if err != nil {
+			return err
+		}
+		for i := range keys {
+			emit(keys[i], indexed(index, accs[i]))
+		}
+	}
+	return nil
+}
+
+// recordErr leaves the error where the driver will look for it: errors
+// cross process boundaries as files, in the job's directory, because a
+// runner reports a failed bundle in its own words.
+func (f *chunkFn) recordErr(ctx context.Context, index, first int, err error) {
+	var ie *ItemError
+	if !errors.As(err, &ie) {
+		if ctx.Err() != nil {
+			return // cancelled: the driver returns ctx.Err()
+		}
+		ie = &ItemError{Func: f.Fn, Index: first, Msg: err.Error()}
+	}
+	if data, err := encode(*ie); err == nil {
+		writeFile(context.Background(), join(f.Dir, fmt.Sprintf("error-%06d", index)), data)
+	}
+}
+
+func shardName(prefix string, i, n int) string { return fmt.Sprintf("%s-%05d-of-%05d", prefix, i, n) }
+
+func joinLines(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// sortedParts collects a group's indexed partial results in input order.
+func sortedParts(vals func(*[]byte) bool) ([][]byte, error) {
+	type part struct {
+		i int
+		b []byte
+	}
+	var parts []part
+	var v []byte
+	for vals(&v) {
+		i, b, err := parseIndexed(v)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, part{i, slices.Clone(b)})
+	}
+	slices.SortFunc(parts, func(a, b part) int { return a.i - b.i })
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		out[i] = p.b
+	}
+	return out, nil
+}
+
+// mergeFn merges the values of one key for MapReducePerKey and emits the
+// pair under one key, for collectFn.
+type mergeFn struct {
+	Job, Fn, Merge, Dir string
+}
+
+// ProcessElement is Beam's entry point.
+func (f *mergeFn) ProcessElement(ctx context.Context, k []byte, vals func(*[]byte) bool, emit func([]byte, []byte)) error {
+	r, err := workerReduce(f.Merge)
+	if err != nil {
+		return err
+	}
+	parts, err := sortedParts(vals)
+	if err != nil {
+		return err
+	}
+	acc, err := r.merge(parts)
+	if err != nil {
+		return err
+	}
+	pair, err := encode([2][]byte{slices.Clone(k), acc})
+	if err != nil {
+		return err
+	}
+	emit(nil, indexed(0, pair))
+	return nil
+}
+
+// collectFn writes the final result: the fold of all chunks (MapReduce) or
+// all merged pairs (MapReducePerKey).
+type collectFn struct {
+	Job, Fn, Merge, Dir, WriteTo string
+	Kind                         int
+}
+
+// ProcessElement is Beam's entry point.
+func (f *collectFn) ProcessElement(ctx context.Context, _ []byte, vals func(*[]byte) bool) error {
+	if kind(f.Kind) == kindMap {
+		return nil // the chunks wrote the results
+	}
+	if failed(ctx, f.Dir) {
+		return nil // some chunk failed: there is no result
+	}
+	parts, err := sortedParts(vals)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	var text string
+	switch kind(f.Kind) {
+	case kindReduce:
+		r, err := workerReduce(f.Merge)
+		if err != nil {
+			return err
+		}
+		if out, err = r.merge(parts); err != nil {
+			return err
+		}
+		if f.WriteTo != "" {
+			e, err := workerMap(f.Fn)
+			if err != nil {
+				return err
+			}
+			line, err := e.formatOne(out)
+			if err != nil {
+				return err
+			}
+			lines := []string{line}
+			text = joinLines(lines)
+		}
+	case kindPerKey:
+		pairs := make([][2][]byte, len(parts))
+		for i, p := range parts {
+			if err := decode(p, &pairs[i]); err != nil {
+				return err
+			}
+		}
+		if f.WriteTo != "" {
+			e, err := workerMap(f.Fn)
+			if err != nil {
+				return err
+			}
+			lines := make([]string, len(pairs))
+			for i, p := range pairs {
+				if lines[i], err = e.formatKey(p[0], p[1]); err != nil {
+					return err
+				}
+			}
+			sort.Strings(lines)
+			text = joinLines(lines)
+		}
+		if out, err = encode(pairs); err != nil {
+			return err
+		}
+	}
+	if f.WriteTo != "" {
+		return writeFile(ctx, shardName(f.WriteTo, 0, 1), []byte(text))
+	}
+	return writeFile(ctx, join(f.Dir, "result"), out)
+}

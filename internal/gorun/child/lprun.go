@@ -1,0 +1,148 @@
+package child
+
+import (
+	_speedup_context "context"
+	_speedup_fmt "fmt"
+	_speedup_os "os"
+	_speedup_pprof "runtime/pprof"
+	_speedup_time "time"
+)
+
+// The harness of lprun's statements: the generated TestMain calls
+// _speedup_lprunMain, which serves one request: in the instrumented build
+// ("hits") it runs the statement once and reports the counters; in the
+// plain build ("time") it runs the statement repeatedly under the
+// samplers. The generated file provides _speedup_stmt and the counters'
+// accessors.
+//
+// The statement runs on its own goroutine so that runtime.Goexit in it
+// ends the run instead of the program, and a panic is recovered, recorded
+// and reported by the parent after the profile. _speedup_stmt runs the
+// setup, then calls its argument, then runs the statement: what the
+// setup does is neither timed nor counted. From that call on, the
+// statement's goroutine and those it starts carry the profiler label
+// speedup=stmt, by which the parent can tell their CPU samples from the
+// setup's.
+
+func _speedup_lprunMain() {
+	if !_speedup_connect() {
+		_speedup_fmt.Fprintln(_speedup_os.Stderr, "this program is run by speedup lprun")
+		_speedup_os.Exit(2)
+	}
+	var req _speedup_request
+	for _speedup_next(&req) {
+		if req.Lprun == nil {
+			_speedup_reply1(_speedup_reply{Error: "not an lprun request"})
+			continue
+		}
+		var rep _speedup_reply
+		res := &_speedup_lprunReply{}
+		switch req.Lprun.Mode {
+		case "hits":
+			rep.Panic, res.Goexit = _speedup_hits(req.Lprun, res)
+		case "time":
+			rep.Panic, res.Goexit = _speedup_sample(req.Lprun, res)
+		default:
+			rep.Error = "unknown lprun mode " + req.Lprun.Mode
+		}
+		rep.Lprun = res
+		_speedup_reply1(rep)
+	}
+	_speedup_os.Exit(0)
+}
+
+// _speedup_once runs the setup and the statement once on a new goroutine
+// and waits for them; start is called between the two.
+func _speedup_once(start func()) (p *_speedup_panic, goexit bool) {
+	done := make(chan struct{})
+	go func() {
+		normal := false
+		defer func() {
+			if !normal {
+				if v := recover(); v != nil {
+					p = _speedup_recordPanic(v)
+				} else {
+					goexit = true
+				}
+			}
+			close(done)
+		}()
+		_speedup_stmt(func() {
+			_speedup_pprof.SetGoroutineLabels(_speedup_stmtLabels)
+			start()
+		})
+		normal = true
+	}()
+	<-done
+	return p, goexit
+}
+
+var _speedup_stmtLabels = _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "stmt"))
+
+// _speedup_hits runs the statement once in the instrumented build and
+// puts its counts in res, then req.Repeat more times for the instrumented
+// run time only.
+func _speedup_hits(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_speedup_panic, bool) {
+	// What ran before the statement (package initialisation, the testing
+	// package: a profiled standard function may run there) is not the
+	// statement's: it is taken out.
+	var base map[string][]uint64
+	var baseT map[string][]int64
+	var t0 _speedup_time.Time
+	p, goexit := _speedup_once(func() {
+		base, baseT = _speedup_snapshot()
+		t0 = _speedup_time.Now()
+	})
+	res.RunNS = []int64{_speedup_since(t0)}
+	_speedup_collect(res, base, baseT)
+	if p == nil && !goexit {
+		for range req.Repeat {
+			_speedup_once(func() { t0 = _speedup_time.Now() })
+			res.RunNS = append(res.RunNS, _speedup_since(t0))
+		}
+	}
+	return p, goexit
+}
+
+// _speedup_sample runs the statement repeatedly for the time
+// measurement, under the samplers, until req.MaxNS has passed (at least
+// once, at most req.MaxRuns times).
+func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (p *_speedup_panic, goexit bool) {
+	maxRuns := req.MaxRuns
+	if maxRuns <= 0 {
+		maxRuns = 1 << 30
+	}
+	s := _speedup_startSampler(req)
+	start := _speedup_time.Now()
+	for {
+		var before int64
+		var t0 _speedup_time.Time
+		p, goexit = _speedup_once(func() {
+			before = s.taken.Load()
+			s.running.Store(1)
+			t0 = _speedup_time.Now()
+		})
+		d := _speedup_since(t0)
+		s.running.Store(0)
+		res.RunNS = append(res.RunNS, d)
+		if s.taken.Load() == before {
+			// No snapshot paused this run.
+			res.CleanNS += d
+			res.CleanRuns++
+		}
+		if p != nil || goexit || len(res.RunNS) >= maxRuns || int64(_speedup_time.Since(start)) > req.MaxNS {
+			break
+		}
+	}
+	s.finish(res)
+	return p, goexit
+}
+
+// _speedup_since returns the nanoseconds since t0, or 0 when t0 was never
+// set (the setup panicked).
+func _speedup_since(t0 _speedup_time.Time) int64 {
+	if t0.IsZero() {
+		return 0
+	}
+	return int64(_speedup_time.Since(t0))
+}

@@ -1,0 +1,106 @@
+package lprun
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/lineprof"
+)
+
+// Issue 9's fixture: Mix, a pure function, whose result the statement
+// discards. lprun's timing build used to let the compiler delete its
+// loop: a third of the time, all on the loop header, none on the body.
+
+func mixDir(t *testing.T) string {
+	dir, err := filepath.Abs("../gorun/testdata/mix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestKeepAssembly: in the timing build, the statement's code still holds
+// Mix's multiply (inlined into _speedup_stmt).
+func TestKeepAssembly(t *testing.T) {
+	o := Options{Dir: mixDir(t), Funcs: []string{"Mix"}, Stmt: "Mix(1_000_000)"}
+	o.defaults()
+	tmp := t.TempDir()
+	targets, rp, err := resolve(context.Background(), o, tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := newPlan(context.Background(), o, targets, rp, tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bo := range map[string]gorun.BuildOptions{"timing": pl.b, "instrumented": pl.a} {
+		bo.GCFlags = "-S"
+		p, err := gorun.Build(context.Background(), bo, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asm := stmtAsm(p.BuildOutput)
+		p.Close()
+		if asm == "" {
+			t.Fatalf("%s build: no assembly for _speedup_stmt", name)
+		}
+		if name == "timing" && !strings.Contains(asm, "$6364136223846793005") {
+			t.Errorf("%s build: Mix's multiply is gone from the statement:\n%s", name, asm)
+		}
+	}
+}
+
+// stmtAsm returns the assembly of the statement's function.
+func stmtAsm(asm string) string {
+	var b strings.Builder
+	in := false
+	for _, line := range strings.Split(asm, "\n") {
+		if strings.Contains(line, " STEXT") {
+			in = strings.Contains(strings.Fields(line)[0], "_speedup_stmt")
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestKeepTime: the discarded and the kept forms report the same time,
+// within 15%, and the loop body gets its share.
+func TestKeepTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	total := func(stmt string) (int64, *lineprof.Func) {
+		res, err := Run(context.Background(), Options{Dir: mixDir(t), Funcs: []string{"Mix"}, Stmt: stmt, MaxTime: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := strings.Join(res.Profile.Method, " "); strings.Contains(m, "No sample fell") {
+			t.Errorf("%s: %s", stmt, m)
+		}
+		f := res.Profile.Funcs[0]
+		return f.TotalNS(), f
+	}
+	var ratio float64
+	for round := 0; round < 4; round++ {
+		dropped, f := total("Mix(1_000_000)")
+		kept, _ := total("Sink = Mix(1_000_000)")
+		var body int64
+		for _, l := range f.Lines {
+			if l.Line == f.Line+3 { // x = x*... + ...
+				body = l.TimeNS
+			}
+		}
+		ratio = float64(dropped) / float64(kept)
+		if ratio > 0.85 && ratio < 1.15 && body > dropped/10 {
+			return
+		}
+		t.Logf("round %d: discarded %d ns (body %d ns), kept %d ns: ratio %.2f", round, dropped, body, kept, ratio)
+	}
+	t.Errorf("discarded/kept Total time ratio %.2f (or the body line lost its time), want within 15%% of 1", ratio)
+}

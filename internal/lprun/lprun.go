@@ -1,0 +1,229 @@
+// Package lprun runs "speedup lprun" as a one-way pipeline:
+//
+//	resolve  the functions to profile (-f, -m, //speedup:profile) and the
+//	         package that runs (-C, --run, --test);
+//	plan     instrument their files and generate the child program's files:
+//	         one build counts hits, one untouched build measures time;
+//	measure  build both and run them through internal/gorun's child
+//	         protocol: the instrumented build once, for the hits, the plain
+//	         build repeatedly under the samplers, for the time;
+//	assemble the counts and samples into a lineprof.Profile, a pure
+//	         function of plain data (see Assemble).
+//
+// The same pipeline serves the three targets: a statement (the harness's
+// TestMain runs it), a command (--run: its main is hooked) and a package's
+// tests (--test: TestMain is hooked). Nothing is written into the user's
+// tree. docs/lprun.md describes the design and its error.
+package lprun
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gospeedup/speedup/internal/durfmt"
+	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/lineprof"
+)
+
+// Options configure a profiling session.
+type Options struct {
+	// Stmt is the Go statements to run, and Setup statements run before
+	// them in each run, outside the timing and outside the hits.
+	Stmt, Setup string
+	// Dir is the package the statement runs in (-C); empty runs it in a
+	// temporary module, and functions must then be package-qualified.
+	Dir string
+	// Program, when set, profiles a program or a package's tests instead
+	// of a statement.
+	Program *Program
+	// Funcs are -f arguments; Pkgs are -m packages, all of whose functions
+	// are profiled. Functions marked //speedup:profile in the package that
+	// runs are always added.
+	Funcs, Pkgs []string
+	// Tags and Race pass through to the go command.
+	Tags string
+	Race bool
+	// MaxTime bounds the repeated timing runs (default 2s; at least one run
+	// is made); Interval is the period of the stack snapshots (default 5ms).
+	MaxTime  time.Duration
+	Interval time.Duration
+	// ExactTime times every line event of the one instrumented run with
+	// the runtime's clock, like line_profiler, instead of sampling the
+	// plain build; the clock's cost is then part of the times.
+	ExactTime bool
+	// Stdin, Stdout and Stderr are the counted run's (a statement's or the
+	// program's own input and output); the timing runs' output is
+	// discarded and their input is empty.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Program is a whole program (--run) or a package's tests (--test), the
+// way kernprof profiles a script.
+type Program struct {
+	// Test selects the package's tests (Args are test flags such as -run
+	// TestX) instead of the command of a main package.
+	Test bool
+	// Pkg is the package ("./cmd/x", "./pkg"), relative to the current
+	// directory.
+	Pkg string
+	// Args are the program's (or the test binary's) arguments.
+	Args []string
+}
+
+// Result is a session's outcome.
+type Result struct {
+	Profile *lineprof.Profile
+	// Panic is set when the statement panicked; the profile then covers
+	// what ran.
+	Panic *gorun.PanicError
+	// InstrumentedNS is the wall time of the instrumented run; PlainNS the
+	// mean wall time of the plain runs, Runs their number.
+	InstrumentedNS, PlainNS int64
+	Runs                    int
+	// Samples counts the stack snapshots taken while the statement ran;
+	// CPUSamples the CPU profile's samples in profiled functions.
+	Samples    int
+	CPUSamples int64
+	// BuildTime is the wall time of the two (concurrent) builds.
+	BuildTime time.Duration
+}
+
+// ProgramExitError reports that the profiled program exited with a
+// non-zero status; the profile of what ran is still returned.
+type ProgramExitError struct{ Code int }
+
+// Error says which status the program exited with.
+func (e *ProgramExitError) Error() string {
+	return fmt.Sprintf("the profiled program exited with status %d", e.Code)
+}
+
+// InputError is an error in what the user asked for (a function that does
+// not exist, a malformed name): the command reports it like a usage error.
+type InputError struct{ Err error }
+
+// Error returns the underlying message.
+func (e *InputError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErr(format string, args ...any) error {
+	return &InputError{fmt.Errorf(format, args...)}
+}
+
+// cpuHz is the CPU profiling rate asked for: the kernel tick caps it at 250
+// on common Linux configurations, and a higher request would make the
+// runtime count each sample for less time than it stands for.
+const cpuHz = 250
+
+// Run profiles o's statement or program.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaults()
+	if o.Program == nil {
+		// The statement's syntax, before any slow step: a block on its
+		// own, which neither returns nor leaves its loop.
+		if err := gorun.CheckStmt(o.Stmt, o.Setup); err != nil {
+			return nil, err
+		}
+	}
+	// One temporary directory for the whole session: the copies of
+	// module-cache modules and of the workspace file, the runs' files.
+	tmp, err := os.MkdirTemp("", "speedup-lprun-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	targets, local, err := resolve(ctx, o, tmp)
+	if err != nil {
+		return nil, err
+	}
+	pl, err := newPlan(ctx, o, targets, local, tmp)
+	if err != nil {
+		return nil, err
+	}
+	m, err := measure(ctx, o, pl)
+	if err != nil {
+		return nil, err
+	}
+	defer m.close()
+	res, err := result(o, pl, m)
+	if err != nil {
+		return nil, err
+	}
+	if m.exitCode != 0 {
+		return res, &ProgramExitError{Code: m.exitCode}
+	}
+	return res, nil
+}
+
+func (o *Options) defaults() {
+	if o.MaxTime <= 0 {
+		o.MaxTime = 2 * time.Second
+	}
+	if o.Interval <= 0 {
+		o.Interval = 5 * time.Millisecond
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+}
+
+// what names what ran, for the report's header.
+func (o *Options) what() string {
+	switch {
+	case o.Program == nil:
+		return "the statement"
+	case o.Program.Test:
+		return "the test binary"
+	}
+	return "the program"
+}
+
+// result assembles the measurements into the Result.
+func result(o Options, pl *plan, m *measurement) (*Result, error) {
+	in := pl.assembleInput(m)
+	var res *Result
+	if o.ExactTime {
+		res = &Result{Profile: AssembleExact(in), Runs: 1, InstrumentedNS: m.instrumentedNS()}
+		res.Profile.Method = exactMethod(o.what(), res.InstrumentedNS, m.hits.Active)
+	} else {
+		samples, err := readCPUProfiles(m.cpuFiles)
+		if err != nil {
+			return nil, err
+		}
+		in.CPU = samples
+		var st stats
+		res, st = assemble(in)
+		res.InstrumentedNS = m.instrumentedNS()
+		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active)
+	}
+	res.BuildTime = m.buildTime
+	if p := m.panic; p != nil {
+		res.Panic = &gorun.PanicError{File: p.File, Line: p.Line, Value: p.Value, Stack: p.Stack}
+	}
+	return res, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// fmtDur formats nanoseconds with three significant digits.
+func fmtDur(ns int64) string { return durfmt.Short(time.Duration(ns)) }
