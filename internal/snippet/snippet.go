@@ -79,6 +79,15 @@ type Program struct {
 	params []timeit.Param
 }
 
+// FromProgram makes a Program of a timing harness built otherwise (the
+// notebook kernel builds its cells with their declarations), whose
+// snippet declares params, so that it is measured as timeit and scaling
+// measure: a fresh process per measurement, deadlines, one error policy.
+// Close closes prog.
+func FromProgram(prog *gorun.Program, params []timeit.Param) *Program {
+	return &Program{Dir: prog.Dir, BuildTime: prog.BuildTime, BuildOutput: prog.BuildOutput, prog: prog, params: params}
+}
+
 // Close removes the program and every temporary file of its build.
 func (p *Program) Close() error {
 	if p == nil {
@@ -144,7 +153,9 @@ func Build(ctx context.Context, c Config) (*Program, error) {
 		}
 		return nil, err
 	}
-	return &Program{Dir: buildDir, BuildTime: prog.BuildTime, BuildOutput: prog.BuildOutput, prog: prog, params: c.Params}, nil
+	p := FromProgram(prog, c.Params)
+	p.Dir = buildDir
+	return p, nil
 }
 
 // outsidePackageHint explains the usual mistakes of statements run in the
