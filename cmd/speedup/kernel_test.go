@@ -313,7 +313,7 @@ func shapeLines(lines []string) []string {
 		_, rest, _ := strings.Cut(s, ": ")
 		if s == "" || strings.HasPrefix(s, "The slowest run took") || strings.HasPrefix(rest, "The slowest run took") ||
 			strings.HasPrefix(s, "Compiler time") || strings.HasPrefix(s, "warning: ") ||
-			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") {
+			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") || strings.HasPrefix(s, "Note: --max-time") {
 			continue
 		}
 		s = nbTimeRE.ReplaceAllString(s, "# U")
