@@ -340,7 +340,11 @@ func sampledTime(f *FuncInput, i int, st *sampleSet, split *bool) funcTime {
 		p := min(ft.snapN/nsnap, nsnap/(nsnap+1))
 		ft.relErr = math.Sqrt(p*(1-p)/nsnap) / p
 	}
-	byCPU := cpuTot >= 20 || (cpuTot > 0 && ft.runN == 0)
+	// The CPU profile splits whenever it has samples: few samples split
+	// with a large error (stated), but without bias, while a running
+	// goroutine's snapshot shows it where it could be stopped (a loop's
+	// header, a call), not where its time goes.
+	byCPU := cpuTot > 0
 	if split != nil {
 		byCPU = *split
 	}

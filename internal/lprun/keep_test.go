@@ -2,6 +2,7 @@ package lprun
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestKeepTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
-	total := func(stmt string) (int64, *lineprof.Func) {
+	total := func(stmt string) (int64, *lineprof.Func, float64) {
 		res, err := Run(context.Background(), Options{Dir: mixDir(t), Funcs: []string{"Mix"}, Stmt: stmt, MaxTime: 300 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -84,12 +85,12 @@ func TestKeepTime(t *testing.T) {
 			t.Errorf("%s: %s", stmt, m)
 		}
 		f := res.Profile.Funcs[0]
-		return f.TotalNS(), f
+		return f.TotalNS(), f, res.TotalErr
 	}
 	var ratio float64
 	for round := 0; round < 4; round++ {
-		dropped, f := total("Mix(1_000_000)")
-		kept, _ := total("Sink = Mix(1_000_000)")
+		dropped, f, errD := total("Mix(1_000_000)")
+		kept, _, errK := total("Sink = Mix(1_000_000)")
 		var body int64
 		for _, l := range f.Lines {
 			if l.Line == f.Line+3 { // x = x*... + ...
@@ -97,10 +98,14 @@ func TestKeepTime(t *testing.T) {
 			}
 		}
 		ratio = float64(dropped) / float64(kept)
-		if ratio > 0.85 && ratio < 1.15 && body > dropped/10 {
+		// Within 15%, widened by the errors the two sessions state (on
+		// a loaded machine, sessions a second apart differ by more: the
+		// deleted work shows anyway, as a body line without time).
+		margin := 0.15 + math.Hypot(errD, errK)
+		if math.Abs(ratio-1) < margin && body > dropped/10 {
 			return
 		}
-		t.Logf("round %d: discarded %d ns (body %d ns), kept %d ns: ratio %.2f", round, dropped, body, kept, ratio)
+		t.Logf("round %d: discarded %d ns (body %d ns), kept %d ns: ratio %.2f, margin ±%.2f", round, dropped, body, kept, ratio, margin)
 	}
 	t.Errorf("discarded/kept Total time ratio %.2f (or the body line lost its time), want within 15%% of 1", ratio)
 }
