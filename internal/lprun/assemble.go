@@ -432,11 +432,11 @@ func meanSE(xs []float64) (float64, float64) {
 // median batch's), times sqrt(2) for the other session's own error. The machine's load drifts over
 // seconds, so neighbouring pairs are alike and their spread alone
 // understates the error: the pairs are also averaged in blocks of 2, 4...
-// (while at least 4 blocks remain), and the largest of these errors
+// (while at least 8 blocks remain: fewer make the error itself too noisy), and the largest of these errors
 // counts (the blocking method of Flyvbjerg and Petersen).
 func repeatErr(xs []float64) float64 {
 	var worst float64
-	for k := 1; len(xs)/k >= 2 && (k == 1 || len(xs)/k >= 4); k *= 2 {
+	for k := 1; len(xs)/k >= 2 && (k == 1 || len(xs)/k >= 8); k *= 2 {
 		var blocks []float64
 		for i := 0; i+k <= len(xs); i += k {
 			var m float64
