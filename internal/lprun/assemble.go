@@ -3,6 +3,7 @@ package lprun
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gospeedup/speedup/internal/gorun/child"
 	"github.com/gospeedup/speedup/lineprof"
@@ -235,9 +236,13 @@ func (in *AssembleInput) set(idx []int, cpu cpuBatches) sampleSet {
 	}
 	var offNS, onNS, paused int64
 	var offRuns, onRuns int
+	var offMeans []float64
 	for _, b := range idx {
 		bt := in.Runs.Batches[b]
 		st.runs += bt.Runs
+		if !bt.Snap && bt.Runs > 0 {
+			offMeans = append(offMeans, float64(bt.NS)/float64(bt.Runs))
+		}
 		if bt.Snap {
 			onNS += bt.NS
 			onRuns += bt.Runs
@@ -258,6 +263,10 @@ func (in *AssembleInput) set(idx []int, cpu cpuBatches) sampleSet {
 		}
 	}
 	switch {
+	case len(offMeans) >= 3:
+		// The median batch: a batch slowed by a burst of another
+		// process's work (on a loaded machine, 2-4x) does not move it.
+		st.meanNS = median(offMeans)
 	case offRuns > 0:
 		st.meanNS = float64(offNS) / float64(offRuns)
 	case onRuns > 0:
@@ -364,6 +373,35 @@ func tQuantile(df int) float64 {
 	return 1.96
 }
 
+// median returns the median of xs (the mean of the middle two for an
+// even count).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[len(s)/2]
+}
+
+// robustSE returns the standard error of the median of xs, from their
+// median absolute deviation (1.4826 MAD estimates the standard deviation
+// without letting one outlier set it; the median's error is 1.253 times
+// the mean's), or from their standard deviation when there are fewer
+// than 4. The sampling error stays as the floor of the stated error.
+func robustSE(xs []float64) float64 {
+	_, se := meanSE(xs)
+	if len(xs) < 4 {
+		return 1.253 * se
+	}
+	m := median(xs)
+	dev := make([]float64, len(xs))
+	for i, x := range xs {
+		dev[i] = math.Abs(x - m)
+	}
+	return 1.253 * 1.4826 * median(dev) / math.Sqrt(float64(len(xs)))
+}
+
 // meanSE returns the mean of xs and the standard error of that mean.
 func meanSE(xs []float64) (float64, float64) {
 	if len(xs) == 0 {
@@ -384,10 +422,10 @@ func meanSE(xs []float64) (float64, float64) {
 	return m, math.Sqrt(v / float64(len(xs)-1) / float64(len(xs)))
 }
 
-// repeatErr returns how far (95%) the mean of xs, one figure per pair of
-// batches in time order, may land from the same mean in a repeated
-// session: Student's t times the standard error of the mean, times sqrt(2)
-// for the other session's own error. The machine's load drifts over
+// repeatErr returns how far (95%) the figure that xs measure, one value
+// per pair of batches in time order, may land in a repeated session:
+// Student's t times its standard error (robustSE: the run time is the
+// median batch's), times sqrt(2) for the other session's own error. The machine's load drifts over
 // seconds, so neighbouring pairs are alike and their spread alone
 // understates the error: the pairs are also averaged in blocks of 2, 4...
 // (while at least 4 blocks remain), and the largest of these errors
@@ -403,8 +441,7 @@ func repeatErr(xs []float64) float64 {
 			}
 			blocks = append(blocks, m/float64(k))
 		}
-		_, se := meanSE(blocks)
-		worst = max(worst, tQuantile(len(blocks)-1)*se)
+		worst = max(worst, tQuantile(len(blocks)-1)*robustSE(blocks))
 	}
 	return math.Sqrt2 * worst
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gospeedup/speedup/internal/durfmt"
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 )
@@ -248,15 +249,4 @@ func isAre(n int) string {
 }
 
 // fmtDur formats nanoseconds with three significant digits.
-func fmtDur(ns int64) string {
-	d := float64(ns)
-	switch {
-	case d >= 1e9:
-		return fmt.Sprintf("%.3g s", d/1e9)
-	case d >= 1e6:
-		return fmt.Sprintf("%.3g ms", d/1e6)
-	case d >= 1e3:
-		return fmt.Sprintf("%.3g µs", d/1e3)
-	}
-	return fmt.Sprintf("%.0f ns", d)
-}
+func fmtDur(ns int64) string { return durfmt.Short(time.Duration(ns)) }

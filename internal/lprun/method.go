@@ -22,7 +22,7 @@ func method(what string, r *Result, st stats, goexit bool, active int64, sep str
 	if active > 0 {
 		hits += fmt.Sprintf(" %d activation%s still running when the statement returned (goroutines it did not wait for) %s not counted.", active, plural(int(active)), isAre(int(active)))
 	}
-	runs := fmt.Sprintf("mean of %d runs (%s each) in %d batches", r.Runs, fmtDur(r.PlainNS), r.Batches)
+	runs := fmt.Sprintf("%d runs in %d batches (%s each)", r.Runs, r.Batches, fmtDur(r.PlainNS))
 	if r.Runs == 1 {
 		runs = fmt.Sprintf("one run (%s)", fmtDur(r.PlainNS))
 	}
