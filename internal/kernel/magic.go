@@ -104,6 +104,7 @@ func (s *Session) lineMagic(ctx context.Context, line string, out Output) (map[s
 		s.cells = map[int]*Cell{}
 		s.imports = map[string]bool{}
 		s.history = nil
+		s.varTypes = map[string]string{}
 		out.Stream("stdout", "Forgot every declaration and variable.\n")
 		return nil, nil
 	case "who":
@@ -580,7 +581,11 @@ func (s *Session) who() string {
 		for _, v := range s.history[i].Defines {
 			if !seen[v] {
 				seen[v] = true
-				vars = append(vars, v+" ("+s.history[i].Name+")")
+				if t := s.varTypes[v]; t != "" {
+					vars = append(vars, v+" "+t+" ("+s.history[i].Name+")")
+				} else {
+					vars = append(vars, v+" ("+s.history[i].Name+")")
+				}
 			}
 		}
 	}
