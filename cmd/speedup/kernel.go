@@ -49,28 +49,31 @@ func init() {
 		short: "a Jupyter kernel for Go with %timeit, %lprun and %scaling",
 		usage: kernelUsage,
 		run:   runKernel,
+		// SIGINT interrupts the running cell, SIGTERM and SIGHUP shut
+		// the kernel down: serveKernel handles them itself.
+		ownSignals: true,
 	})
 }
 
-func runKernel(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runKernel(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c := commands["kernel"]
 	if len(args) > 0 && args[0] == "install" {
-		return report(stderr, kernelInstall(c, args[1:], stdout))
+		return kernelInstall(c, args[1:], stdout)
 	}
-	fs := newFlagSet(c, stderr)
+	fs := newFlagSet(c)
 	connFile := fs.String("f", "", "")
 	dir := fs.String("C", "", "")
 	pos, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
 	if len(pos) > 0 {
-		return report(stderr, usageError("kernel: unexpected argument %q (want install, or -f CONNECTION_FILE)", pos[0]))
+		return usageError("kernel: unexpected argument %q (want install, or -f CONNECTION_FILE)", pos[0])
 	}
 	if *connFile == "" {
-		return report(stderr, usageError("kernel: missing -f CONNECTION_FILE (Jupyter passes it; to set the kernel up, run speedup kernel install)"))
+		return usageError("kernel: missing -f CONNECTION_FILE (Jupyter passes it; to set the kernel up, run speedup kernel install)")
 	}
-	return report(stderr, serveKernel(*connFile, *dir, stderr))
+	return serveKernel(*connFile, *dir, stderr)
 }
 
 func serveKernel(connFile, dir string, stderr io.Writer) error {
@@ -119,7 +122,7 @@ type kernelSpec struct {
 }
 
 func kernelInstall(c *command, args []string, stdout io.Writer) error {
-	fs := newFlagSet(c, nil)
+	fs := newFlagSet(c)
 	user := fs.Bool("user", false, "")
 	sysPrefix := fs.Bool("sys-prefix", false, "")
 	prefix := fs.String("prefix", "", "")
