@@ -304,7 +304,8 @@ var (
 // shapeLines masks numbers the way docs/doc_test.go does, and leaves out
 // the lines whose presence depends on the machine's load: IPython's
 // slowest-run caution, the compiler time, scaling's noisy-point warnings
-// and lprun's header sentences about its samples.
+// and lprun's header sentences about its samples (and its note that the
+// runs were too few for the error it wants).
 func shapeLines(lines []string) []string {
 	var out []string
 	for _, l := range lines {
@@ -313,7 +314,7 @@ func shapeLines(lines []string) []string {
 		_, rest, _ := strings.Cut(s, ": ")
 		if s == "" || strings.HasPrefix(s, "The slowest run took") || strings.HasPrefix(rest, "The slowest run took") ||
 			strings.HasPrefix(s, "Compiler time") || strings.HasPrefix(s, "warning: ") ||
-			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") {
+			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") || strings.HasPrefix(s, "Note: --max-time") {
 			continue
 		}
 		s = nbTimeRE.ReplaceAllString(s, "# U")
