@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,9 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/gospeedup/speedup/internal/durfmt"
+	"github.com/gospeedup/speedup/internal/golden"
+)
 
 // t0 is an arbitrary fixed origin: golden files must not depend on when
 // the tests run.
@@ -71,24 +71,6 @@ func newFakeRecorder() (*Recorder, *fakeClock) {
 	return r, c
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; got:\n%s", name, got)
-	}
-}
-
 func TestRecorderSummary(t *testing.T) {
 	r, c := newFakeRecorder()
 	incAdd(r, c)
@@ -134,7 +116,7 @@ func TestTraceGolden(t *testing.T) {
 	if err != nil || n != int64(buf.Len()) {
 		t.Fatalf("WriteTo = %d, %v; wrote %d bytes", n, err, buf.Len())
 	}
-	golden(t, "incadd.trace.json", buf.Bytes())
+	golden.Check(t, filepath.Join("testdata", "incadd.trace.json"), buf.Bytes())
 
 	// The file must be JSON in the Trace Event Format: complete events
 	// with microsecond times, one named thread per worker.
@@ -209,7 +191,7 @@ func TestTimelineGolden(t *testing.T) {
 	if _, err := NewTimeline(r).WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "incadd.svg", buf.Bytes())
+	golden.Check(t, filepath.Join("testdata", "incadd.svg"), buf.Bytes())
 	checkXML(t, buf.Bytes())
 	s := buf.String()
 	for _, want := range []string{
@@ -319,7 +301,7 @@ func TestNiceTicks(t *testing.T) {
 		{900 * time.Nanosecond, 200 * time.Nanosecond, "200 ns"},
 	} {
 		step := niceStep(c.span, 8)
-		unit, suf := tickUnit(c.span)
+		unit, suf := durfmt.UnitOf(c.span)
 		if step != c.step || tickLabel(step, step, unit, suf) != c.label {
 			t.Errorf("span %v: step %v label %q, want %v %q", c.span, step, tickLabel(step, step, unit, suf), c.step, c.label)
 		}

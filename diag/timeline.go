@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gospeedup/speedup/internal/durfmt"
 )
 
 // Timeline is an Observer that draws what it saw as a self-contained SVG
@@ -106,21 +108,6 @@ func niceStep(span time.Duration, target int) time.Duration {
 	return time.Duration(math.Round(10 * mag))
 }
 
-// tickUnit picks the unit in which tick labels are written: the largest
-// unit not bigger than the span, so that the labels of a 2-second run read
-// "0.5 s, 1.0 s" rather than "500 ms, 1000 ms".
-func tickUnit(span time.Duration) (time.Duration, string) {
-	switch {
-	case span >= time.Second:
-		return time.Second, "s"
-	case span >= time.Millisecond:
-		return time.Millisecond, "ms"
-	case span >= time.Microsecond:
-		return time.Microsecond, "µs"
-	}
-	return time.Nanosecond, "ns"
-}
-
 // tickLabel writes v in unit with as many decimals as the step needs.
 func tickLabel(v, step, unit time.Duration, suffix string) string {
 	dec := 0
@@ -128,20 +115,6 @@ func tickLabel(v, step, unit time.Duration, suffix string) string {
 		s *= 10
 	}
 	return fmt.Sprintf("%.*f %s", dec, float64(v)/float64(unit), suffix)
-}
-
-// formatDur prints a task's duration for tooltips and the legend, rounded
-// to three significant digits.
-func formatDur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.3g s", d.Seconds())
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.3g ms", float64(d)/1e6)
-	case d >= time.Microsecond:
-		return fmt.Sprintf("%.3g µs", float64(d)/1e3)
-	}
-	return fmt.Sprintf("%d ns", d)
 }
 
 // textWidth estimates the width of s in the 12 px sans-serif font used for
@@ -210,7 +183,7 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 	var legend []placed
 	lx, ly := left, top+rowsH+axisH+8
 	for _, e := range entries {
-		label := fmt.Sprintf("%s ×%d, %s", e.name, e.n, formatDur(e.total))
+		label := fmt.Sprintf("%s ×%d, %s", e.name, e.n, durfmt.Short(e.total))
 		w := 18 + textWidth(label) + 18
 		if lx > left && lx+w > float64(width)-right {
 			lx, ly = left, ly+legendRow
@@ -225,7 +198,7 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 
 	title := tl.Title
 	if title == "" {
-		title = fmt.Sprintf("%s on %s in %s", plural(len(s.Tasks), "task"), plural(workers, "worker"), formatDur(s.End.Sub(s.Begin)))
+		title = fmt.Sprintf("%s on %s in %s", plural(len(s.Tasks), "task"), plural(workers, "worker"), durfmt.Short(s.End.Sub(s.Begin)))
 	}
 
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
@@ -242,7 +215,7 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 
 	// Axis with grid lines under the tasks, so tasks stay on top.
 	step := niceStep(span, 8)
-	unit, suffix := tickUnit(span)
+	unit, suffix := durfmt.UnitOf(span)
 	axisY := top + rowsH + 6
 	p(`<g stroke="#999999" stroke-width="1">` + "\n")
 	p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", left, axisY, left+plotW, axisY)
@@ -272,7 +245,7 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 		w = max(w, 0.5)
 		y := top + float64(t.Worker)*(rowH+rowGap)
 		d := t.End.Sub(t.Start)
-		tip := fmt.Sprintf("%s (#%d, worker %d): %s", displayName(t.Name), t.ID, t.Worker, formatDur(d))
+		tip := fmt.Sprintf("%s (#%d, worker %d): %s", displayName(t.Name), t.ID, t.Worker, durfmt.Short(d))
 		stroke := ""
 		if t.Err != nil {
 			tip += "\nerror: " + t.Err.Error()

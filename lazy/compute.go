@@ -402,6 +402,8 @@ func (e *exec) worker(w int) {
 }
 
 // call runs one node, with its diagnostics, recovering a panic.
+//
+//lint:ignore ST1008 the panic is a third outcome, after the node's own error
 func (e *exec) call(w int, n *node, in []any) (v any, err error, p *par.PanicError) {
 	ctx := e.ctx
 	slow := e.c.obs != nil || e.traced || e.c.labels || n.usesCtx

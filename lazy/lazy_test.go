@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -19,11 +17,10 @@ import (
 	"time"
 
 	"github.com/gospeedup/speedup/diag"
+	"github.com/gospeedup/speedup/internal/golden"
 	"github.com/gospeedup/speedup/lazy"
 	"github.com/gospeedup/speedup/par"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.dot golden files")
 
 func goid() int {
 	var buf [64]byte
@@ -107,19 +104,7 @@ func TestGoldenDOT(t *testing.T) {
 	if err := lazy.WriteDOT(&got, total, z); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "graph.dot")
-	if *update {
-		if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("WriteDOT differs from %s (go test -update to rewrite):\n%s", golden, got.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "graph.dot"), got.Bytes())
 	// Deterministic: the same graph writes the same bytes again.
 	var again bytes.Buffer
 	_ = lazy.WriteDOT(&again, total, z)

@@ -2,14 +2,13 @@ package lineprof
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/gospeedup/speedup/internal/golden"
+)
 
 // sample is a profile with fixed numbers: line_profiler's own reference
 // run (../shared/reference/line_profiler-4.0.2-distance.txt) transcribed
@@ -62,18 +61,7 @@ func TestReportGolden(t *testing.T) {
 		if err := Report(&b, sample(), c.o); err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join("testdata", c.name)
-		if *update {
-			os.WriteFile(path, b.Bytes(), 0o666)
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s: got\n%s\nwant\n%s", c.name, b.String(), want)
-		}
+		golden.Check(t, filepath.Join("testdata", c.name), b.Bytes())
 	}
 }
 

@@ -219,6 +219,8 @@ func Submit[R any](p *Pool, fn func(ctx context.Context) (R, error)) *Future[R] 
 }
 
 // runTask runs one pool task with its diagnostics, recovering a panic.
+//
+//lint:ignore ST1008 the panic is a third outcome, after the task's own error
 func runTask[R any](ctx context.Context, c *config, id int64, worker int, fn func(context.Context) (R, error)) (v R, err error, pe *PanicError) {
 	var t diag.Task
 	if c.obs != nil {

@@ -2,33 +2,13 @@ package scaling
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gospeedup/speedup/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 func TestTableGolden(t *testing.T) {
 	// Amdahl data with f = 0.05 and T1 = 12.5 ms, some noise on the
@@ -42,20 +22,20 @@ func TestTableGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table.golden", r.String())
+	golden.Check(t, filepath.Join("testdata", "table.golden"), []byte(r.String()))
 
 	// The edge cases: superlinear and clamped, a nanosecond-scale time.
 	r, err = Analyze([]Measurement{{1, 30e-9, 1e-9}, {2, 12e-9, 0}}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table_superlinear.golden", r.String())
+	golden.Check(t, filepath.Join("testdata", "table_superlinear.golden"), []byte(r.String()))
 
 	r, err = Analyze([]Measurement{{1, 1.5, 0.01}}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "table_single.golden", r.String())
+	golden.Check(t, filepath.Join("testdata", "table_single.golden"), []byte(r.String()))
 }
 
 func TestFormatCeiling(t *testing.T) {

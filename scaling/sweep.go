@@ -32,6 +32,7 @@ func Sweep(procs []int, numCPU int, measure func(p int) (*timeit.Result, error))
 	for _, p := range procs {
 		r, err := measure(p)
 		if err != nil {
+			//lint:ignore ST1005 P is the worker count's symbol, capital as in the table
 			return nil, fmt.Errorf("P=%d: %w", p, err)
 		}
 		m, err := FromResult(p, r)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/gospeedup/speedup/internal/durfmt"
 )
 
 // DefaultPrecision is the number of significant digits IPython prints.
@@ -28,22 +30,12 @@ func FormatTime(seconds float64, precision int) string {
 	if seconds >= 60 {
 		return formatLong(seconds)
 	}
-	// IPython computes order = min(-(floor(log10(t)) // 3), 3). The
-	// comparisons below are the same partition of the line, written so
-	// that no rounding in a Go log10 (which is not C's) can move a value
-	// that sits exactly on a power of ten into the wrong unit.
-	var scale float64
-	var unit string
-	switch {
-	case seconds >= 1:
-		scale, unit = 1, "s"
-	case seconds >= 1e-3:
-		scale, unit = 1e3, "ms"
-	case seconds >= 1e-6:
-		scale, unit = 1e6, "\u00b5s"
-	default: // includes 0 and negative values, as in IPython
-		scale, unit = 1e9, "ns"
-	}
+	// IPython computes order = min(-(floor(log10(t)) // 3), 3). durfmt
+	// makes the same partition of the line by comparisons, so that no
+	// rounding in a Go log10 (which is not C's) can move a value that sits
+	// exactly on a power of ten into the wrong unit; 0 and negative values
+	// are in ns, as in IPython.
+	scale, unit := durfmt.Unit(seconds)
 	return formatG(seconds*scale, precision) + " " + unit
 }
 

@@ -3,7 +3,6 @@ package timeit
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 	"testing"
 	"time"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files written by Go (not the IPython ones)")
 
 // readGolden returns the tab-separated fields of each non-comment line.
 func readGolden(t *testing.T, name string) [][]string {

@@ -125,6 +125,9 @@ func parseNumber(raw string) (any, error) {
 		if _, ierr := strconv.ParseInt(raw, 0, 0); ierr != nil && errors.As(ierr, &ne) && ne.Err == strconv.ErrRange {
 			return nil, fmt.Errorf("%s is out of range", quoteIfOdd(raw))
 		}
+		if utf8.RuneCountInString(raw) > excerptRunes {
+			return nil, fmt.Errorf("%s is not a number; quote strings", quoteIfOdd(raw))
+		}
 		hint := "'" + raw + "'"
 		if strings.Contains(raw, "'") || hint != quoteIfOdd(hint) {
 			hint = strconv.Quote(raw)
@@ -175,18 +178,35 @@ func formatValue(v any) string {
 	}
 }
 
+// excerptRunes is the most of the user's input an error message quotes:
+// a --param of 100 KB must not come back whole on the terminal.
+const excerptRunes = 40
+
 // quoteIfOdd returns s as is when it prints cleanly on one line and as a Go
-// string literal otherwise, so that error messages stay on one line.
+// string literal otherwise, so that error messages stay on one line. Input
+// longer than excerptRunes is cut, and "…" follows the excerpt.
 func quoteIfOdd(s string) string {
+	more := ""
+	if utf8.RuneCountInString(s) > excerptRunes {
+		n := 0
+		for i := range s {
+			if n == excerptRunes {
+				s = s[:i]
+				break
+			}
+			n++
+		}
+		more = "…"
+	}
 	if s == "" || !utf8.ValidString(s) {
-		return strconv.Quote(s)
+		return strconv.Quote(s) + more
 	}
 	for _, r := range s {
 		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
+			return strconv.Quote(s) + more
 		}
 	}
-	return s
+	return s + more
 }
 
 func firstRune(s string) string {

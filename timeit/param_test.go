@@ -62,6 +62,10 @@ func TestParseParamErrors(t *testing.T) {
 		{"n=it's", `--param n=it's: value 1: it's is not a number; quote strings ("it's")`},
 		{"n=1\n2", `--param "n=1\n2": value 1: "1\n2" is not a number; quote strings ("1\n2")`},
 		{"s='it''s'", "--param s='it''s': value 1: unexpected ' after the closing quote; separate values with commas"},
+		// Long input is quoted as an excerpt: a 109 KB --param used to
+		// come back whole.
+		{"n=" + strings.Repeat("x", 100), "--param n=" + strings.Repeat("x", 38) + "…: value 1: " + strings.Repeat("x", 40) + "… is not a number; quote strings"},
+		{"n=1\n" + strings.Repeat("é", 50), `--param "n=1\n` + strings.Repeat("é", 36) + `"…: value 1: "1\n` + strings.Repeat("é", 38) + `"… is not a number; quote strings`},
 	}
 	for _, tt := range tests {
 		_, err := ParseParam(tt.in)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
+	"github.com/gospeedup/speedup/internal/durfmt"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -67,7 +68,7 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 	// One unit for the whole axis, picked for the geometric middle of the
 	// data, so the labels read "time per loop (µs)" with plain numbers.
 	lo, hi := minMax(all)
-	scale, unit := timeUnit(math.Sqrt(lo * hi))
+	scale, unit := durfmt.Unit(math.Sqrt(lo * hi))
 
 	p := plot.New()
 	p.Title.Text = "time per loop vs " + param
@@ -161,21 +162,6 @@ func minMax(xs []float64) (lo, hi float64) {
 		lo, hi = math.Min(lo, x), math.Max(hi, x)
 	}
 	return lo, hi
-}
-
-// timeUnit returns the factor from seconds and the name of the unit
-// FormatTime would use for a time of t seconds.
-func timeUnit(t float64) (float64, string) {
-	switch {
-	case t >= 1:
-		return 1, "s"
-	case t >= 1e-3:
-		return 1e3, "ms"
-	case t >= 1e-6:
-		return 1e6, "\u00b5s"
-	default:
-		return 1e9, "ns"
-	}
 }
 
 // logTicker labels a log axis at 1, 2 and 5 times powers of ten when the

@@ -3,12 +3,13 @@ package timeit
 import (
 	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospeedup/speedup/internal/golden"
 )
 
 // goldenResult is a 7-run result with allocations, used by the golden
@@ -27,21 +28,11 @@ func goldenResult(t *testing.T) *Result {
 	return r
 }
 
+// checkGolden compares got with testdata/name. The files written by
+// IPython (format_time.golden, lines.golden) are read, never rewritten.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func TestVerboseGolden(t *testing.T) {

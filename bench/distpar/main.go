@@ -24,6 +24,7 @@ import (
 	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/examples/distance"
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/par"
 )
 
@@ -46,6 +47,10 @@ const target = 1.85
 func run(n, reps, workers int, timeline string) error {
 	if n < 1 || reps < 1 {
 		return fmt.Errorf("-n and -reps must be positive")
+	}
+	// Checked before the timing, which takes a while, not after.
+	if err := atomicfile.Check(timeline); timeline != "" && err != nil {
+		return fmt.Errorf("-timeline %s: %v", timeline, err)
 	}
 	w := workers
 	if w <= 0 {

@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strconv"
 	"time"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
-	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/internal/lprun"
+	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -38,7 +37,9 @@ header says how many runs and samples, and the error. See docs/lprun.md.
 
 STMT runs as under "speedup timeit": missing imports are added, and -C DIR
 runs it inside that package, so that unexported functions can be called and
-profiled. Nothing is written into your tree.
+profiled; without -C, the package in the current directory is used, as go
+test does, and when there is none STMT runs in a temporary module. Nothing
+is written into your tree.
 
 FUNC is "distance" (in the -C package), "pkg.Func" (a package the -C
 package imports, or a standard one), "path/to/pkg.Func", "(*T).M", "T.M",
@@ -49,9 +50,11 @@ function literals inside FUNC are profiled as part of it. Functions with a
 With --run, the command in package ./cmd/x runs with ARGS instead of a
 statement, like kernprof on a script; with --test, the package's tests run
 with the test flags after "--". The program runs once instrumented for the
-hits (its input and output are yours), then untouched for the time, again
-and again for --max-time (output discarded, empty input). Results are written when main (or TestMain) returns,
-panics or calls os.Exit, or when the tests end.
+hits (its input and output are yours), then untouched for the time: main
+(or the tests) repeats inside one process, or, when a run fails there, the
+program runs once per process, again and again (output discarded, empty
+input). Results are written when main (or TestMain) returns, panics or
+calls os.Exit, or when the tests end.
 
 Flags:
   -f FUNC       profile FUNC (repeatable)
@@ -64,9 +67,14 @@ Flags:
   --summarize   first print one line per function with its total time
   -D FILE       save the raw results (JSON) to FILE, for "speedup view"
   -T FILE       also write the text report to FILE
-  --max-time D  how long to repeat STMT for the time measurement (default 2s;
-                at least one run)
-  --interval D  period of the stack snapshots (default 5ms)
+  --max-time D  cap on the repeated runs of the time measurement (default 5s;
+                at least one run): they stop earlier once every function
+                that ran has 50 snapshot samples, and the header says when
+                the cap ended them first
+  --interval D  starting period of the stack snapshots (default 5ms),
+                doubled while they slow the runs by more than 3%
+  --timeout D   stop the whole profile (builds and runs) when it takes longer
+                than D, such as a statement that hangs; default: no limit
   --exact-time  time every line event of the one counted run with the
                 runtime's clock, like line_profiler: exact per event, but the
                 clock's cost (tens of ns per line event) is in the times
@@ -74,7 +82,9 @@ Flags:
                 passed to the go command
 
 Exit status: 0 on success, 2 for a usage or compile error, 1 for other
-errors, including a panic in STMT (the report for what ran comes first).
+errors, including a panic in STMT (the report for what ran comes first)
+and a --timeout, 130, 143 or 129 when interrupted by SIGINT, SIGTERM or
+SIGHUP.
 
 Examples:
 
@@ -99,31 +109,57 @@ type lprunConfig struct {
 	report   lineprof.ReportOptions
 	dumpFile string
 	textFile string
+	timeout  time.Duration
+}
+
+// lprunFlagValues holds lprun's flags as typed.
+type lprunFlagValues struct {
+	lprunConfig
+	funcs, pkgs                multiFlag
+	dir, unit, runPkg, testPkg string
+	setup                      string
+	tags                       string
+	maxTime, interval          time.Duration
+	exact, race                bool
+}
+
+// lprunFlags defines lprun's flags, the one list of them.
+func lprunFlags() (*flag.FlagSet, *lprunFlagValues) {
+	v := &lprunFlagValues{}
+	fs := newFlagSet(commands["lprun"])
+	fs.Var(&v.funcs, "f", "")
+	fs.Var(&v.pkgs, "m", "")
+	fs.StringVar(&v.dir, "C", "", "")
+	fs.StringVar(&v.unit, "u", "", "")
+	fs.BoolVar(&v.report.SkipZero, "z", false, "")
+	fs.BoolVar(&v.report.Summarize, "summarize", false, "")
+	fs.StringVar(&v.dumpFile, "D", "", "")
+	fs.StringVar(&v.textFile, "T", "", "")
+	fs.StringVar(&v.setup, "s", "", "")
+	fs.DurationVar(&v.maxTime, "max-time", 5*time.Second, "")
+	fs.DurationVar(&v.interval, "interval", 5*time.Millisecond, "")
+	fs.BoolVar(&v.exact, "exact-time", false, "")
+	fs.StringVar(&v.runPkg, "run", "", "")
+	fs.StringVar(&v.testPkg, "test", "", "")
+	fs.StringVar(&v.tags, "tags", "", "")
+	fs.BoolVar(&v.race, "race", false, "")
+	fs.DurationVar(&v.timeout, "timeout", 0, "")
+	return fs, v
 }
 
 func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*lprunConfig, error) {
-	fs := newFlagSet(c, nil)
-	var funcs, pkgs multiFlag
-	var cfg lprunConfig
-	fs.Var(&funcs, "f", "")
-	fs.Var(&pkgs, "m", "")
-	dir := fs.String("C", "", "")
-	unit := fs.String("u", "", "")
-	fs.BoolVar(&cfg.report.SkipZero, "z", false, "")
-	fs.BoolVar(&cfg.report.Summarize, "summarize", false, "")
-	fs.StringVar(&cfg.dumpFile, "D", "", "")
-	fs.StringVar(&cfg.textFile, "T", "", "")
-	setup := fs.String("s", "", "")
-	maxTime := fs.Duration("max-time", 2*time.Second, "")
-	interval := fs.Duration("interval", 5*time.Millisecond, "")
-	exact := fs.Bool("exact-time", false, "")
-	runPkg := fs.String("run", "", "")
-	testPkg := fs.String("test", "", "")
-	tags := fs.String("tags", "", "")
-	race := fs.Bool("race", false, "")
+	fs, v := lprunFlags()
+	cfg := &v.lprunConfig
+	dir, unit, runPkg, testPkg, tags := &v.dir, &v.unit, &v.runPkg, &v.testPkg, &v.tags
+	maxTime, interval, exact, race := &v.maxTime, &v.interval, &v.exact, &v.race
 	pos, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
 		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["timeout"] && cfg.timeout <= 0 {
+		return nil, usageError("lprun: --timeout must be positive (omit it for no limit)")
 	}
 	if *unit != "" {
 		u, err := strconv.ParseFloat(*unit, 64)
@@ -133,7 +169,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		cfg.report.Unit = u
 	}
 	for _, out := range []struct{ flag, path string }{{"-D", cfg.dumpFile}, {"-T", cfg.textFile}} {
-		if err := checkOutputDir(out.path); err != nil {
+		if err := checkOutput(out.path); err != nil {
 			return nil, usageError("lprun: %s %s: %v", out.flag, out.path, err)
 		}
 	}
@@ -147,82 +183,81 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 		if *maxTime <= 0 || *interval <= 0 {
 			return nil, usageError("lprun: --max-time and --interval must be positive")
 		}
-		if *setup != "" {
+		if v.setup != "" {
 			return nil, usageError("lprun: -s applies to a statement, not to --run and --test")
 		}
 		cfg.opts = lprun.Options{Program: &lprun.Program{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos},
-			Funcs: funcs, Pkgs: pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
-		return &cfg, nil
+			Funcs: v.funcs, Pkgs: v.pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
+		return cfg, nil
 	}
 	if len(pos) != 1 {
 		return nil, usageError("lprun: want exactly one STMT argument (got %d); quote the statements", len(pos))
 	}
-	stmt := pos[0]
-	if stmt == "-" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, err
-		}
-		stmt = string(b)
-	}
 	if *maxTime <= 0 || *interval <= 0 {
 		return nil, usageError("lprun: --max-time and --interval must be positive")
 	}
+	if set["C"] && *dir == "" {
+		return nil, usageError("lprun: -C needs a directory")
+	}
+	// The package is checked now, as a usage error, and found in the
+	// current directory without -C, as go test does.
+	pkg, err := snippet.PackageDir(*dir, *tags)
+	if err != nil {
+		return nil, usageError("lprun: %v", err)
+	}
+	if pkg != nil {
+		*dir = pkg.Dir
+	}
+	stmt := pos[0]
+	if stmt == "-" {
+		if stmt, err = readStdin(stdin); err != nil {
+			return nil, fmt.Errorf("lprun: %v", err)
+		}
+	}
 	cfg.opts = lprun.Options{
-		Dir: *dir, Funcs: funcs, Pkgs: pkgs, Stmt: stmt, Setup: *setup, Tags: *tags, Race: *race,
+		Dir: *dir, Funcs: v.funcs, Pkgs: v.pkgs, Stmt: stmt, Setup: v.setup, Tags: *tags, Race: *race,
 		MaxTime: *maxTime, Interval: *interval, ExactTime: *exact,
 	}
-	return &cfg, nil
+	return cfg, nil
 }
 
-func runLprun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := commands["lprun"]
-	cfg, err := parseLprun(c, args, stdin, stdout)
+func runLprun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := parseLprun(commands["lprun"], args, stdin, stdout)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, errLprunTimeout)
+		defer cancel()
+	}
 	cfg.opts.Stdout, cfg.opts.Stderr = stdout, stderr
 	res, err := lprun.Run(ctx, cfg.opts)
+	if errors.Is(context.Cause(ctx), errLprunTimeout) {
+		return fmt.Errorf("lprun: %w after %v (--timeout)", errLprunTimeout, cfg.timeout)
+	}
 	var pe *lprun.ProgramExitError
 	if errors.As(err, &pe) && res != nil {
 		// The program failed, but what ran is reported.
 		if werr := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); werr != nil {
-			return report(stderr, werr)
+			return werr
 		}
-		return report(stderr, err)
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "speedup: interrupted")
-		return 130
+		return err
 	}
 	if err != nil {
-		var ce *gorun.CompileError
-		var ie *lprun.InputError
-		if errors.As(err, &ce) || errors.As(err, &ie) {
-			return report(stderr, &exitError{code: 2, err: err})
-		}
-		return report(stderr, err)
+		return err
 	}
 	if err := writeProfile(res.Profile, cfg.report, cfg.dumpFile, cfg.textFile, stdout); err != nil {
-		return report(stderr, err)
+		return err
 	}
 	if res.Panic != nil {
-		return report(stderr, res.Panic)
+		return res.Panic
 	}
-	return 0
+	return nil
 }
 
-// checkOutputDir checks, before any work, that an output file can be
-// created where it is asked for: an error after a long run would lose the
-// results.
-func checkOutputDir(path string) error {
-	if path == "" {
-		return nil
-	}
-	return atomicfile.Check(path)
-}
+// errLprunTimeout is the cause of a profile stopped by --timeout.
+var errLprunTimeout = errors.New("the profile did not finish in time: stopped")
 
 // writeProfile prints the report, and saves it with -D and -T.
 func writeProfile(p *lineprof.Profile, o lineprof.ReportOptions, dumpFile, textFile string, stdout io.Writer) error {

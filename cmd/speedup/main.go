@@ -12,6 +12,7 @@
 //	lprun    profile functions line by line, like line_profiler's %lprun
 //	view     print a saved line profile (from lprun -D), merging several
 //	scaling  time statements at several GOMAXPROCS values: speedup, efficiency, Amdahl
+//	kernel   a Jupyter kernel for Go with %timeit, %lprun and %scaling (kernel install sets it up)
 //	help     show help for a command
 //
 // Run "speedup help <command>" or "speedup <command> -h" for a command's flags
@@ -19,6 +20,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +30,11 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/lprun"
+	"github.com/gospeedup/speedup/internal/snippet"
 )
 
 // A command is one subcommand of speedup. Each lives in its own file and
@@ -37,8 +44,14 @@ type command struct {
 	short string // one line for the command list
 	usage string // full usage text, printed by -h and "speedup help NAME"
 	// run executes the command with its arguments (after the command name).
-	// It returns an exit status; errors are printed by run itself.
-	run func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+	// ctx is cancelled when speedup is interrupted (SIGINT, SIGTERM,
+	// SIGHUP): the command stops its children, removes its temporary files
+	// and returns. It prints no error itself: run's caller turns the error
+	// into the one message and the exit status (see exitStatus).
+	run func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+	// ownSignals marks a command that handles the stop signals itself
+	// (the kernel: SIGINT interrupts a cell); its ctx is never cancelled.
+	ownSignals bool
 }
 
 var commands = map[string]*command{}
@@ -57,28 +70,142 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // usageError marks an error in how the command was invoked (exit status 2).
 func usageError(format string, args ...any) error {
-	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
 
-// report prints err as a one-line "speedup: ..." message and returns the
-// exit status it carries (1 unless it says otherwise).
-func report(stderr io.Writer, err error) int {
-	if err == nil {
-		return 0
+// trailerError is an error followed, after its one-line message, by more
+// text for the user (a panic's stack under -v).
+type trailerError struct {
+	err     error
+	trailer string
+}
+
+func (e *trailerError) Error() string { return e.err.Error() }
+func (e *trailerError) Unwrap() error { return e.err }
+
+// signalError is the cause of the context's cancellation when speedup
+// receives a signal.
+type signalError struct{ sig syscall.Signal }
+
+func (e *signalError) Error() string {
+	if e.sig == syscall.SIGINT {
+		return "interrupted"
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	return "interrupted (" + signalName(e.sig) + ")"
+}
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	case syscall.SIGINT:
+		return "SIGINT"
 	}
-	fmt.Fprintf(stderr, "speedup: %v\n", err)
-	var ee *exitError
-	if errors.As(err, &ee) {
+	return s.String()
+}
+
+// Exit statuses, the same for every command.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the work failed: a panic in the snippet, an unwritable file, ...
+	exitUsage    = 2 // bad input: flags, arguments, a snippet that does not compile
+	exitSignaled = 128
+)
+
+// exitStatus decides the exit status for a command's outcome, the one
+// policy of every command: 0 on success (and -h); 128+N when signal N
+// interrupted it (130 SIGINT, 143 SIGTERM, 129 SIGHUP); 2 for a usage
+// error, bad input, or a snippet that does not compile; 1 otherwise.
+func exitStatus(err error, cause error) int {
+	var se *signalError
+	if errors.As(cause, &se) {
+		return exitSignaled + int(se.sig)
+	}
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var (
+		ee *exitError
+		ce *gorun.CompileError
+		ie *lprun.InputError
+		si *snippet.InputError
+	)
+	switch {
+	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &ce), errors.As(err, &ie), errors.As(err, &si):
+		return exitUsage
 	}
-	return 1
+	return exitFailure
+}
+
+// report prints the outcome of a command as one "speedup: ..." line (and
+// the error's trailer, if any) and returns the exit status.
+func report(stderr io.Writer, err error, cause error) int {
+	code := exitStatus(err, cause)
+	switch {
+	case code >= exitSignaled:
+		fmt.Fprintf(stderr, "speedup: %v\n", cause)
+	case code != exitOK:
+		fmt.Fprintf(stderr, "speedup: %v\n", err)
+		var te *trailerError
+		if errors.As(err, &te) && te.trailer != "" {
+			fmt.Fprintf(stderr, "\n%s", te.trailer)
+		}
+	}
+	return code
 }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// stopSignals are the signals that stop a command cleanly: the context is
+// cancelled, children are killed, temporary files removed, and speedup
+// exits with 128 plus the signal's number.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// insistAfter is how long after the first stop signal a second one makes
+// speedup exit at once. A second signal that comes sooner is the same
+// request again: "timeout" sends SIGTERM to speedup and then to its whole
+// process group, speedup included.
+const insistAfter = 2 * time.Second
+
+// signalContext returns a context cancelled, with a *signalError cause,
+// on the first of stopSignals. A later signal (after insistAfter) exits at
+// once: the user insists, and a clean-up that hangs must not keep the
+// terminal.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, stopSignals...)
+	done := make(chan struct{})
+	go func() {
+		var first time.Time
+		for {
+			select {
+			case s := <-ch:
+				sig := s.(syscall.Signal)
+				switch {
+				case first.IsZero():
+					first = time.Now()
+					cancel(&signalError{sig})
+				case time.Since(first) > insistAfter:
+					fmt.Fprintf(os.Stderr, "speedup: %v again; exiting without cleaning up\n", (&signalError{sig}).Error())
+					os.Exit(exitSignaled + int(sig))
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -92,7 +219,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	if len(args) == 0 {
 		printCommands(stderr)
-		return 2
+		return exitUsage
 	}
 	name := args[0]
 	switch name {
@@ -100,19 +227,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) > 1 && name == "help" {
 			c, ok := commands[args[1]]
 			if !ok {
-				return report(stderr, usageError("unknown command %q (run 'speedup help' for the list)", args[1]))
+				return report(stderr, usageError("unknown command %q (run 'speedup help' for the list)", args[1]), nil)
 			}
 			fmt.Fprint(stdout, c.usage)
-			return 0
+			return exitOK
 		}
 		printCommands(stdout)
-		return 0
+		return exitOK
 	}
 	c, ok := commands[name]
 	if !ok {
-		return report(stderr, usageError("unknown command %q (run 'speedup help' for the list)", name))
+		return report(stderr, usageError("unknown command %q (run 'speedup help' for the list)", name), nil)
 	}
-	return c.run(args[1:], stdin, stdout, stderr)
+	if c.ownSignals {
+		return report(stderr, c.run(context.Background(), args[1:], stdin, stdout, stderr), nil)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	err := c.run(ctx, args[1:], stdin, stdout, stderr)
+	return report(stderr, err, context.Cause(ctx))
 }
 
 func printCommands(w io.Writer) {
@@ -128,13 +261,12 @@ func printCommands(w io.Writer) {
 	fmt.Fprint(w, "\nRun 'speedup help <command>' for a command's flags and examples.\n")
 }
 
-// newFlagSet returns a flag set for command c that prints c's usage on -h
-// and reports flag errors as one line through report.
-func newFlagSet(c *command, stderr io.Writer) *flag.FlagSet {
+// newFlagSet returns a silent flag set for command c: parseFlags prints
+// c's usage on -h, and flag errors become one usage error.
+func newFlagSet(c *command) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	_ = stderr
 	return fs
 }
 

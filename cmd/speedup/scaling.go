@@ -2,22 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/scaling"
 	"github.com/gospeedup/speedup/timeit"
 )
@@ -32,7 +27,7 @@ func init() {
 }
 
 const scalingUsage = `usage: speedup scaling [-C DIR] [--cpu 1,2,4] [-s SETUP]... [-n N] [-r R]
-                       [--json] [--plot FILE] [--tags TAGS] [-v] STMT|-
+                       [--json] [--plot FILE] [--timeout D] [--tags TAGS] [-v] STMT|-
 
 Scaling tells whether parallelism paid. It builds the Go statements STMT
 once, as "speedup timeit" does, then times them once per worker count P,
@@ -53,11 +48,14 @@ oversubscription, not scaling), speedup above P, slower than serial.
 Speedup is relative to P=1, so --cpu must include 1. Without -n the loop
 count is chosen at P=1 as timeit does (the first power of 10 whose run takes
 at least 0.2 s) and kept for every P, so that each P times the same work.
-The snippet's own output goes to stderr, leaving stdout to the table.
+The snippet's own output goes to stderr, leaving stdout to the table. A
+build that takes more than 1 s is reported after the table on a line
+"Compiler time: 1.23 s", as timeit does.
 
 Flags:
   -C DIR        run the statements inside the Go package in DIR, so that its
-                unexported names can be used
+                unexported names can be used; default: the package in the
+                current directory, if any, else a temporary module
   --cpu LIST    comma-separated worker counts (default: 1, 2, 4, ... up to
                 the number of cores, and the number of cores)
   -s SETUP      statements run before each run, outside the timing
@@ -71,9 +69,15 @@ Flags:
                 (karp_flatt at P=1, max_speedup when f=0)
   --plot FILE   draw speedup against P, with the ideal line and the fitted
                 curve, to FILE (.svg or .png)
+  --timeout D   stop a measurement (one P) that takes longer than D, such
+                as a snippet that hangs (the build is not counted)
   --tags TAGS   build tags, passed to the go command
   -v            print timeit's line (and caution) for each P on stderr as it
                 completes
+
+Exit status: 0 on success, 2 for a usage or compile error, 1 for an error
+while running (a panic in the snippet, a --timeout), 130, 143 or 129 when
+interrupted by SIGINT, SIGTERM or SIGHUP.
 
 Examples:
 
@@ -102,27 +106,44 @@ Examples:
       speedup scaling --json -s 'xs := rand.Perm(1e6)' -
 `
 
-func runScaling(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return report(stderr, scalingMain(args, stdin, stdout, stderr))
+// scalingConfig holds scaling's flags.
+type scalingConfig struct {
+	snippet.Config
+	cpu            string
+	setup          multiFlag
+	number, repeat int
+	json, verbose  bool
+	plot           string
+	timeout        time.Duration
 }
 
-func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// scalingFlags defines scaling's flags, the one list of them.
+func scalingFlags() (*flag.FlagSet, *scalingConfig) {
+	cfg := &scalingConfig{}
+	fs := newFlagSet(commands["scaling"])
+	fs.StringVar(&cfg.Dir, "C", "", "")
+	fs.StringVar(&cfg.cpu, "cpu", "", "")
+	fs.Var(&cfg.setup, "s", "")
+	fs.IntVar(&cfg.number, "n", 0, "")
+	fs.IntVar(&cfg.repeat, "r", 0, "")
+	fs.BoolVar(&cfg.json, "json", false, "")
+	fs.StringVar(&cfg.plot, "plot", "", "")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "")
+	fs.StringVar(&cfg.Tags, "tags", "", "")
+	fs.BoolVar(&cfg.verbose, "v", false, "")
+	return fs, cfg
+}
+
+func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c := commands["scaling"]
-	fs := newFlagSet(c, stderr)
-	dir := fs.String("C", "", "")
-	cpu := fs.String("cpu", "", "")
-	var setup multiFlag
-	fs.Var(&setup, "s", "")
-	number := fs.Int("n", 0, "")
-	repeat := fs.Int("r", 0, "")
-	asJSON := fs.Bool("json", false, "")
-	plotFile := fs.String("plot", "", "")
-	tags := fs.String("tags", "", "")
-	verbose := fs.Bool("v", false, "")
-	pos, err := parseFlags(c, fs, args, stdout)
+	fs, cfg := scalingFlags()
+	cpu, number, repeat, asJSON, plotFile, timeout, verbose := &cfg.cpu, &cfg.number, &cfg.repeat, &cfg.json, &cfg.plot, &cfg.timeout, &cfg.verbose
+	pos, err := parseFlags(c, fs, attachedCounts(fs, args), stdout)
 	if err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	// Everything the user typed is checked before the build and the
 	// measurements, which can take minutes.
@@ -131,16 +152,18 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return usageError("scaling: missing STMT (Go statements, or - to read them from stdin); run 'speedup help scaling'")
 	case len(pos) > 1:
 		return usageError("scaling: one STMT expected, got %d arguments (quote the statements)", len(pos))
-	case *number < 0:
+	case *number < 0 || set["n"] && *number == 0:
 		return usageError("scaling: -n %d: the loop count must be positive (omit -n for automatic)", *number)
-	case *repeat < 0:
+	case *repeat < 0 || set["r"] && *repeat == 0:
 		return usageError("scaling: -r %d: the run count must be positive", *repeat)
+	case set["timeout"] && *timeout <= 0:
+		return usageError("scaling: --timeout must be positive (omit it for no limit)")
+	case set["C"] && cfg.Dir == "":
+		return usageError("scaling: -C needs a directory")
 	}
 	numCPU := runtime.NumCPU()
 	procs := scaling.DefaultProcs(numCPU)
-	cpuSet := false
-	fs.Visit(func(f *flag.Flag) { cpuSet = cpuSet || f.Name == "cpu" })
-	if cpuSet {
+	if set["cpu"] {
 		// An explicit --cpu "" is a mistake (an unset shell variable, say),
 		// not a request for the default list: ParseProcs rejects it.
 		if procs, err = scaling.ParseProcs(*cpu); err != nil {
@@ -155,77 +178,44 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if _, err := scaling.PlotFormat(*plotFile); err != nil {
 			return usageError("scaling: --plot: %v", err)
 		}
-		// A missing directory would otherwise be found only after the
-		// measurements, which can take minutes.
-		if fi, err := os.Stat(filepath.Dir(*plotFile)); err != nil || !fi.IsDir() {
-			return usageError("scaling: --plot %s: no directory %s to write it in", *plotFile, filepath.Dir(*plotFile))
+		if err := checkOutput(*plotFile); err != nil {
+			return usageError("scaling: --plot %s: %v", *plotFile, err)
 		}
 	}
-	stmt := pos[0]
-	if stmt == "-" {
-		b, err := io.ReadAll(stdin)
-		if err != nil {
-			return fmt.Errorf("scaling: reading the statements from stdin: %v", err)
+	cfg.Setup, cfg.Stmt = cfg.setup, pos[0]
+	if cfg.Stmt == "-" {
+		if cfg.Stmt, err = readStdin(stdin); err != nil {
+			return fmt.Errorf("scaling: %v", err)
 		}
-		stmt = string(b)
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 
 	// Build the harness once: every P runs the same binary, so that the
 	// only difference between the points is the worker count.
-	pkgName, filename := gorun.TempPackage, filepath.Join(os.TempDir(), gorun.TempPackage, gorun.TimeitFileName)
-	if *dir != "" {
-		pkg, err := gorun.ResolvePackage(*dir, *tags)
-		if err != nil {
-			return usageError("scaling: -C: %v", err)
-		}
-		*dir = pkg.Dir
-		pkgName, filename = pkg.Name, filepath.Join(pkg.Dir, gorun.TimeitFileName)
-	}
-	src, err := gorun.TimeitFile(pkgName, filename, gorun.Snippet{Setup: setup, Stmt: stmt})
+	prog, err := snippet.Build(ctx, cfg.Config)
 	if err != nil {
-		return scalingBuildError(err)
-	}
-	prog, err := gorun.Build(ctx, gorun.BuildOptions{Dir: *dir, Tags: *tags}, gorun.TimeitFileName, src)
-	if err != nil {
-		return scalingBuildError(err)
+		return scalingError(err)
 	}
 	defer prog.Close()
-	if prog.BuildTime > time.Second {
-		// Like IPython's "Compiler time": the wait was the build, not the
-		// measurement.
-		fmt.Fprintf(stderr, "Compiler time: %.2f s\n", prog.BuildTime.Seconds())
-	}
 
-	var progress io.Writer
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		progress = stderr
-	}
+	progress := terminal(stderr)
 	opts := timeit.Options{Number: *number, Repeat: *repeat}
 	measure := func(p int) (*timeit.Result, error) {
+		o := opts
+		if progress != nil {
+			o.Progress, o.Label = progress, fmt.Sprintf("scaling P=%d", p)
+		}
 		// GOMAXPROCS in the child's environment, rather than a
 		// runtime.GOMAXPROCS call in the snippet, is read by its runtime
 		// at startup, so the scheduler and the garbage collector are
 		// sized for P from the first instruction, as in a real program
 		// run that way.
-		t, err := prog.StartTimer(ctx, gorun.TimerOptions{
-			Env:    []string{"GOMAXPROCS=" + strconv.Itoa(p)},
-			Stdout: stderr,
-			Stderr: stderr,
+		res, err := prog.Measure(ctx, snippet.Measurement{
+			Env:     []string{"GOMAXPROCS=" + strconv.Itoa(p)},
+			Timeout: *timeout,
+			Stdout:  stderr,
+			Stderr:  stderr,
+			Options: o,
 		})
-		if err != nil {
-			return nil, err
-		}
-		o := opts
-		if progress != nil {
-			o.Progress, o.Label = progress, fmt.Sprintf("scaling P=%d", p)
-		}
-		res, err := timeit.Measure(timerSampler(t), o)
-		if cerr := t.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("the snippet's program failed: %v", cerr)
-		}
 		if err != nil {
 			return nil, err
 		}
@@ -243,40 +233,41 @@ func scalingMain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	rep, err := scaling.Sweep(procs, numCPU, measure)
 	if err != nil {
-		if ctx.Err() != nil {
-			return errors.New("scaling: interrupted")
-		}
 		return fmt.Errorf("scaling: %w", err)
 	}
+	return writeScaling(rep, *asJSON, *plotFile, prog.BuildTime, stdout)
+}
 
-	// The figures first: a plot that cannot be written must not lose
-	// measurements that took minutes.
-	if *asJSON {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
+// writeScaling prints the report, then draws the plot: a plot that cannot
+// be written must not lose measurements that took minutes. Every write
+// error is reported.
+func writeScaling(rep *scaling.Report, asJSON bool, plotFile string, build time.Duration, stdout io.Writer) error {
+	if asJSON {
+		if err := writeJSON(stdout, rep); err != nil {
 			return fmt.Errorf("scaling: %w", err)
 		}
-		_, err = fmt.Fprintf(stdout, "%s\n", b)
 	} else {
-		_, err = io.WriteString(stdout, rep.String())
+		w := &errWriter{w: stdout}
+		io.WriteString(w, rep.String())
+		printCompileTime(w, build)
+		if w.err != nil {
+			return fmt.Errorf("scaling: %w", w.err)
+		}
 	}
-	if err != nil {
-		return err
-	}
-	if *plotFile != "" {
-		if err := rep.WritePlot(*plotFile); err != nil {
+	if plotFile != "" {
+		if err := rep.WritePlot(plotFile); err != nil {
 			return fmt.Errorf("scaling: %w", err)
 		}
 	}
 	return nil
 }
 
-// scalingBuildError gives compile errors in the snippet exit status 2, as
-// timeit does: the statements, as typed, are wrong.
-func scalingBuildError(err error) error {
+// scalingError prefixes the command's name to a build's errors, except
+// compile errors, which point into the user's code ("stmt:1:5: ...").
+func scalingError(err error) error {
 	var ce *gorun.CompileError
 	if errors.As(err, &ce) {
-		return &exitError{code: 2, err: err}
+		return err
 	}
 	return fmt.Errorf("scaling: %w", err)
 }

@@ -87,6 +87,7 @@ func TestScalingSetsGOMAXPROCS(t *testing.T) {
 		t.Skip("builds and runs snippet programs; skipped with -short")
 	}
 	dir := t.TempDir()
+	t.Chdir(t.TempDir()) // outside any package: a temporary module
 	stmt := `os.WriteFile(filepath.Join(` + strconvQuote(dir) + `, strconv.Itoa(runtime.GOMAXPROCS(0))), nil, 0o666)`
 	code, stdout, stderr := runScalingCLI(t, "", "--cpu", "1,3", "-n", "1", "-r", "1", stmt)
 	if code != 0 {
@@ -155,6 +156,9 @@ func TestScalingErrors(t *testing.T) {
 		{[]string{"--cpu", "1,x", "x()"}, 2, `--cpu: worker count "x" is not an integer`, false},
 		{[]string{"--cpu", "1,1", "x()"}, 2, "listed twice", false},
 		{[]string{"-n", "-1", "x()"}, 2, "-n -1", false},
+		{[]string{"-n", "0", "x()"}, 2, "-n 0: the loop count must be positive", false},
+		{[]string{"-r", "0", "x()"}, 2, "-r 0: the run count must be positive", false},
+		{[]string{"--timeout", "0s", "x()"}, 2, "--timeout must be positive", false},
 		{[]string{"-r", "-2", "x()"}, 2, "-r -2", false},
 		{[]string{"--plot", "out.pdf", "x()"}, 2, ".svg or .png", false},
 		{[]string{"--plot", "testdata/no-such-dir/out.svg", "x()"}, 2, "no directory testdata/no-such-dir", false},

@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -18,12 +16,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/timeit"
 )
 
 const timeitUsage = `usage: speedup timeit [-n N] [-r R] [-s SETUP]... [-C DIR] [-p PREC] [-q] [-v]
                       [--json] [--benchstat NAME] [--param NAME=V1,V2,...]... [--plot FILE]
-                      [--gc=on|off] [--tags T] [--gcflags F] [--race] STMT|-
+                      [--gc=on|off] [--timeout D] [--tags T] [--gcflags F] [--race] STMT|-
 
 STMT is Go statements; - reads them from stdin (a cell, like %%timeit).
 
@@ -50,8 +49,9 @@ The statements are compiled into a test binary of the package in DIR (-C),
 so that its unexported functions and types can be used; the generated code
 reaches the build only through "go test -overlay" and a temporary
 directory, and the package's own tests are left out. Without -C the
-statements run in a temporary module. A build that takes more than 1 s is
-reported on a line "Compiler time: 1.23 s".
+package in the current directory is used, as go test does, and when there
+is none the statements run in a temporary module. A build that takes more
+than 1 s is reported on a line "Compiler time: 1.23 s".
 
 Flags:
   -n N          loops per run (default: automatic); -n1000, -r3 and -p4 are
@@ -59,7 +59,8 @@ Flags:
   -r R          number of runs (default 7)
   -s SETUP      setup statements, run before each run outside the timing;
                 repeatable (several -s are consecutive lines of one setup)
-  -C DIR        run in the Go package in DIR (its unexported names are visible)
+  -C DIR        run in the Go package in DIR (its unexported names are visible);
+                default: the package in the current directory, if any
   -p PREC       significant digits of the printed times (default 3)
   -q            quiet: print no result line (errors and --json, --plot still work)
   -v            verbose: also print min, median with its 95% confidence
@@ -76,11 +77,16 @@ Flags:
   --plot FILE   with one --param: draw time against it on log-log axes
                 (.svg or .png)
   --gc=on|off   off disables the garbage collector during the runs
+  --timeout D   stop a measurement (one --param value) that takes longer
+                than D, such as a snippet that hangs (the build is not
+                counted); default: no limit
   --tags T, --gcflags F, --race
                 passed to the go command
 
 Exit status: 0 on success, 2 for a usage or compile error, 1 for an error
-while running (such as a panic in the snippet), 130 when interrupted.
+while running (such as a panic in the snippet or a --timeout), 130, 143 or
+129 when interrupted by SIGINT, SIGTERM or SIGHUP (children are stopped and
+temporary files removed first).
 
 Examples:
 
@@ -119,65 +125,69 @@ func init() {
 // build always takes about that long, so only slow builds are worth a line).
 const compileTimeThreshold = time.Second
 
+// printCompileTime prints IPython's "Compiler time" line for a slow build.
+// Every command prints it on stdout after its results, and not at all in
+// its machine-readable modes (--json, --benchstat) or under -q.
+func printCompileTime(w io.Writer, d time.Duration) {
+	if d > compileTimeThreshold {
+		fmt.Fprintf(w, "Compiler time: %.2f s\n", d.Seconds())
+	}
+}
+
 // timeitConfig is the parsed command line.
 type timeitConfig struct {
+	snippet.Config
 	number, repeat, precision int
-	setup                     []string
-	dir                       string
 	quiet, verbose, json      bool
 	benchstat                 string
-	params                    []timeit.Param
 	plot                      string
 	gcOff                     bool
-	tags, gcflags             string
-	race                      bool
-	stmt                      string
+	timeout                   time.Duration
 	stmtFromStdin             bool
 }
 
-func runTimeit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := commands["timeit"]
-	cfg, err := parseTimeit(c, args, stdin, stdout)
-	if err != nil {
-		return report(stderr, err)
-	}
-	// On ^C, stop the build or the snippet's program (the context kills
-	// it), let the deferred clean-ups remove the temporary files, and exit
-	// with the conventional 130.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err = timeitMain(ctx, cfg, stdin, stdout, stderr)
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "speedup: interrupted")
-		return 130
-	}
-	var pe *gorun.PanicError
-	if cfg.verbose && errors.As(err, &pe) && pe.Stack != "" {
-		defer fmt.Fprintf(stderr, "\n%s", pe.Stack)
-	}
-	return report(stderr, err)
-}
-
-func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (*timeitConfig, error) {
-	cfg := &timeitConfig{}
-	fs := newFlagSet(c, nil)
+// timeitFlags defines timeit's flags, the one list of them: parsing,
+// attachedCounts and the usage test all read this flag set.
+func timeitFlags(cfg *timeitConfig, setup, params *multiFlag, gc *string) *flag.FlagSet {
+	fs := newFlagSet(commands["timeit"])
 	fs.IntVar(&cfg.number, "n", 0, "loops per run")
 	fs.IntVar(&cfg.repeat, "r", 0, "runs")
-	var setup, params multiFlag
-	fs.Var(&setup, "s", "setup statements")
-	fs.StringVar(&cfg.dir, "C", "", "package directory")
+	fs.Var(setup, "s", "setup statements")
+	fs.StringVar(&cfg.Dir, "C", "", "package directory")
 	fs.IntVar(&cfg.precision, "p", 0, "significant digits")
 	fs.BoolVar(&cfg.quiet, "q", false, "quiet")
 	fs.BoolVar(&cfg.verbose, "v", false, "verbose")
 	fs.BoolVar(&cfg.json, "json", false, "JSON output")
 	fs.StringVar(&cfg.benchstat, "benchstat", "", "benchmark name")
-	fs.Var(&params, "param", "NAME=V1,V2,...")
+	fs.Var(params, "param", "NAME=V1,V2,...")
 	fs.StringVar(&cfg.plot, "plot", "", "plot file")
-	gc := fs.String("gc", "on", "on or off")
-	fs.StringVar(&cfg.tags, "tags", "", "build tags")
-	fs.StringVar(&cfg.gcflags, "gcflags", "", "compiler flags")
-	fs.BoolVar(&cfg.race, "race", false, "race detector")
-	pos, err := parseFlags(c, fs, attachedCounts(args), stdout)
+	fs.StringVar(gc, "gc", "on", "on or off")
+	fs.DurationVar(&cfg.timeout, "timeout", 0, "deadline of a measurement")
+	fs.StringVar(&cfg.Tags, "tags", "", "build tags")
+	fs.StringVar(&cfg.GCFlags, "gcflags", "", "compiler flags")
+	fs.BoolVar(&cfg.Race, "race", false, "race detector")
+	return fs
+}
+
+func runTimeit(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cfg, err := parseTimeit(args, stdin, stdout)
+	if err != nil {
+		return err
+	}
+	err = timeitMain(ctx, cfg, stdin, stdout, stderr)
+	var pe *gorun.PanicError
+	if cfg.verbose && errors.As(err, &pe) && pe.Stack != "" {
+		return &trailerError{err: err, trailer: pe.Stack}
+	}
+	return err
+}
+
+func parseTimeit(args []string, stdin io.Reader, stdout io.Writer) (*timeitConfig, error) {
+	cfg := &timeitConfig{}
+	var setup, params multiFlag
+	gc := "on"
+	fs := timeitFlags(cfg, &setup, &params, &gc)
+	pos, err := parseFlags(commands["timeit"], fs, attachedCounts(fs, args), stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -192,20 +202,23 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 	if set["p"] && (cfg.precision < 1 || cfg.precision > 17) {
 		return nil, usageError("timeit: -p must be between 1 and 17")
 	}
-	switch *gc {
+	if set["timeout"] && cfg.timeout <= 0 {
+		return nil, usageError("timeit: --timeout must be positive (omit it for no limit)")
+	}
+	switch gc {
 	case "on":
 	case "off":
 		cfg.gcOff = true
 	default:
-		return nil, usageError("timeit: --gc must be on or off, not %q", *gc)
+		return nil, usageError("timeit: --gc must be on or off, not %q", gc)
 	}
 	if set["benchstat"] && (cfg.benchstat == "" || strings.ContainsAny(cfg.benchstat, " \t\n")) {
 		return nil, usageError("timeit: --benchstat needs a benchmark name without spaces")
 	}
-	if set["C"] && cfg.dir == "" {
+	if set["C"] && cfg.Dir == "" {
 		return nil, usageError("timeit: -C needs a directory")
 	}
-	cfg.setup = setup
+	cfg.Setup = setup
 	seen := map[string]bool{}
 	for _, p := range params {
 		pp, err := timeit.ParseParam(p)
@@ -216,22 +229,22 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 			return nil, usageError("timeit: --param %s given twice", pp.Name)
 		}
 		seen[pp.Name] = true
-		cfg.params = append(cfg.params, pp)
+		cfg.Params = append(cfg.Params, pp)
 	}
 	if cfg.plot != "" {
-		if len(cfg.params) != 1 {
-			return nil, usageError("timeit: --plot needs exactly one --param (got %d)", len(cfg.params))
+		if len(cfg.Params) != 1 {
+			return nil, usageError("timeit: --plot needs exactly one --param (got %d)", len(cfg.Params))
 		}
 		if ext := strings.ToLower(filepath.Ext(cfg.plot)); ext != ".svg" && ext != ".png" {
 			return nil, usageError("timeit: --plot file must end in .svg or .png")
 		}
 		// Found out now, not after a sweep of several minutes.
-		if dir := filepath.Dir(cfg.plot); !isDir(dir) {
-			return nil, usageError("timeit: --plot: directory %s does not exist", dir)
+		if err := checkOutput(cfg.plot); err != nil {
+			return nil, usageError("timeit: --plot: %v", err)
 		}
-		p := cfg.params[0]
+		p := cfg.Params[0]
 		for _, v := range p.Values {
-			switch x, ok := toFloat(v); {
+			switch x, ok := timeit.Number(v); {
 			case !ok:
 				return nil, usageError("timeit: --plot needs numeric --param values")
 			case x <= 0:
@@ -243,16 +256,16 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 	case len(pos) == 0:
 		return nil, usageError("timeit: missing STMT (Go statements, or - to read them from stdin); see 'speedup help timeit'")
 	case len(pos) == 1 && pos[0] == "-":
-		b, err := io.ReadAll(stdin)
+		stmt, err := readStdin(stdin)
 		if err != nil {
-			return nil, fmt.Errorf("timeit: reading stdin: %v", err)
+			return nil, fmt.Errorf("timeit: %v", err)
 		}
-		cfg.stmt, cfg.stmtFromStdin = string(b), true
+		cfg.Stmt, cfg.stmtFromStdin = stmt, true
 	default:
 		// An unquoted statement arrives in pieces ("Dot(x," "x)").
-		cfg.stmt = strings.Join(pos, " ")
+		cfg.Stmt = strings.Join(pos, " ")
 	}
-	if strings.TrimSpace(cfg.stmt) == "" {
+	if strings.TrimSpace(cfg.Stmt) == "" {
 		return nil, usageError("timeit: STMT is empty")
 	}
 	return cfg, nil
@@ -260,9 +273,9 @@ func parseTimeit(c *command, args []string, stdin io.Reader, stdout io.Writer) (
 
 // attachedCounts rewrites IPython's -n1000, -r3 and -p4 (a count attached
 // to its flag, as in "%timeit -n1 -r1 f()") as -n=1000, -r=3 and -p=4, which
-// the flag package reads. The values of flags and the arguments after "--"
-// are left alone.
-func attachedCounts(args []string) []string {
+// the flag package reads. The values of fs's flags that take one and the
+// arguments after "--" are left alone.
+func attachedCounts(fs *flag.FlagSet, args []string) []string {
 	out := make([]string, len(args))
 	copy(out, args)
 	for i := 0; i < len(out); i++ {
@@ -272,100 +285,55 @@ func attachedCounts(args []string) []string {
 			return out
 		case len(a) > 2 && a[0] == '-' && strings.ContainsRune("nrp", rune(a[1])) && strings.Trim(a[2:], "0123456789") == "":
 			out[i] = a[:2] + "=" + a[2:]
-		case takesValue[strings.TrimLeft(a, "-")] && strings.HasPrefix(a, "-"):
+		case strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && takesValue(fs, strings.TrimLeft(a, "-")):
 			i++ // the next argument is this flag's value
 		}
 	}
 	return out
 }
 
-// takesValue lists timeit's flags that take a value.
-var takesValue = map[string]bool{
-	"n": true, "r": true, "s": true, "C": true, "p": true, "benchstat": true,
-	"param": true, "plot": true, "gc": true, "tags": true, "gcflags": true,
-}
-
-func isDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
-}
-
-// point is one measurement of a sweep: the values of the parameters (in
-// the order of the --param flags) and its result.
-type point struct {
-	values []any
-	result *timeit.Result
+// takesValue reports whether fs has a flag name that takes a value (is not
+// a boolean flag).
+func takesValue(fs *flag.FlagSet, name string) bool {
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }
 
 func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout, stderr io.Writer) error {
-	// Resolve the package and generate the harness.
-	var (
-		buildDir string
-		pkgName  = gorun.TempPackage
-		genPath  = filepath.Join(os.TempDir(), gorun.TempPackage, gorun.TimeitFileName)
-	)
-	if cfg.dir != "" {
-		pkg, err := gorun.ResolvePackage(cfg.dir, cfg.tags)
-		if err != nil {
-			return usageError("timeit: -C: %v", err)
-		}
-		buildDir, pkgName = pkg.Dir, pkg.Name
-		genPath = filepath.Join(pkg.Dir, gorun.TimeitFileName)
+	prog, err := snippet.Build(ctx, cfg.Config)
+	var ie *snippet.InputError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("timeit: %w", err)
 	}
-	vars := make([]gorun.Var, len(cfg.params))
-	for i, p := range cfg.params {
-		typ, err := gorun.VarType(p.Values)
-		if err != nil {
-			return usageError("timeit: --param %s: %v", p.Name, err)
-		}
-		vars[i] = gorun.Var{Name: p.Name, Type: typ}
-	}
-	src, err := gorun.TimeitFile(pkgName, genPath, gorun.Snippet{Setup: cfg.setup, Stmt: cfg.stmt, Params: vars})
 	if err != nil {
-		return snippetError(err)
-	}
-	prog, err := gorun.Build(ctx, gorun.BuildOptions{
-		Dir: buildDir, Tags: cfg.tags, GCFlags: cfg.gcflags, Race: cfg.race,
-	}, gorun.TimeitFileName, src)
-	if err != nil {
-		// Without -C, gorun's errors carry the hint to use it.
-		return snippetError(err)
+		return err
 	}
 	defer prog.Close()
 	// What the build printed although it succeeded: the compiler's
 	// diagnostics that --gcflags=-m asked for.
 	fmt.Fprint(stderr, prog.BuildOutput)
 
-	opts := timeit.Options{Number: cfg.number, Repeat: cfg.repeat, Precision: cfg.precision}
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		opts.Progress = stderr
-	}
+	opts := timeit.Options{Number: cfg.number, Repeat: cfg.repeat, Precision: cfg.precision, Progress: terminal(stderr)}
 	var snippetIn io.Reader
 	if !cfg.stmtFromStdin {
 		snippetIn = stdin
 	}
 	measure := func(values []any) (*timeit.Result, error) {
-		params := map[string]any{}
-		for i, p := range cfg.params {
-			params[p.Name] = values[i]
-		}
-		// A fresh process per measurement, so that one parameter value's
-		// heap and caches do not weigh on the next.
-		t, err := prog.StartTimer(ctx, gorun.TimerOptions{
-			Params: params, GCOff: cfg.gcOff, Stdin: snippetIn, Stdout: stdout, Stderr: stderr,
-		})
-		if err != nil {
-			return nil, err
-		}
-		defer t.Close()
 		o := opts
 		if len(values) > 0 {
-			o.Label = "timeit " + paramLabel(cfg.params, values)
+			o.Label = "timeit " + timeit.Label(cfg.Params, values)
 		}
-		return timeit.Measure(timerSampler(t), o)
+		return prog.Measure(ctx, snippet.Measurement{
+			Values: values, GCOff: cfg.gcOff, Timeout: cfg.timeout,
+			Stdin: snippetIn, Stdout: stdout, Stderr: stderr, Options: o,
+		})
 	}
 
-	if len(cfg.params) == 0 {
+	if len(cfg.Params) == 0 {
 		r, err := measure(nil)
 		if err != nil {
 			return err
@@ -373,23 +341,33 @@ func timeitMain(ctx context.Context, cfg *timeitConfig, stdin io.Reader, stdout,
 		return printSingle(cfg, r, prog.BuildTime, stdout)
 	}
 
-	var points []point
-	for _, values := range grid(cfg.params) {
+	var points []timeit.GridPoint
+	for _, values := range timeit.Grid(cfg.Params) {
+		label := timeit.Label(cfg.Params, values)
 		r, err := measure(values)
 		if err != nil {
-			return fmt.Errorf("%s: %w", paramLabel(cfg.params, values), err)
+			return fmt.Errorf("%s: %w", label, err)
 		}
-		points = append(points, point{values, r})
+		points = append(points, timeit.GridPoint{Values: values, Result: r})
 		if !cfg.json && !cfg.quiet && cfg.benchstat == "" {
 			// Print as we go: a sweep can take a while.
 			w := &errWriter{w: stdout}
-			printLine(w, paramLabel(cfg.params, values)+": ", r, cfg.verbose)
+			printLine(w, label+": ", r, cfg.verbose)
 			if errors.Is(w.err, syscall.EPIPE) {
 				return w.err // nobody reads the rest
 			}
 		}
 	}
 	return printSweep(cfg, points, prog.BuildTime, stdout)
+}
+
+// terminal returns w when it is a terminal, for progress bars, and nil
+// otherwise.
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return w
+	}
+	return nil
 }
 
 // errWriter remembers the first error of its writes.
@@ -404,49 +382,6 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
-}
-
-// timerSampler adapts a gorun.Timer to timeit's Sampler (gorun does not
-// import timeit).
-func timerSampler(t *gorun.Timer) timeit.Sampler {
-	return timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
-		tot, err := t.Run(loops)
-		return timeit.Sample(tot), err
-	})
-}
-
-// snippetError gives compile errors the exit status of usage errors (2),
-// as the issue asks; other build failures are runtime errors (1).
-func snippetError(err error) error {
-	var ce *gorun.CompileError
-	if errors.As(err, &ce) {
-		return &exitError{code: 2, err: err}
-	}
-	return err
-}
-
-// grid returns the cartesian product of the parameters' values, the first
-// parameter varying slowest.
-func grid(params []timeit.Param) [][]any {
-	out := [][]any{nil}
-	for _, p := range params {
-		var next [][]any
-		for _, prefix := range out {
-			for _, v := range p.Values {
-				next = append(next, append(append([]any{}, prefix...), v))
-			}
-		}
-		out = next
-	}
-	return out
-}
-
-func paramLabel(params []timeit.Param, values []any) string {
-	parts := make([]string, len(params))
-	for i, p := range params {
-		parts[i] = p.Format(values[i])
-	}
-	return strings.Join(parts, " ")
 }
 
 func printLine(w io.Writer, prefix string, r *timeit.Result, verbose bool) {
@@ -466,12 +401,6 @@ func indentBlock(s string) string {
 		s += "\n"
 	}
 	return s
-}
-
-func printCompileTime(w io.Writer, d time.Duration) {
-	if d > compileTimeThreshold {
-		fmt.Fprintf(w, "Compiler time: %.2f s\n", d.Seconds())
-	}
 }
 
 // timeitJSON is the --json document.
@@ -501,14 +430,15 @@ type jsonFit struct {
 }
 
 func newJSON(cfg *timeitConfig, build time.Duration) *timeitJSON {
-	setup := cfg.setup
+	setup := cfg.Setup
 	if setup == nil {
 		setup = []string{}
 	}
-	return &timeitJSON{Stmt: cfg.stmt, Setup: setup, Dir: cfg.dir, CompileSeconds: build.Seconds()}
+	return &timeitJSON{Stmt: cfg.Stmt, Setup: setup, Dir: cfg.Dir, CompileSeconds: build.Seconds()}
 }
 
-func writeJSON(w io.Writer, doc *timeitJSON) error {
+// writeJSON writes doc indented, as every command's --json does.
+func writeJSON(w io.Writer, doc any) error {
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
@@ -524,133 +454,49 @@ func printSingle(cfg *timeitConfig, r *timeit.Result, build time.Duration, stdou
 		doc.Result = r
 		return writeJSON(stdout, doc)
 	case cfg.benchstat != "":
-		fmt.Fprint(stdout, r.Benchstat(cfg.benchstat))
-		return nil
+		_, err := fmt.Fprint(stdout, r.Benchstat(cfg.benchstat))
+		return err
 	case cfg.quiet:
 		return nil
 	}
-	printLine(stdout, "", r, cfg.verbose)
-	printCompileTime(stdout, build)
-	return nil
+	w := &errWriter{w: stdout}
+	printLine(w, "", r, cfg.verbose)
+	printCompileTime(w, build)
+	return w.err
 }
 
-// fitLine is one fitted growth: param's exponent with the other
-// parameters held at the values in at.
-type fitLine struct {
-	fit timeit.Fit
-	at  map[string]any
-	pts []timeit.SweepPoint
-}
-
-// fits fits time against each numeric parameter, for each combination of
-// the other parameters' values (a single line per parameter without a
-// grid). Parameters with fewer than two values have no fit.
-func fits(params []timeit.Param, points []point) []fitLine {
-	var out []fitLine
-	for pi, p := range params {
-		if len(p.Values) < 2 {
-			continue
-		}
-		groups := map[string]*fitLine{}
-		var order []string
-		for _, pt := range points {
-			x, ok := toFloat(pt.values[pi])
-			if !ok {
-				break
-			}
-			key := ""
-			at := map[string]any{}
-			for qi, q := range params {
-				if qi != pi {
-					key += q.Format(pt.values[qi]) + " "
-					at[q.Name] = pt.values[qi]
-				}
-			}
-			g := groups[key]
-			if g == nil {
-				g = &fitLine{at: at}
-				groups[key] = g
-				order = append(order, key)
-			}
-			g.pts = append(g.pts, timeit.SweepPoint{Value: pt.values[pi], X: x, Result: pt.result})
-		}
-		for _, key := range order {
-			g := groups[key]
-			// FitSweep fits the unrounded means: Result.Mean is whole
-			// nanoseconds, too coarse for statements of a few ns.
-			f, err := timeit.FitSweep(p.Name, g.pts)
-			if err != nil {
-				continue // such as a zero time: no meaningful growth
-			}
-			if len(g.at) == 0 {
-				g.at = nil
-			}
-			g.fit = f
-			out = append(out, *g)
-		}
-	}
-	return out
-}
-
-func toFloat(v any) (float64, bool) {
-	switch v := v.(type) {
-	case int:
-		return float64(v), true
-	case float64:
-		return v, true
-	}
-	return 0, false
-}
-
-func formatAt(at map[string]any) string {
-	names := make([]string, 0, len(at))
-	for n := range at {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		// As in the result lines' labels: n=10000 s="ab".
-		parts[i] = timeit.Param{Name: n}.Format(at[n])
-	}
-	return strings.Join(parts, " ")
-}
-
-func printSweep(cfg *timeitConfig, points []point, build time.Duration, stdout io.Writer) error {
-	fl := fits(cfg.params, points)
+func printSweep(cfg *timeitConfig, points []timeit.GridPoint, build time.Duration, stdout io.Writer) error {
+	fl := timeit.FitGrid(cfg.Params, points)
 	if cfg.plot != "" {
 		var fit *timeit.Fit
 		if len(fl) == 1 {
-			fit = &fl[0].fit
+			fit = &fl[0].Fit
 		}
 		var pts []timeit.SweepPoint
 		for _, pt := range points {
-			x, ok := toFloat(pt.values[0])
-			if !ok {
-				return usageError("timeit: --plot needs numeric --param values")
-			}
-			pts = append(pts, timeit.SweepPoint{Value: pt.values[0], X: x, Result: pt.result})
+			x, _ := timeit.Number(pt.Values[0]) // checked by parseTimeit
+			pts = append(pts, timeit.SweepPoint{Value: pt.Values[0], X: x, Result: pt.Result})
 		}
-		if err := timeit.PlotSweep(cfg.plot, cfg.params[0].Name, pts, fit); err != nil {
+		if err := timeit.PlotSweep(cfg.plot, cfg.Params[0].Name, pts, fit); err != nil {
 			return fmt.Errorf("timeit: --plot: %v", err)
 		}
 	}
 	switch {
 	case cfg.json:
 		doc := newJSON(cfg, build)
-		for _, p := range cfg.params {
+		for _, p := range cfg.Params {
 			doc.Params = append(doc.Params, p.Name)
 		}
 		for _, pt := range points {
 			m := map[string]any{}
-			for i, p := range cfg.params {
-				m[p.Name] = pt.values[i]
+			for i, p := range cfg.Params {
+				m[p.Name] = pt.Values[i]
 			}
-			doc.Points = append(doc.Points, jsonPoint{Params: m, Result: pt.result})
+			doc.Points = append(doc.Points, jsonPoint{Params: m, Result: pt.Result})
 		}
 		for _, f := range fl {
-			jf := jsonFit{Param: f.fit.Param, Exponent: f.fit.Exponent, R2: f.fit.R2, At: f.at, Line: f.fit.String()}
-			if len(cfg.params) == 1 {
+			jf := jsonFit{Param: f.Fit.Param, Exponent: f.Fit.Exponent, R2: f.Fit.R2, At: f.At, Line: f.Fit.String()}
+			if len(cfg.Params) == 1 {
 				doc.Fit = &jf
 			} else {
 				doc.Fits = append(doc.Fits, jf)
@@ -658,24 +504,22 @@ func printSweep(cfg *timeitConfig, points []point, build time.Duration, stdout i
 		}
 		return writeJSON(stdout, doc)
 	case cfg.benchstat != "":
+		w := &errWriter{w: stdout}
 		for _, pt := range points {
 			name := cfg.benchstat
-			for i, p := range cfg.params {
-				name += "/" + p.Format(pt.values[i])
+			for i, p := range cfg.Params {
+				name += "/" + p.Format(pt.Values[i])
 			}
-			fmt.Fprint(stdout, pt.result.Benchstat(name))
+			fmt.Fprint(w, pt.Result.Benchstat(name))
 		}
-		return nil
+		return w.err
 	case cfg.quiet:
 		return nil
 	}
+	w := &errWriter{w: stdout}
 	for _, f := range fl {
-		line := f.fit.String()
-		if f.at != nil {
-			line += " at " + formatAt(f.at)
-		}
-		fmt.Fprintln(stdout, line)
+		fmt.Fprintln(w, f.String())
 	}
-	printCompileTime(stdout, build)
-	return nil
+	printCompileTime(w, build)
+	return w.err
 }

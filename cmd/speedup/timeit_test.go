@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gospeedup/speedup/internal/golden"
 	"golang.org/x/perf/benchfmt"
 )
 
@@ -28,18 +29,12 @@ var ipythonLine = regexp.MustCompile(`(?m)^[0-9.]+ (s|ms|µs|ns) ± [0-9.]+ (s|m
 
 const fixture = "testdata/timeitpkg"
 
-// resultLines splits out into lines, leaving out the "Compiler time" line
-// that a slow build adds and IPython's "slowest run" caution, which a sweep
-// prefixes with the parameter ("n=10000: The slowest run took ...").
+// resultLines splits out into lines, leaving out those that depend on the
+// machine's load, not on the code under test: the "Compiler time" line of
+// a slow build and IPython's "slowest run" caution, which a sweep prefixes
+// with the parameter ("n=10000: The slowest run took ...").
 func resultLines(out string) []string {
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		// Both depend on the machine's load, not on the code under test.
-		if !strings.HasPrefix(l, "Compiler time: ") && !strings.Contains(l, "The slowest run took") {
-			lines = append(lines, l)
-		}
-	}
-	return lines
+	return golden.WithoutTimingLines(strings.TrimSpace(out))
 }
 
 // TestTimeitUnexported times an unexported function through -C in a
@@ -80,6 +75,9 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-r", "0", "x()"}, 2, "speedup: timeit: -r must be at least 1\n"},
 		{[]string{}, 2, "speedup: timeit: missing STMT (Go statements, or - to read them from stdin); see 'speedup help timeit'\n"},
 		{[]string{"--param", "n", "x()"}, 2, `^speedup: timeit: .*\n$`},
+		// A bad --param of 100 KB used to come back whole.
+		{[]string{"--param", "n=" + strings.Repeat("x", 100_000), "x()"}, 2, `^speedup: timeit: --param n=x{38}…: value 1: x{40}… is not a number; quote strings\n$`},
+		{[]string{"--timeout", "-1s", "x()"}, 2, "speedup: timeit: --timeout must be positive (omit it for no limit)\n"},
 		{[]string{"--param", "n=1,2", "--param", "n=3", "x()"}, 2, "speedup: timeit: --param n given twice\n"},
 		{[]string{"--plot", "x.svg", "x()"}, 2, "speedup: timeit: --plot needs exactly one --param (got 0)\n"},
 		{[]string{"--gc=sometimes", "x()"}, 2, "speedup: timeit: --gc must be on or off, not \"sometimes\"\n"},
@@ -98,10 +96,9 @@ func TestTimeitErrors(t *testing.T) {
 		{[]string{"-C", fixture, "-n", "1", "-r", "1", "runtime.Goexit()"}, 1,
 			"speedup: the snippet ended the timing function before its loops were done (did it call runtime.Goexit?)\n"},
 		// A missing plot directory used to fail after the whole sweep.
-		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: directory testdata/nosuchdir does not exist\n"},
+		{[]string{"--param", "n=1,2", "--plot", "testdata/nosuchdir/p.svg", "x()"}, 2, "speedup: timeit: --plot: no directory testdata/nosuchdir\n"},
 		{[]string{"--param", `s="a","b"`, "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot needs numeric --param values\n"},
 		{[]string{"--param", "n=0,1", "--plot", "p.svg", "x()"}, 2, "speedup: timeit: --plot: n=0 is not a positive number; a log axis cannot show it\n"},
-		{[]string{"-n1", "-r1", "square(2)"}, 2, "speedup: stmt:1:1: undefined: square (without -C, statements run outside any package; use -C DIR to call a package's functions)\n"},
 	}
 	for _, tt := range tests {
 		code, out, errOut := runSpeedup(t, "", append([]string{"timeit"}, tt.args...)...)
@@ -115,6 +112,28 @@ func TestTimeitErrors(t *testing.T) {
 	}
 	if after := snapshotDir(t, "testdata"); !sameFiles(before, after) {
 		t.Errorf("speedup timeit changed files under testdata")
+	}
+}
+
+// TestTimeitCurrentPackage checks that without -C the package in the
+// current directory is used, as go test does, and that outside any package
+// the statements run in a temporary module with a hint for the usual
+// mistake.
+func TestTimeitCurrentPackage(t *testing.T) {
+	abs, err := filepath.Abs(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(abs)
+	code, out, errOut := runSpeedup(t, "", "timeit", "-n1", "-r1", "square(2)")
+	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
+		t.Errorf("in the package's directory: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	t.Chdir(t.TempDir())
+	code, out, errOut = runSpeedup(t, "", "timeit", "-n1", "-r1", "square(2)")
+	want := "speedup: stmt:1:1: undefined: square (without -C, statements run outside any package; use -C DIR to call a package's functions)\n"
+	if code != 2 || out != "" || errOut != want {
+		t.Errorf("outside a package: exit %d, stdout %q, stderr %q; want exit 2, %q", code, out, errOut, want)
 	}
 }
 
@@ -132,10 +151,17 @@ func TestTimeitHelp(t *testing.T) {
 // TestTimeitStdinCell times a multi-line cell read from stdin, without -C
 // (imports are added automatically).
 func TestTimeitStdinCell(t *testing.T) {
+	t.Chdir(t.TempDir()) // outside any package
 	cell := "s := 0.0\nfor i := 0; i < 100; i++ {\n\ts += math.Sqrt(float64(i))\n}\n"
 	code, out, errOut := runSpeedup(t, cell, "timeit", "-n", "10", "-r", "2", "-")
 	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// A cell saved by an editor that starts files with a UTF-8 byte order
+	// mark used to be a syntax error.
+	code, out, errOut = runSpeedup(t, "\uFEFF"+cell, "timeit", "-n", "10", "-r", "2", "-")
+	if lines := resultLines(out); code != 0 || len(lines) != 1 || !ipythonLine.MatchString(lines[0]) {
+		t.Errorf("with a BOM: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
@@ -285,17 +311,13 @@ func TestTimeitDefer(t *testing.T) {
 }
 
 func TestAttachedCounts(t *testing.T) {
-	got := strings.Join(attachedCounts([]string{"-n1", "-r10", "-p4", "-n", "5", "-nx", "-s", "-n2", "--gc=off", "-r2", "--", "-r3"}), " ")
+	var cfg timeitConfig
+	var setup, params multiFlag
+	var gc string
+	fs := timeitFlags(&cfg, &setup, &params, &gc)
+	got := strings.Join(attachedCounts(fs, []string{"-n1", "-r10", "-p4", "-n", "5", "-nx", "-s", "-n2", "--gc=off", "-r2", "--", "-r3"}), " ")
 	if want := "-n=1 -r=10 -p=4 -n 5 -nx -s -n2 --gc=off -r=2 -- -r3"; got != want {
 		t.Errorf("attachedCounts = %q, want %q", got, want)
-	}
-}
-
-// TestFormatAt checks that a grid's fit names the other parameters as the
-// result lines do (s="a", not s=a).
-func TestFormatAt(t *testing.T) {
-	if got, want := formatAt(map[string]any{"s": "a", "n": 10}), `n=10 s="a"`; got != want {
-		t.Errorf("formatAt = %q, want %q", got, want)
 	}
 }
 

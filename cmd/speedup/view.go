@@ -1,13 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 
 	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/lineprof"
@@ -49,38 +49,55 @@ func init() {
 	})
 }
 
-func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := commands["view"]
-	fs := newFlagSet(c, stderr)
-	var o lineprof.ReportOptions
-	unit := fs.String("u", "", "")
-	fs.BoolVar(&o.SkipZero, "z", false, "")
-	fs.BoolVar(&o.Summarize, "summarize", false, "")
-	textFile := fs.String("T", "", "")
-	files, err := parseFlags(c, fs, args, stdout)
+// viewConfig holds view's flags.
+type viewConfig struct {
+	report         lineprof.ReportOptions
+	unit, textFile string
+}
+
+// viewFlags defines view's flags, the one list of them.
+func viewFlags() (*flag.FlagSet, *viewConfig) {
+	cfg := &viewConfig{}
+	fs := newFlagSet(commands["view"])
+	fs.StringVar(&cfg.unit, "u", "", "")
+	fs.BoolVar(&cfg.report.SkipZero, "z", false, "")
+	fs.BoolVar(&cfg.report.Summarize, "summarize", false, "")
+	fs.StringVar(&cfg.textFile, "T", "", "")
+	return fs, cfg
+}
+
+func runView(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, cfg := viewFlags()
+	files, err := parseFlags(commands["view"], fs, args, stdout)
 	if err != nil {
-		return report(stderr, err)
+		return err
 	}
-	if err := checkOutputDir(*textFile); err != nil {
-		return report(stderr, usageError("view: -T %s: %v", *textFile, err))
+	if err := checkOutput(cfg.textFile); err != nil {
+		return usageError("view: -T %s: %v", cfg.textFile, err)
 	}
 	if len(files) == 0 {
-		return report(stderr, usageError("view: name at least one profile saved with lprun -D"))
+		return usageError("view: name at least one profile saved with lprun -D")
 	}
-	if *unit != "" {
-		u, err := strconv.ParseFloat(*unit, 64)
+	if cfg.unit != "" {
+		u, err := strconv.ParseFloat(cfg.unit, 64)
 		if err != nil || !(u > 0 && u <= 1e3) { // NaN too
-			return report(stderr, usageError("view: -u %s: want a positive number of seconds such as 1e-6", *unit))
+			return usageError("view: -u %s: want a positive number of seconds such as 1e-6", cfg.unit)
 		}
-		o.Unit = u
+		cfg.report.Unit = u
 	}
-	stop := cleanupOnSignal(stderr)
-	defer stop()
+	// View has no child process nor temporary directory, only its -T
+	// file, and a read from a slow file system or a write to a stdout
+	// nobody reads must not hold the exit back: when interrupted, it
+	// removes the -T file's temporary file and exits at once.
+	defer context.AfterFunc(ctx, func() {
+		atomicfile.Cleanup()
+		os.Exit(report(stderr, nil, context.Cause(ctx)))
+	})()
 	var ps []*lineprof.Profile
 	for _, f := range files {
 		p, err := lineprof.Load(f)
 		if err != nil {
-			return report(stderr, err)
+			return err
 		}
 		ps = append(ps, p)
 	}
@@ -90,31 +107,7 @@ func runView(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if errors.As(err, &me) {
 			me.NameA, me.NameB = files[me.A], files[me.B]
 		}
-		return report(stderr, fmt.Errorf("view: %w", err))
+		return fmt.Errorf("view: %w", err)
 	}
-	return report(stderr, writeProfile(merged, o, "", *textFile, stdout))
-}
-
-// cleanupOnSignal makes SIGINT, SIGTERM and SIGHUP remove the temporary
-// file of an output being written (atomicfile.Cleanup) and exit with the
-// shell's status for the signal (130, 143, 129): view has no child process
-// nor temporary directory, only its -T file, and a read from a slow file
-// system must not hold the exit back. The returned function stops it.
-func cleanupOnSignal(stderr io.Writer) (stop func()) {
-	sigs := make(chan os.Signal, 1)
-	done := make(chan struct{})
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		select {
-		case s := <-sigs:
-			atomicfile.Cleanup()
-			fmt.Fprintf(stderr, "speedup: %v\n", s)
-			os.Exit(128 + int(s.(syscall.Signal)))
-		case <-done:
-		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		close(done)
-	}
+	return writeProfile(merged, cfg.report, "", cfg.textFile, stdout)
 }

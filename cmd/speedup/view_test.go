@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,7 +162,7 @@ func TestViewInterrupted(t *testing.T) {
 		r.Close()
 		var ee *exec.ExitError
 		want := 128 + int(sig)
-		if !errors.As(err, &ee) || ee.ExitCode() != want || !strings.Contains(errOut.String(), fmt.Sprintf("speedup: %v\n", sig)) {
+		if !errors.As(err, &ee) || ee.ExitCode() != want || !strings.HasSuffix(errOut.String(), (&signalError{sig}).Error()+"\n") {
 			t.Errorf("%v: %v, stderr %q; want exit %d", sig, err, errOut.String(), want)
 		}
 		ents, _ := os.ReadDir(dir)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/examples/incadd/incadd"
+	"github.com/gospeedup/speedup/internal/atomicfile"
 	"github.com/gospeedup/speedup/lazy"
 )
 
@@ -54,6 +55,15 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.sleep < 0 {
 		return o, fmt.Errorf("-sleep must not be negative")
+	}
+	// Checked before the seconds of sleeping, not after.
+	for _, out := range []struct{ flag, path string }{{"-dot", o.dot}, {"-trace", o.trace}, {"-timeline", o.timeline}} {
+		if out.path == "" {
+			continue
+		}
+		if err := atomicfile.Check(out.path); err != nil {
+			return o, fmt.Errorf("%s %s: %v", out.flag, out.path, err)
+		}
 	}
 	return o, nil
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRun(t *testing.T) {
@@ -39,6 +40,12 @@ $`)
 	s, _ := os.ReadFile(svg)
 	if !strings.HasPrefix(string(s), "<svg") || !strings.Contains(string(s), "inc ×2") {
 		t.Errorf("timeline:\n%s", s)
+	}
+	// An output that cannot be written is found before the work.
+	start := time.Now()
+	err = run([]string{"-sleep", "1h", "-trace", filepath.Join(dir, "nope", "t.json")}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "-trace") || time.Since(start) > time.Minute {
+		t.Errorf("-trace in a missing directory: %v after %v", err, time.Since(start))
 	}
 	// Graphviz, when installed, must accept the DOT file.
 	if path, err := exec.LookPath("dot"); err == nil {

@@ -23,8 +23,12 @@ type plan struct {
 	byFile  map[string]*fileInfo
 	// a and b are the two builds' options (generated files, overlays).
 	a, b gorun.BuildOptions
-	// tmp holds the copies of module-cache modules, and the runs' files.
+	// tmp holds the copies of module-cache modules, and the runs' files;
+	// the session removes it.
 	tmp string
+	// loopable says that the plain build of a program can repeat its main
+	// (or tests) inside one process.
+	loopable bool
 }
 
 // fileInfo is one instrumented file.
@@ -37,20 +41,14 @@ type fileInfo struct {
 	path string
 }
 
-func (p *plan) close() { os.RemoveAll(p.tmp) }
-
 // newPlan instruments the targets' files and generates the files of both
-// builds.
-func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg) (*plan, error) {
-	tmp, err := os.MkdirTemp("", "speedup-lprun-")
-	if err != nil {
-		return nil, err
-	}
+// builds; tmp is the session's temporary directory.
+func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg, tmp string) (*plan, error) {
 	pl := &plan{targets: targets, byFile: map[string]*fileInfo{}, tmp: tmp}
 	mc := &modCopies{tmp: tmp, copies: map[string]string{}}
 	overlay, refs, err := pl.instrument(targets, o.ExactTime, mc)
 	if err != nil {
-		return pl, err
+		return nil, err
 	}
 	base := gorun.BuildOptions{Dir: rp.dir, Tags: o.Tags, Race: o.Race}
 	pl.a, pl.b = base, base
@@ -61,16 +59,16 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg) (*pl
 		err = pl.planStmt(o, rp, refs)
 	}
 	if err != nil {
-		return pl, err
+		return nil, err
 	}
 	if len(mc.copies) > 0 {
 		modRoot := rp.dir
 		if modRoot == "" {
-			return pl, errors.New("a profiled function's module is not part of the program the statement builds (use -C DIR)")
+			return nil, errors.New("a profiled function's module is not part of the program the statement builds (use -C DIR)")
 		}
 		mf, env, err := mc.buildFiles(ctx, modRoot)
 		if err != nil {
-			return pl, err
+			return nil, err
 		}
 		pl.a.ModFile = mf
 		pl.a.Env = append(pl.a.Env, env...)
@@ -175,6 +173,7 @@ func (p *plan) planProgram(o Options, rp *runPkg, refs []dataRef) error {
 		hooked = mainFile
 	}
 	companion, testMain := local.Name, o.Program.Test && hooked == ""
+	p.loopable = testMain
 	if hooked != "" {
 		if err := p.hook(hooked, hookName); err != nil {
 			return err
@@ -214,10 +213,10 @@ func (p *plan) hook(file, name string) error {
 			}
 		}
 	}
-	if p.a.Overlay[file], err = hookFunc(file, srcA, name, flush); err != nil {
+	if p.a.Overlay[file], _, err = hookFunc(file, srcA, name, flush, false); err != nil {
 		return err
 	}
-	p.b.Overlay[file], err = hookFunc(file, src, name, "")
+	p.b.Overlay[file], p.loopable, err = hookFunc(file, src, name, "", true)
 	return err
 }
 
@@ -255,6 +254,28 @@ func findMain(p *pkgInfo) (string, error) {
 		}
 	}
 	return "", inputErr("package %s has no func main", p.Dir)
+}
+
+// ran returns the indices of the targets that ran in the counted run.
+func (p *plan) ran(hits *child.LprunReply) []int {
+	var out []int
+	for i, t := range p.targets {
+		fi := p.byFile[t.file]
+		var fn *instrument.Func
+		for j := range fi.res.Funcs {
+			if fi.res.Funcs[j].Decl == t.decl {
+				fn = &fi.res.Funcs[j]
+			}
+		}
+		counts := hits.Counts[fi.res.ID]
+		for _, s := range fn.Slots {
+			if s.Index < len(counts) && counts[s.Index] > 0 {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // samplerTargets returns the samplers' description of the targets.

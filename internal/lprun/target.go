@@ -26,32 +26,36 @@ type runPkg struct {
 	prog *programPkg
 }
 
-// resolve finds the package that runs and the functions to profile.
-func resolve(ctx context.Context, o Options) ([]*target, *runPkg, error) {
+// resolve finds the package that runs and the functions to profile. The
+// go command runs with a copy (under tmp) of the workspace file, if any,
+// so that it writes nothing next to the user's.
+func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, nil, err
 	}
 	rp := &runPkg{name: gorun.TempPackage}
-	switch {
-	case o.Program != nil:
-		if rp, err = resolveProgram(ctx, wd, o); err != nil {
+	if o.Dir != "" && o.Program == nil {
+		// The -C package first: its errors are the user's ("missing
+		// directory").
+		if rp, err = resolveDir(o); err != nil {
 			return nil, nil, err
 		}
-	case o.Dir != "":
-		gp, err := gorun.ResolvePackage(o.Dir, o.Tags)
-		if err != nil {
-			return nil, nil, err
-		}
-		rp.pkg = &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}
-		if err := rp.pkg.parse(); err != nil {
-			// A syntax error in the user's package: exit status 2, as
-			// for any compile error.
-			return nil, nil, &InputError{err}
-		}
-		rp.name, rp.dir = gp.Name, gp.Dir
 	}
-	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
+	where := wd
+	if rp.pkg != nil {
+		where = rp.pkg.Dir
+	}
+	env, err := gorun.WorkspaceCopy(ctx, where, tmp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Program != nil {
+		if rp, err = resolveProgram(ctx, wd, o, env); err != nil {
+			return nil, nil, err
+		}
+	}
+	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
 	if rp.pkg != nil {
 		r.dir = rp.pkg.Dir
 	}
@@ -62,9 +66,24 @@ func resolve(ctx context.Context, o Options) ([]*target, *runPkg, error) {
 	return targets, rp, nil
 }
 
+// resolveDir resolves the -C package of a statement.
+func resolveDir(o Options) (*runPkg, error) {
+	gp, err := gorun.ResolvePackage(o.Dir, o.Tags)
+	if err != nil {
+		return nil, err
+	}
+	rp := &runPkg{name: gp.Name, dir: gp.Dir, pkg: &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}}
+	if err := rp.pkg.parse(); err != nil {
+		// A syntax error in the user's package: exit status 2, as for
+		// any compile error.
+		return nil, &InputError{err}
+	}
+	return rp, nil
+}
+
 // resolveProgram resolves the package of --run or --test.
-func resolveProgram(ctx context.Context, wd string, o Options) (*runPkg, error) {
-	ps, err := goListProgram(ctx, wd, o.Tags, o.Program.Pkg)
+func resolveProgram(ctx context.Context, wd string, o Options, env []string) (*runPkg, error) {
+	ps, err := goListProgram(ctx, wd, env, o.Tags, o.Program.Pkg)
 	if err != nil {
 		return nil, &InputError{err}
 	}
@@ -97,18 +116,19 @@ type programPkg struct {
 
 var testMainRE = regexp.MustCompile(`(?m)^func TestMain\(`)
 
-func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg, error) {
+func goListProgram(ctx context.Context, dir string, env []string, tags, pattern string) (*programPkg, error) {
 	args := []string{"list", "-json=ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles,Module,Error"}
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}
 	cmd := exec.CommandContext(ctx, "go", append(args, pattern)...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", pattern, trimGo(firstLine(stderr.String())))
+		return nil, fmt.Errorf("%s: %s", pattern, gorun.GoCommandError(stderr.String()))
 	}
 	var j struct {
 		ImportPath, Name, Dir              string
@@ -142,11 +162,4 @@ func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg,
 		}
 	}
 	return p, nil
-}
-
-func trimGo(s string) string {
-	if len(s) > 4 && s[:4] == "go: " {
-		return s[4:]
-	}
-	return s
 }
