@@ -129,8 +129,8 @@ func TestAssembleExact(t *testing.T) {
 // 0 as a measurement.
 func TestMethod(t *testing.T) {
 	r := &Result{Runs: 10, PlainNS: 1000, InstrumentedNS: 3000, Samples: 100}
-	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10}, false, 2)
-	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations still running", "mean of 10 runs (1 µs each)", "No sample fell in F: its time per run is below the resolution of about 10 ns"} {
+	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10}, false, 2, 0)
+	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations of profiled functions still running", "mean of 10 runs (1 µs each)", "No sample fell in F: its time per run is below the resolution of about 10 ns"} {
 		if !strings.Contains(strings.Join(m, "\n"), want) {
 			t.Errorf("method lacks %q:\n%s", want, strings.Join(m, "\n"))
 		}

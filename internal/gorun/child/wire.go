@@ -85,6 +85,9 @@ type _speedup_lprunReply struct {
 	Goexit bool                `json:"goexit,omitempty"`
 	// Active counts the profiled activations still running at the end.
 	Active int64 `json:"active,omitempty"`
+	// Stray counts the goroutines that the statement started and that
+	// were still running a second after it returned.
+	Stray int `json:"stray,omitempty"`
 	// Samples counts the stack snapshots, PausedNS their stop-the-world
 	// pauses; CleanNS and CleanRuns are the runs no snapshot paused.
 	Samples   int                 `json:"samples"`

@@ -1,0 +1,86 @@
+package lprun
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestStrayGoroutines: goroutines that the statement starts and does not
+// wait for count when they end within a second of it, whether they are
+// function literals of the profiled function or call a profiled function
+// later; one that never ends is stated in the header (issue 9).
+func TestStrayGoroutines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir, _ := filepath.Abs("testdata/strays")
+	file := filepath.Join(dir, "strays.go")
+	for _, exact := range []bool{false, true} {
+		res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Spawn", "Work"}, Stmt: "Spawn()", MaxTime: 20 * time.Millisecond, ExactTime: exact})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := hitsByLine(res.Profile, file)
+		for l, w := range wants(t, file) {
+			if got[l] != w {
+				t.Errorf("exact-time %v: strays.go:%d: hits %d, want %d", exact, l, got[l], w)
+			}
+		}
+		if h := strings.Join(res.Profile.Method, "\n"); strings.Contains(h, "still running") {
+			t.Errorf("header says something is still running:\n%s", h)
+		}
+	}
+	start := time.Now()
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Leak"}, Stmt: "Leak()", MaxTime: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "1 goroutine that the statement started without waiting for was still running 1 s after it returned: its 1 activation of profiled functions in progress and any later ones are not counted."
+	if h := res.Profile.Method[0]; !strings.Contains(h, want) {
+		t.Errorf("header %q lacks %q", h, want)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("the run took %v: it did not wait a second for the goroutine", d)
+	}
+}
+
+// TestHarnessCallsNotCounted: the harness's own calls never count in a
+// profiled function of the standard library: its clock (time.Now,
+// time.Since), and the description of a panic (fmt.Sprint), for
+// statements that make no such call (issue 9).
+func TestHarnessCallsNotCounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	for _, c := range []struct {
+		stmt  string
+		funcs []string
+		exact bool
+		want  int64 // the most hits of any line of each function
+	}{
+		{"x := 1\n_ = x", []string{"time.Now", "time.Since"}, false, 0},
+		{"x := 1\n_ = x", []string{"time.Now", "time.Since"}, true, 0},
+		{"_ = time.Since(time.Now())", []string{"time.Now", "time.Since"}, false, 1},
+		{`panic("boom")`, []string{"fmt.Sprint"}, false, 0},
+	} {
+		res, err := Run(context.Background(), Options{Funcs: c.funcs, Stmt: c.stmt, MaxTime: 10 * time.Millisecond, ExactTime: c.exact})
+		if err != nil {
+			t.Fatalf("%q: %v", c.stmt, err)
+		}
+		if len(res.Profile.Funcs) != len(c.funcs) {
+			t.Fatalf("%q: %d functions profiled", c.stmt, len(res.Profile.Funcs))
+		}
+		for _, f := range res.Profile.Funcs {
+			most := int64(0)
+			for _, l := range f.Lines {
+				most = max(most, l.Hits)
+			}
+			if most != c.want {
+				t.Errorf("%q, exact-time %v: %s counts up to %d hits on a line, want %d", c.stmt, c.exact, f.Name, most, c.want)
+			}
+		}
+	}
+}
