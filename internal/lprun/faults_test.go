@@ -2,6 +2,7 @@ package lprun
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,6 +82,79 @@ func TestHarnessCallsNotCounted(t *testing.T) {
 			if most != c.want {
 				t.Errorf("%q, exact-time %v: %s counts up to %d hits on a line, want %d", c.stmt, c.exact, f.Name, most, c.want)
 			}
+		}
+	}
+}
+
+// TestPprofNames: -f takes the names pprof and stack traces print: a
+// function literal's (Pipeline.func1, nested .func1.2, with the package or
+// its import path) selects the function holding it, and a promoted method
+// (Outer.Do, (*Deep).Do, Deep.WriteString) the method of the embedded
+// type; the others get a precise error (issue 9).
+func TestPprofNames(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/names")
+	for arg, want := range map[string]string{
+		"Pipeline.func1":         "Pipeline",
+		"names.Pipeline.func1":   "Pipeline",
+		"Pipeline.func1.2":       "Pipeline",
+		"Pipeline-range1":        "Pipeline",
+		"names.Pipeline.func1.1": "Pipeline",
+		"Outer.Do":               "(*Inner).Do",
+		"(*Outer).Do":            "(*Inner).Do",
+		"names.Outer.Do":         "(*Inner).Do",
+		"(*Deep).Do":             "(*Inner).Do",
+		"Deep.WriteString":       "strings.(*Builder).WriteString",
+		"Do":                     "",
+		"Inner.Do":               "(*Inner).Do",
+	} {
+		if want == "" {
+			continue
+		}
+		ts, _, err := resolve(context.Background(), Options{Dir: dir, Funcs: []string{arg}})
+		if err != nil {
+			t.Errorf("-f %s: %v", arg, err)
+			continue
+		}
+		if len(ts) != 1 || ts[0].display != want {
+			var got []string
+			for _, x := range ts {
+				got = append(got, x.display)
+			}
+			t.Errorf("-f %s selects %v, want %s", arg, got, want)
+		}
+	}
+	for arg, want := range map[string]string{
+		"Holder.Do":         "Holder.Do is promoted from the embedded interface Doer, which has no body to profile",
+		"Both.Do":           "Both.Do is ambiguous: both Inner and Other have a method Do",
+		"Pipeline.Run":      "Pipeline is a function of package names, not a type or a package: a function literal in it is profiled with it (-f Pipeline)",
+		"Nothing.Run":       "no type Nothing in package names, and no package Nothing",
+		"Other.Do.func1":    "Other.Do has no function literal",
+		"names.glob..func1": "is a function literal in a package-level variable's initializer",
+	} {
+		_, _, err := resolve(context.Background(), Options{Dir: dir, Funcs: []string{arg}})
+		var ie *InputError
+		if err == nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), want) {
+			t.Errorf("-f %s: got %v, want an input error with %q", arg, err, want)
+		}
+	}
+}
+
+// TestPprofNamesProfiled runs what pprof's names select: the closure's
+// function and the promoted method, with exact hits.
+func TestPprofNamesProfiled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir, _ := filepath.Abs("testdata/names")
+	file := filepath.Join(dir, "names.go")
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Pipeline.func1", "Outer.Do"}, Stmt: "var o Outer\n_ = Pipeline([]int{1, 2, 3}) + o.Do(2)", MaxTime: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := hitsByLine(res.Profile, file)
+	for l, w := range wants(t, file) {
+		if got[l] != w {
+			t.Errorf("names.go:%d: hits %d, want %d", l, got[l], w)
 		}
 	}
 }

@@ -250,16 +250,28 @@ func find(p *pkgInfo, n lineprof.FuncName) []*target {
 	return out
 }
 
-// lookup resolves one -f argument.
+// lookup resolves one -f argument. Besides the documented spellings it
+// takes pprof's: a function literal's name ("Pipeline.func1") selects the
+// function holding it, and a promoted method ("Outer.Do") the method of
+// the embedded type.
 func (r *resolver) lookup(arg string) ([]*target, error) {
 	n, err := lineprof.ParseFuncName(arg)
 	if err != nil {
+		if outer, ok := closureOf(arg); ok {
+			return r.lookupClosure(arg, outer)
+		}
 		return nil, &InputError{err}
 	}
 	if n.Ambiguous && r.local != nil {
 		m := lineprof.FuncName{Recv: n.Pkg, Name: n.Name}
 		if ts := find(r.local, m); len(ts) > 0 {
 			return ts, nil
+		}
+		if ts, err := r.promoted(r.local, n.Pkg, n.Name); err != nil || len(ts) > 0 {
+			return ts, err
+		}
+		if outer, ok := closureOf(arg); ok {
+			return r.lookupClosure(arg, outer)
 		}
 	}
 	var p *pkgInfo
@@ -271,11 +283,25 @@ func (r *resolver) lookup(arg string) ([]*target, error) {
 	} else {
 		p, err = r.pkg(n.Pkg)
 		if err != nil {
+			if outer, ok := closureOf(arg); ok {
+				return r.lookupClosure(arg, outer)
+			}
+			if n.Ambiguous {
+				return nil, notTypeOrPackage(arg, n, r.local, err)
+			}
 			return nil, inputErr("function %s: %v", arg, err)
 		}
 	}
 	if ts := find(p, lineprof.FuncName{Recv: n.Recv, Name: n.Name}); len(ts) > 0 {
 		return ts, nil
+	}
+	if n.Recv != "" {
+		if ts, err := r.promoted(p, n.Recv, n.Name); err != nil || len(ts) > 0 {
+			return ts, err
+		}
+	}
+	if outer, ok := closureOf(arg); ok {
+		return r.lookupClosure(arg, outer)
 	}
 	return nil, unknown(arg, n, p)
 }
