@@ -10,7 +10,7 @@ func Pipeline(xs []int) int {
 	double := func(x int) int { // want 1
 		return 2 * x // want 3
 	}
-	sum := 0              // want 1
+	sum := 0               // want 1
 	for _, x := range xs { // want 4
 		sum += double(x) // want 3
 	}
