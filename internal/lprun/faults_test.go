@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospeedup/speedup/lineprof"
 )
 
 // TestStrayGoroutines: goroutines that the statement starts and does not
@@ -155,6 +157,59 @@ func TestPprofNamesProfiled(t *testing.T) {
 	for l, w := range wants(t, file) {
 		if got[l] != w {
 			t.Errorf("names.go:%d: hits %d, want %d", l, got[l], w)
+		}
+	}
+}
+
+// TestLineDirectives: a file with //line directives (goyacc's, templ's,
+// ragel's output) is reported at its own lines, for hits and time alike:
+// every line with hits or time is a line of its function, and the time is
+// not lost (issue 9).
+func TestLineDirectives(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir, _ := filepath.Abs("testdata/linedir")
+	file := filepath.Join(dir, "calc.go")
+	for _, exact := range []bool{false, true} {
+		res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Eval", "step"}, Stmt: "Eval(200_000)", MaxTime: 300 * time.Millisecond, ExactTime: exact})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := hitsByLine(res.Profile, file)
+		for l, w := range wants(t, file) {
+			if got[l] != w {
+				t.Errorf("exact-time %v: calc.go:%d: hits %d, want %d", exact, l, got[l], w)
+			}
+		}
+		var eval *lineprof.Func
+		for _, f := range res.Profile.Funcs {
+			if f.File != file {
+				t.Errorf("function %s reported in %s", f.Name, f.File)
+			}
+			if f.Name == "Eval" {
+				eval = f
+			}
+			for _, l := range f.Lines {
+				if l.Line < f.Line || l.Line > f.EndLine || l.Line-f.Line >= len(f.Source) {
+					t.Errorf("exact-time %v: %s: line %d (hits %d, time %d) is outside %d-%d", exact, f.Name, l.Line, l.Hits, l.TimeNS, f.Line, f.EndLine)
+				}
+			}
+		}
+		if eval == nil || eval.Line != 8 || !strings.HasPrefix(eval.Source[0], "func Eval") {
+			t.Fatalf("exact-time %v: Eval not reported at calc.go:8: %+v", exact, eval)
+		}
+		// The loop's line holds most of Eval's time (it calls step):
+		// none is lost on lines without source.
+		var total, loop int64
+		for _, l := range eval.Lines {
+			total += l.TimeNS
+			if l.Line == 11 {
+				loop = l.TimeNS
+			}
+		}
+		if total == 0 || float64(loop) < 0.5*float64(total) {
+			t.Errorf("exact-time %v: Eval's time %d ns, %d on the call of step:\n%+v", exact, total, loop, eval.Lines)
 		}
 	}
 }

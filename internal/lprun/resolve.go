@@ -30,7 +30,11 @@ type pkgInfo struct {
 
 	fset  *token.FileSet
 	files []*ast.File
-	srcs  map[string][]byte
+	// srcs are the files' sources as both builds compile them: with their
+	// line directives disabled (see disableLineDirectives); lineDirs
+	// marks the files that had some.
+	srcs     map[string][]byte
+	lineDirs map[string]bool
 }
 
 // target is one function to profile.
@@ -48,11 +52,13 @@ func (p *pkgInfo) parse() error {
 	}
 	p.fset = token.NewFileSet()
 	p.srcs = map[string][]byte{}
+	p.lineDirs = map[string]bool{}
 	for _, f := range p.GoFiles {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
+		src, p.lineDirs[f] = disableLineDirectives(src)
 		af, err := parser.ParseFile(p.fset, f, src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			return fmt.Errorf("%v", err)
