@@ -3,6 +3,9 @@ package lprun
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"runtime"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -211,5 +214,52 @@ func TestLineDirectives(t *testing.T) {
 		if total == 0 || float64(loop) < 0.5*float64(total) {
 			t.Errorf("exact-time %v: Eval's time %d ns, %d on the call of step:\n%+v", exact, total, loop, eval.Lines)
 		}
+	}
+}
+
+// TestModuleCopyKept: a module-cache module is profiled from a copy kept
+// under the user's cache directory, made once and reused by the next run
+// (a new copy each run made the go command recompile the whole module).
+func TestModuleCopyKept(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("moves the user's cache directory through XDG_CACHE_HOME")
+	}
+	// The go command's own caches stay where they are.
+	for _, v := range []string{"GOCACHE", "GOMODCACHE"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(v, strings.TrimSpace(string(out)))
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	_, modDir := goModCache(t)
+	ucd, _ := os.UserCacheDir()
+	dir, _ := filepath.Abs("../../examples/distance")
+	var stamp time.Time
+	for run := range 2 {
+		res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"golang.org/x/sync/errgroup.(*Group).Go"},
+			Stmt: "var g errgroup.Group\nfor range 4 {\n\tg.Go(func() error { return nil })\n}\ng.Wait()", MaxTime: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := res.Profile.Funcs[0]; !strings.HasPrefix(f.File, modDir) {
+			t.Errorf("reported in %s, want the module cache's file", f.File)
+		}
+		matches, _ := filepath.Glob(filepath.Join(ucd, "speedup", "lprun-mod", "golang.org", "x", "sync@*", "errgroup", "errgroup.go"))
+		if len(matches) != 1 {
+			t.Fatalf("run %d: kept copies %v", run, matches)
+		}
+		st, err := os.Stat(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 1 && !st.ModTime().Equal(stamp) {
+			t.Errorf("the second run copied the module again")
+		}
+		stamp = st.ModTime()
 	}
 }
