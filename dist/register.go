@@ -131,12 +131,12 @@ func RegisterMap[T, R any](fn func(ctx context.Context, item T) (R, error)) {
 			return nil, err
 		}
 		out := make([]R, len(items))
-		for i, x := range items {
-			r, err := call(ctx, name, first+i, func() (R, error) { return fn(ctx, x) })
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
+		err := each(ctx, name, first, len(items), func(i int) (err error) {
+			out[i], err = fn(ctx, items[i])
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		return encode(out)
 	}
@@ -150,16 +150,20 @@ func RegisterMap[T, R any](fn func(ctx context.Context, item T) (R, error)) {
 			return nil, err
 		}
 		var acc R
-		for i, x := range items {
-			r, err := call(ctx, name, first+i, func() (R, error) { return fn(ctx, x) })
+		err := each(ctx, name, first, len(items), func(i int) error {
+			r, err := fn(ctx, items[i])
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if i == 0 {
 				acc = r
 			} else {
 				acc = merge(acc, r)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		return encode(acc)
 	}
@@ -231,10 +235,8 @@ func RegisterMapPerKey[T any, K comparable, A any](fn func(ctx context.Context, 
 			order = append(order, k)
 			vals = append(vals, a)
 		}
-		for i, x := range items {
-			if _, err := call(ctx, name, first+i, func() (struct{}, error) { return struct{}{}, fn(ctx, x, emit) }); err != nil {
-				return nil, nil, err
-			}
+		if err := each(ctx, name, first, len(items), func(i int) error { return fn(ctx, items[i], emit) }); err != nil {
+			return nil, nil, err
 		}
 		for i, k := range order {
 			kb, err := encode(k)
@@ -371,24 +373,32 @@ func shortName(name string) string {
 	return name
 }
 
-// call runs f for the item at index, turning a panic into an *ItemError
-// with the stack and naming the function and the index in an error.
-func call[R any](ctx context.Context, name string, index int, f func() (R, error)) (r R, err error) {
+// each calls body for the items 0..n-1 of a chunk whose first item has
+// index first in the input, and names the function and the item's index
+// in its error: a returned error, a panic (with the stack) or the
+// context's end. The recover and the context check cost once per chunk
+// and once per 256 items, not per item: for trivial functions they would
+// cost more than the work.
+func each(ctx context.Context, name string, first, n int, body func(i int) error) (err error) {
+	i := 0
 	defer func() {
 		if v := recover(); v != nil {
 			buf := make([]byte, 64<<10)
 			buf = buf[:runtime.Stack(buf, false)]
-			err = &ItemError{Func: name, Index: index, Msg: fmt.Sprintf("panic: %v", v), Panic: true, Stack: string(buf)}
+			err = &ItemError{Func: name, Index: first + i, Msg: fmt.Sprintf("panic: %v", v), Panic: true, Stack: string(buf)}
 		}
 	}()
-	if err := ctx.Err(); err != nil {
-		return r, err
+	for ; i < n; i++ {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := body(i); err != nil {
+			return &ItemError{Func: name, Index: first + i, Msg: err.Error()}
+		}
 	}
-	r, err = f()
-	if err != nil {
-		return r, &ItemError{Func: name, Index: index, Msg: err.Error()}
-	}
-	return r, nil
+	return nil
 }
 
 // checkGob reports whether values of T can travel between machines with

@@ -116,12 +116,22 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		cleanup()
 	}()
 
-	// Each chunk: chunk index, first item index, gob-encoded items.
+	// Each chunk: chunk index, first item index, gob-encoded items. Beam
+	// ships a Create's values inside the pipeline's description (JSON, then
+	// base64), whose decoding costs far more than the items' own encoding:
+	// chunks beyond a few KB go to a file in the job's directory instead,
+	// which the worker reads.
 	chunks := make([][]byte, len(bounds))
 	for i, b := range bounds {
 		data, err := encode(items[b[0]:b[1]])
 		if err != nil {
 			return nil, err
+		}
+		if len(data) > inlineMax {
+			if err := writeFile(ctx, inName(dir, i), data); err != nil {
+				return nil, fmt.Errorf("dist: writing the input: %v", err)
+			}
+			data = nil
 		}
 		chunks[i] = chunkElem(i, b[0], data)
 	}
@@ -139,6 +149,14 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		partials = append(partials, beam.ParDo(ss, fn, col))
 	}
 	switch j.kind {
+	case kindMap:
+		// Map's chunks write their results to files; they also send a
+		// marker to a last step. Prism busy-waits through every bundle of a
+		// stage that has no output (its wait for the outputs' data is a
+		// channel closed from the start), which would take a core from the
+		// work.
+		all := beam.GroupByKey(s, beam.Flatten(s, partials...))
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Dir: dir}, all)
 	case kindReduce:
 		all := beam.GroupByKey(s, beam.Flatten(s, partials...))
 		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo}, all)
@@ -313,6 +331,11 @@ func join(dir, name string) string {
 
 func partName(dir string, chunk int) string { return join(dir, fmt.Sprintf("part-%06d", chunk)) }
 
+func inName(dir string, chunk int) string { return join(dir, fmt.Sprintf("in-%06d", chunk)) }
+
+// inlineMax is the largest encoded chunk carried in the pipeline itself.
+const inlineMax = 8 << 10
+
 func readFile(ctx context.Context, path string) ([]byte, error) {
 	fs, err := filesystem.New(ctx, path)
 	if err != nil {
@@ -397,11 +420,15 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	}
 }
 
-// chunkElem and parseChunk frame a chunk: index, first item, data.
+// chunkElem and parseChunk frame a chunk: index, first item, whether the
+// data are in a file, data.
 func chunkElem(index, first int, data []byte) []byte {
 	b := binary.AppendUvarint(nil, uint64(index))
 	b = binary.AppendUvarint(b, uint64(first))
-	return append(b, data...)
+	if data == nil {
+		return append(b, 1)
+	}
+	return append(append(b, 0), data...)
 }
 
 func parseChunk(b []byte) (index, first int, data []byte, err error) {
@@ -410,10 +437,13 @@ func parseChunk(b []byte) (index, first int, data []byte, err error) {
 		return 0, 0, nil, errors.New("dist: corrupt chunk")
 	}
 	f, m := binary.Uvarint(b[n:])
-	if m <= 0 {
+	if m <= 0 || len(b) <= n+m {
 		return 0, 0, nil, errors.New("dist: corrupt chunk")
 	}
-	return int(i), int(f), b[n+m:], nil
+	if b[n+m] == 1 {
+		return int(i), int(f), nil, nil
+	}
+	return int(i), int(f), b[n+m+1:], nil
 }
 
 // indexed frames a partial result with its chunk's index, so that partial
@@ -505,6 +535,11 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 	if err != nil {
 		return err
 	}
+	if data == nil {
+		if data, err = readFile(ctx, inName(f.Dir, index)); err != nil {
+			return err
+		}
+	}
 	switch kind(f.Kind) {
 	case kindMap:
 		out, err := e.mapChunk(ctx, data, first)
@@ -516,9 +551,16 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 			if err != nil {
 				return err
 			}
-			return writeFile(ctx, shardName(f.WriteTo, index, f.Chunks), []byte(joinLines(lines)))
+			if err := writeFile(ctx, shardName(f.WriteTo, index, f.Chunks), []byte(joinLines(lines))); err != nil {
+				return err
+			}
+			emit(nil, indexed(index, nil))
+			return nil
 		}
-		return writeFile(ctx, partName(f.Dir, index), out)
+		if err := writeFile(ctx, partName(f.Dir, index), out); err != nil {
+			return err
+		}
+		emit(nil, indexed(index, nil))
 	case kindReduce:
 		r, err := workerReduce(f.Merge)
 		if err != nil {
@@ -630,6 +672,9 @@ type collectFn struct {
 
 // ProcessElement is Beam's entry point.
 func (f *collectFn) ProcessElement(ctx context.Context, _ []byte, vals func(*[]byte) bool) error {
+	if kind(f.Kind) == kindMap {
+		return nil // the chunks wrote the results
+	}
 	if failed(ctx, f.Dir) {
 		return nil // some chunk failed: there is no result
 	}

@@ -63,90 +63,111 @@ func (f FuncName) Display() string {
 
 // ParseFuncName parses a -f argument.
 func ParseFuncName(s string) (FuncName, error) {
-	bad := func(why string) (FuncName, error) {
+	f, why := parseFuncName(s)
+	if why != "" {
 		return FuncName{}, fmt.Errorf("bad function name %q: %s", s, why)
 	}
+	return f, nil
+}
+
+// parseFuncName is ParseFuncName, returning why s is bad instead of an
+// error.
+func parseFuncName(s string) (FuncName, string) {
 	if s == "" {
-		return bad("empty")
+		return FuncName{}, "empty"
 	}
 	if strings.ContainsAny(s, " \t\n\r") {
-		return bad("contains spaces")
+		return FuncName{}, "contains spaces"
 	}
-	// Split off the import path: everything up to the last '/' belongs to
-	// it, and the path's last element runs to the next '.'.
-	var pkg string
-	rest := s
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		j := strings.Index(s[i:], ".")
-		if j < 0 {
-			return bad("an import path must be followed by .Func")
-		}
-		pkg, rest = s[:i+j], s[i+j+1:]
-		if strings.HasPrefix(pkg, "/") || strings.HasSuffix(pkg, "/") || strings.Contains(pkg, "//") {
-			return bad("malformed import path")
-		}
-		for _, el := range strings.Split(pkg, "/") {
-			if el == "" || strings.ContainsAny(el, "()*[]") {
-				return bad("malformed import path")
-			}
-		}
+	pkg, rest, why := splitImportPath(s)
+	if why != "" {
+		return FuncName{}, why
 	}
-	// Receiver in parentheses: [pkg.](*T).M
 	if k := strings.Index(rest, "("); k >= 0 {
-		if k > 0 {
-			if pkg != "" || rest[k-1] != '.' {
-				return bad("unexpected '('")
-			}
-			pkg = rest[:k-1]
-			if !token.IsIdentifier(pkg) {
-				return bad("bad package name")
-			}
-			rest = rest[k:]
-		}
-		end := strings.Index(rest, ")")
-		if end < 0 || !strings.HasPrefix(rest, "(*") || len(rest) < end+2 || rest[end+1] != '.' {
-			return bad("want (*T).M")
-		}
-		recv, err := stripTypeArgs(rest[2:end])
-		if err != nil {
-			return bad(err.Error())
-		}
-		name, err := stripTypeArgs(rest[end+2:])
-		if err != nil {
-			return bad(err.Error())
-		}
-		if !token.IsIdentifier(recv) || !token.IsIdentifier(name) {
-			return bad("not an identifier")
-		}
-		return FuncName{Pkg: pkg, Recv: recv, Ptr: true, Name: name}, nil
+		return parsePtrMethod(pkg, rest, k)
 	}
 	parts, err := splitDots(rest)
 	if err != nil {
-		return bad(err.Error())
+		return FuncName{}, err.Error()
 	}
 	for i, p := range parts {
 		q, err := stripTypeArgs(p)
 		if err != nil {
-			return bad(err.Error())
+			return FuncName{}, err.Error()
 		}
 		if !token.IsIdentifier(q) {
-			return bad(fmt.Sprintf("%q is not an identifier", p))
+			return FuncName{}, fmt.Sprintf("%q is not an identifier", p)
 		}
 		parts[i] = q
 	}
 	switch {
 	case pkg != "" && len(parts) == 1:
-		return FuncName{Pkg: pkg, Name: parts[0]}, nil
+		return FuncName{Pkg: pkg, Name: parts[0]}, ""
 	case pkg != "" && len(parts) == 2:
-		return FuncName{Pkg: pkg, Recv: parts[0], Name: parts[1]}, nil
+		return FuncName{Pkg: pkg, Recv: parts[0], Name: parts[1]}, ""
 	case pkg == "" && len(parts) == 1:
-		return FuncName{Name: parts[0]}, nil
+		return FuncName{Name: parts[0]}, ""
 	case pkg == "" && len(parts) == 2:
-		return FuncName{Pkg: parts[0], Name: parts[1], Ambiguous: true}, nil
+		return FuncName{Pkg: parts[0], Name: parts[1], Ambiguous: true}, ""
 	case pkg == "" && len(parts) == 3:
-		return FuncName{Pkg: parts[0], Recv: parts[1], Name: parts[2]}, nil
+		return FuncName{Pkg: parts[0], Recv: parts[1], Name: parts[2]}, ""
 	}
-	return bad("too many dots")
+	return FuncName{}, "too many dots"
+}
+
+// splitImportPath splits off the import path of s: everything up to the
+// last '/' belongs to it, and the path's last element runs to the next
+// '.'. Without a '/', pkg is empty and rest is s.
+func splitImportPath(s string) (pkg, rest, why string) {
+	i := strings.LastIndex(s, "/")
+	if i < 0 {
+		return "", s, ""
+	}
+	j := strings.Index(s[i:], ".")
+	if j < 0 {
+		return "", "", "an import path must be followed by .Func"
+	}
+	pkg, rest = s[:i+j], s[i+j+1:]
+	if strings.HasPrefix(pkg, "/") || strings.HasSuffix(pkg, "/") || strings.Contains(pkg, "//") {
+		return "", "", "malformed import path"
+	}
+	for _, el := range strings.Split(pkg, "/") {
+		if el == "" || strings.ContainsAny(el, "()*[]") {
+			return "", "", "malformed import path"
+		}
+	}
+	return pkg, rest, ""
+}
+
+// parsePtrMethod parses rest, a method with its receiver in parentheses,
+// [pkg.](*T).M, whose '(' is at k.
+func parsePtrMethod(pkg, rest string, k int) (FuncName, string) {
+	if k > 0 {
+		if pkg != "" || rest[k-1] != '.' {
+			return FuncName{}, "unexpected '('"
+		}
+		pkg = rest[:k-1]
+		if !token.IsIdentifier(pkg) {
+			return FuncName{}, "bad package name"
+		}
+		rest = rest[k:]
+	}
+	end := strings.Index(rest, ")")
+	if end < 0 || !strings.HasPrefix(rest, "(*") || len(rest) < end+2 || rest[end+1] != '.' {
+		return FuncName{}, "want (*T).M"
+	}
+	recv, err := stripTypeArgs(rest[2:end])
+	if err != nil {
+		return FuncName{}, err.Error()
+	}
+	name, err := stripTypeArgs(rest[end+2:])
+	if err != nil {
+		return FuncName{}, err.Error()
+	}
+	if !token.IsIdentifier(recv) || !token.IsIdentifier(name) {
+		return FuncName{}, "not an identifier"
+	}
+	return FuncName{Pkg: pkg, Recv: recv, Ptr: true, Name: name}, ""
 }
 
 // splitDots splits at dots outside brackets.

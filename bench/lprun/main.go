@@ -38,6 +38,7 @@ import (
 	"github.com/google/pprof/profile"
 	"github.com/gospeedup/speedup/examples/distance"
 	"github.com/gospeedup/speedup/internal/lprun"
+	"github.com/gospeedup/speedup/lineprof"
 )
 
 // calls is how many times the profiled statement calls distance().
@@ -61,6 +62,10 @@ func run(truthTime time.Duration) error {
 	if err != nil {
 		return err
 	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
 
 	// 1. Uninstrumented time per call.
 	r := testing.Benchmark(func(b *testing.B) {
@@ -72,27 +77,15 @@ func run(truthTime time.Duration) error {
 
 	// 2. The truth: pprof's cumulative share per line of the
 	// uninstrumented function.
-	var prof bytes.Buffer
-	runtime.SetCPUProfileRate(250)
-	if err := pprof.StartCPUProfile(&prof); err != nil {
-		return err
-	}
-	for t0 := time.Now(); time.Since(t0) < truthTime; {
-		distance.Distance()
-	}
-	pprof.StopCPUProfile()
-	truthN, truthTot, err := cpuProfileLines(prof.Bytes(), file, start, end)
+	truthN, truthTot, err := truth(file, start, end, truthTime)
 	if err != nil {
 		return err
 	}
-	if truthTot == 0 {
-		return fmt.Errorf("no CPU samples in distance")
-	}
 
-	// 3. lprun itself, in process.
+	// 3. lprun itself, in process. The statement calls distance() calls
+	// times, so that the one instrumented run is a mean over that many
+	// calls.
 	t0 := time.Now()
-	// The statement calls distance() calls times, so that the one
-	// instrumented run is a mean over that many calls.
 	res, err := lprun.Run(context.Background(), lprun.Options{
 		Dir: "examples/distance", Funcs: []string{"distance"}, Stmt: fmt.Sprintf("for range %d { distance() }", calls),
 	})
@@ -103,84 +96,17 @@ func run(truthTime time.Duration) error {
 	f := res.Profile.Funcs[0]
 	total := float64(f.TotalNS()) / calls
 
-	// 4. The whole command, warm: build the binary, run it twice, time
-	// the second.
-	tmp, err := os.MkdirTemp("", "bench-lprun-")
+	// 4. The whole command, warm.
+	wall, err := wholeCommand()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "speedup")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/speedup").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	var wall time.Duration
-	for i := 0; i < 2; i++ {
-		cmd := exec.Command(bin, "lprun", "-C", "./examples/distance", "-f", "distance", "distance()")
-		t := time.Now()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("speedup lprun: %v\n%s", err, out)
-		}
-		wall = time.Since(t)
-	}
 
-	// Hits the code implies (100x100 matrix).
-	wantHits := map[int]int64{}
-	src, _ := os.ReadFile(file)
-	for i, l := range bytesLines(src) {
-		n := i + 1
-		if n < start || n > end {
-			continue
-		}
-		switch {
-		case contains(l, "for i := 0; i < M; i++"):
-			wantHits[n] = 101
-		case contains(l, "for j := 0; j < M; j++"):
-			wantHits[n] = 100 * 101
-		case contains(l, "d := 0.0"), contains(l, "math.Sqrt"):
-			wantHits[n] = 100 * 100
-		case contains(l, "for k := 0; k < N; k++"):
-			wantHits[n] = 100 * 100 * 101
-		case contains(l, "tmp := "), contains(l, "d += tmp"):
-			wantHits[n] = 100 * 100 * 100
-		case contains(l, "X := "), contains(l, "D := "), contains(l, "M := "), contains(l, "N := "), contains(l, "return D"):
-			wantHits[n] = 1
-		}
-	}
-	got := map[int]int64{}
-	gotT := map[int]int64{}
-	var events int64
-	for _, l := range f.Lines {
-		got[l.Line] = l.Hits / calls
-		gotT[l.Line] = l.TimeNS / calls
-		events += l.Hits / calls
-		if l.Hits%calls != 0 {
-			got[l.Line] = -1
-		}
-	}
-	exact := true
-	for n, w := range wantHits {
-		if got[n] != w {
-			exact = false
-			fmt.Printf("hits mismatch at line %d: %d, want %d\n", n, got[n], w)
-		}
-	}
-	for n, g := range got {
-		if _, ok := wantHits[n]; !ok && g != 0 {
-			exact = false
-			fmt.Printf("unexpected hits at line %d: %d\n", n, g)
-		}
-	}
+	got, gotT, events := perCall(f)
+	exact := sameHits(got, wantHits(src, start, end))
 
 	fmt.Printf("speedup lprun on examples/distance: distance() (GOMAXPROCS %d, %d CPUs)\n\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Printf("%-44s %14s  %s\n", "figure", "measured", "target")
-	row := func(name, val, target string, ok bool) {
-		mark := "ok"
-		if !ok {
-			mark = "MISSED"
-		}
-		fmt.Printf("%-44s %14s  %-16s %s\n", name, val, target, mark)
-	}
 	fmt.Printf("%-44s %14s\n", "uninstrumented distance() (testing.B)", fmtNS(plainNS))
 	fmt.Printf("%-44s %14s\n", "uninstrumented runs in lprun's timing build", fmtNS(float64(res.PlainNS)/calls))
 	instr := float64(res.InstrumentedNS) / calls
@@ -197,6 +123,127 @@ func run(truthTime time.Duration) error {
 	fmt.Printf("%-44s %14d\n", "  CPU samples in lprun", res.CPUSamples)
 
 	fmt.Printf("\n%% Time per line: lprun vs pprof (uninstrumented, %s, %d samples)\n", truthTime, truthTot)
+	maxDiff := lineShares(src, gotT, total, truthN, truthTot)
+	fmt.Println()
+	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), "<= 10 points", maxDiff <= 10)
+	return nil
+}
+
+// row prints a figure with its target and whether it is met.
+func row(name, val, target string, ok bool) {
+	mark := "ok"
+	if !ok {
+		mark = "MISSED"
+	}
+	fmt.Printf("%-44s %14s  %-16s %s\n", name, val, target, mark)
+}
+
+// truth runs distance() under the CPU profiler for d and returns pprof's
+// cumulative samples per line of the function and their total.
+func truth(file string, start, end int, d time.Duration) (map[int]int64, int64, error) {
+	var prof bytes.Buffer
+	runtime.SetCPUProfileRate(250)
+	if err := pprof.StartCPUProfile(&prof); err != nil {
+		return nil, 0, err
+	}
+	for t0 := time.Now(); time.Since(t0) < d; {
+		distance.Distance()
+	}
+	pprof.StopCPUProfile()
+	n, tot, err := cpuProfileLines(prof.Bytes(), file, start, end)
+	if err == nil && tot == 0 {
+		err = fmt.Errorf("no CPU samples in distance")
+	}
+	return n, tot, err
+}
+
+// wholeCommand builds the binary, runs the command twice and returns the
+// second run's wall time (a warm build cache).
+func wholeCommand() (time.Duration, error) {
+	tmp, err := os.MkdirTemp("", "bench-lprun-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "speedup")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/speedup").CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	var wall time.Duration
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command(bin, "lprun", "-C", "./examples/distance", "-f", "distance", "distance()")
+		t := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("speedup lprun: %v\n%s", err, out)
+		}
+		wall = time.Since(t)
+	}
+	return wall, nil
+}
+
+// wantHits returns the hits the code implies (100x100 matrix).
+func wantHits(src []byte, start, end int) map[int]int64 {
+	want := map[int]int64{}
+	for i, l := range bytesLines(src) {
+		n := i + 1
+		if n < start || n > end {
+			continue
+		}
+		switch {
+		case contains(l, "for i := 0; i < M; i++"):
+			want[n] = 101
+		case contains(l, "for j := 0; j < M; j++"):
+			want[n] = 100 * 101
+		case contains(l, "d := 0.0"), contains(l, "math.Sqrt"):
+			want[n] = 100 * 100
+		case contains(l, "for k := 0; k < N; k++"):
+			want[n] = 100 * 100 * 101
+		case contains(l, "tmp := "), contains(l, "d += tmp"):
+			want[n] = 100 * 100 * 100
+		case contains(l, "X := "), contains(l, "D := "), contains(l, "M := "), contains(l, "N := "), contains(l, "return D"):
+			want[n] = 1
+		}
+	}
+	return want
+}
+
+// perCall returns the hits and times per call of distance() (-1 hits for
+// a count that is not a multiple of the calls), and the line events.
+func perCall(f *lineprof.Func) (got, gotT map[int]int64, events int64) {
+	got, gotT = map[int]int64{}, map[int]int64{}
+	for _, l := range f.Lines {
+		got[l.Line] = l.Hits / calls
+		gotT[l.Line] = l.TimeNS / calls
+		events += l.Hits / calls
+		if l.Hits%calls != 0 {
+			got[l.Line] = -1
+		}
+	}
+	return got, gotT, events
+}
+
+// sameHits reports whether the hits are the ones wanted, printing the
+// differences.
+func sameHits(got, want map[int]int64) bool {
+	exact := true
+	for n, w := range want {
+		if got[n] != w {
+			exact = false
+			fmt.Printf("hits mismatch at line %d: %d, want %d\n", n, got[n], w)
+		}
+	}
+	for n, g := range got {
+		if _, ok := want[n]; !ok && g != 0 {
+			exact = false
+			fmt.Printf("unexpected hits at line %d: %d\n", n, g)
+		}
+	}
+	return exact
+}
+
+// lineShares prints % Time per line, lprun's against pprof's, and returns
+// the largest difference on lines holding at least 2%.
+func lineShares(src []byte, gotT map[int]int64, total float64, truthN map[int]int64, truthTot int64) float64 {
 	fmt.Printf("%6s %8s %8s %8s  %s\n", "line", "lprun", "pprof", "diff", "contents")
 	var lines []int
 	seen := map[int]bool{}
@@ -220,9 +267,7 @@ func run(truthTime time.Duration) error {
 		}
 		fmt.Printf("%6d %7.1f%% %7.1f%% %+7.1f   %s\n", n, lp, pp, d, trim(srcLines[n-1]))
 	}
-	fmt.Println()
-	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), "<= 10 points", maxDiff <= 10)
-	return nil
+	return maxDiff
 }
 
 func fmtNS(ns float64) string {

@@ -186,6 +186,10 @@ func TestLprunErrors(t *testing.T) {
 		{"-D in a missing directory", []string{"-C", dir, "-f", "fib", "-D", filepath.Join(dir, "nope", "p.json"), "fib(1)"}, 2, "no directory"},
 		{"-T names a directory", []string{"-C", dir, "-f", "fib", "-T", dir, "fib(1)"}, 2, "is a directory"},
 		{"NaN unit", []string{"-C", dir, "-f", "fib", "-u", "NaN", "fib(1)"}, 2, "-u NaN"},
+		{"escaping statement", []string{"-C", dir, "-f", "fib", "} ; func init() { println() }; func _() {"}, 2, "stmt:1:1: syntax error: unexpected }, no matching {"},
+		{"return", []string{"-C", dir, "-f", "fib", "fib(1)\nreturn"}, 2, "stmt:2:1: return is not allowed"},
+		{"setup syntax error", []string{"-C", dir, "-f", "fib", "-s", "n := (", "fib(n)"}, 2, "setup:1:7: syntax error"},
+		{"-s with --run", []string{"-f", "fib", "-s", "n := 1", "--run", "./x"}, 2, "-s applies to a statement"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,7 @@
 //	lprun    profile functions line by line, like line_profiler's %lprun
 //	view     print a saved line profile (from lprun -D), merging several
 //	scaling  time statements at several GOMAXPROCS values: speedup, efficiency, Amdahl
+//	kernel   a Jupyter kernel for Go with %timeit, %lprun and %scaling (kernel install sets it up)
 //	help     show help for a command
 //
 // Run "speedup help <command>" or "speedup <command> -h" for a command's flags

@@ -2,7 +2,7 @@ package distance
 
 import "math"
 
-// distanceRows is distance() after its line profile (docs/part2-lprun.md):
+// distanceRows is distance() after its line profile (docs/tutorial.md, part 2):
 // the inner loop's two lines held about two thirds of the time, spent
 // indexing X twice per element (X[i][k], X[j][k]: two slice headers
 // loaded and two bounds checks each). Taking the rows xi and xj out of

@@ -76,8 +76,11 @@ func TestKeptBlock(t *testing.T) {
 		{"_ = Mix(1)", "_speedup_keep(/*line stmt:1:5*/Mix(1))/*line stmt:1:11*/"},
 		{"if ok {\n\tv := Mix(1)\n\tuse(v)\n}", "if ok {\n\tv := Mix(1)\n\t_speedup_keep(/*line stmt:3:2*/use(v))/*line stmt:3:8*/\n; _speedup_keep(v);/*line stmt:4:1*/}"},
 		{"switch {\ncase a:\n\tv := 1\n\tfallthrough\ndefault:\n}", "switch {\ncase a:\n\tv := 1\n\t_speedup_keep(v);/*line stmt:4:2*/fallthrough\ndefault:\n}"},
-		{"go func() { Mix(1) }()", "go func() { Mix(1) }()"},
+		{"go func() { Mix(1) }()", "go func() { _speedup_keep(/*line stmt:1:13*/Mix(1))/*line stmt:1:19*/ }()"},
+		{"func() int {\n\tif ok {\n\t\tv := 1\n\t\treturn v\n\t}\n\tMix(1)\n\treturn 0\n}()", "_speedup_keep(/*line stmt:1:1*/func() int {\n\tif ok {\n\t\tv := 1\n\t\treturn v\n\t}\n\t_speedup_keep(/*line stmt:6:2*/Mix(1))/*line stmt:6:8*/\n\treturn 0\n}())/*line stmt:8:4*/"},
+		{"for {\n\tv := f()\n\tbreak\n}", "for {\n\tv := f()\n\t_speedup_keep(v);/*line stmt:3:2*/break\n}"},
 		{"<-ch", "<-ch"},
+		{"println(1); close(ch)", "println(1); close(ch)"},
 	}
 	for _, tt := range tests {
 		got, err := KeptBlock("stmt", tt.src)

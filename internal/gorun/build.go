@@ -517,6 +517,22 @@ func withFix(msg string, next []string) string {
 	return msg + " " + strings.TrimSpace(next[0])
 }
 
+// GoCommandError returns the go command's error output as one line: its
+// first line, without "go: ", and the fix it proposes on the next line
+// when it proposes one ("...; to update it: go mod tidy").
+func GoCommandError(stderr string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return withFix(strings.TrimPrefix(lines[0], "go: "), lines[1:])
+}
+
 // fixRE matches the go command's advice that withFix kept.
 var fixRE = regexp.MustCompile(`; to add it: go get \S+$`)
 

@@ -3,6 +3,7 @@ package gorun
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,5 +320,128 @@ func TestRunFailed(t *testing.T) {
 	defer tm.Close()
 	if _, err := tm.Run(2); err == nil || !strings.Contains(err.Error(), "failed after its loops were done (a data race found by --race?") {
 		t.Errorf("Run of a failed benchmark: %v", err)
+	}
+}
+
+// TestBuildCommandFiles builds a command from generated files alone, as a
+// notebook kernel does, and runs it.
+func TestBuildCommandFiles(t *testing.T) {
+	src := []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello from\", len(helper())) }\n")
+	helper := []byte("package main\n\nfunc helper() string { return \"abc\" }\n")
+	p, err := Build(context.Background(), BuildOptions{Mode: ModeCommand, Files: map[string][]byte{"main.go": src, "helper.go": helper}}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	out, err := p.Command(context.Background()).Output()
+	if err != nil || string(out) != "hello from 3\n" {
+		t.Errorf("output %q, %v", out, err)
+	}
+	tmp := p.tmp
+	p.Close()
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("Close left %s", tmp)
+	}
+}
+
+// TestCancelKillsGroup: cancelling the context kills the program and the
+// processes it started.
+func TestCancelKillsGroup(t *testing.T) {
+	src := []byte(`package main
+
+import (
+	"fmt"
+	"os/exec"
+)
+
+func main() {
+	c := exec.Command("sleep", "60")
+	c.Start()
+	fmt.Println(c.Process.Pid)
+	select {}
+}
+`)
+	p, err := Build(context.Background(), BuildOptions{Mode: ModeCommand, Files: map[string][]byte{"main.go": src}}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := p.Command(ctx)
+	if cmd.SysProcAttr == nil {
+		t.Skip("standard input is a terminal: no process group")
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// Signal 0: does the grandchild still exist (as more than a zombie
+		// that init will reap)?
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the program's child %d survived the cancellation", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWorkspaceUntouched: in workspace mode the go command works on a
+// copy of go.work (a go.work.sum appeared next to the user's), and nothing
+// in the workspace changes.
+func TestWorkspaceUntouched(t *testing.T) {
+	ws := t.TempDir()
+	mod := filepath.Join(ws, "mix")
+	if err := os.MkdirAll(mod, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"go.mod", "mix.go"} {
+		b, err := os.ReadFile(filepath.Join("testdata/mix", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(mod, f), b, 0o666)
+	}
+	os.WriteFile(filepath.Join(ws, "go.work"), []byte("go 1.24\n\nuse ./mix\n"), 0o666)
+	list := func() []string {
+		var out []string
+		filepath.Walk(ws, func(p string, info os.FileInfo, err error) error {
+			if err == nil {
+				out = append(out, fmt.Sprintf("%s %d %v", p, info.Size(), info.ModTime()))
+			}
+			return nil
+		})
+		return out
+	}
+	before := list()
+	t.Setenv("GOWORK", "")
+	t.Chdir(ws)
+	src, err := TimeitFile("mix", filepath.Join(mod, TimeitFileName), Snippet{Stmt: "Sink = Mix(10)\n_ = strings.ToUpper(\"x\")"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(context.Background(), BuildOptions{Dir: mod}, TimeitFileName, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if !strings.Contains(strings.Join(p.env, " "), "GOWORK="+p.tmp) {
+		t.Errorf("the build does not use a copy of go.work: %q", p.env)
+	}
+	if after := list(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Errorf("the workspace changed:\n%s\nwas\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 	}
 }

@@ -2,6 +2,8 @@ package gorun
 
 import (
 	"errors"
+	"go/parser"
+	"go/token"
 	"strings"
 	"testing"
 )
@@ -11,7 +13,8 @@ import (
 // back with their text intact after the line directive.
 func FuzzBlock(f *testing.F) {
 	for _, s := range []string{"x := 1", "a, b := f()\nvar c int", "x*x", "for {", "f(1,\n]", "", "/*", "`", "len(s)\nif x { y() }",
-		"for { break }\nreturn", "go func() { return }()\ndefer f()", "}\nx := 1"} {
+		"for { break }\nreturn", "go func() { return }()\ndefer f()", "}\nx := 1",
+		"for i := range 3 {\n\tMix(i); _ = f(i)\n\tv := g()\n}", "switch {\ncase a:\n\tv := 1\n\tfallthrough\ndefault:\n}", "if x {f()}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
@@ -37,6 +40,14 @@ func FuzzBlock(f *testing.F) {
 		}
 		if !strings.HasPrefix(out, "/*line stmt:1:1*/") {
 			t.Fatalf("Block(%q) = %q lacks the line directive", src, out)
+		}
+		// KeptBlock's edits keep valid code valid.
+		kept, err := KeptBlock("stmt", src)
+		if err != nil {
+			t.Fatalf("KeptBlock(%q) fails where Block succeeds: %v", src, err)
+		}
+		if _, err := parser.ParseFile(token.NewFileSet(), "", "package p\nfunc _() {\n"+kept+"\n}\n", parser.SkipObjectResolution); err != nil {
+			t.Fatalf("KeptBlock(%q) = %q does not parse: %v", src, kept, err)
 		}
 	})
 }

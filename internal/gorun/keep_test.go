@@ -54,6 +54,8 @@ func TestKeepCellAssembly(t *testing.T) {
 		"if true {\n\tv := Mix(1000)\n\t_ = v\n}",
 		// A call without a result is unwrapped by the retry.
 		"for range 2 {\n\tprintln()\n\tMix(1000)\n}",
+		// A function literal's own terminating statements stay so.
+		"f := func(n int) uint64 {\n\tif n > 0 {\n\t\tv := Mix(n)\n\t\treturn v\n\t} else {\n\t\tfor {\n\t\t}\n\t}\n}\nfor range 2 {\n\tf(1000)\n\tfunc() { Mix(1000) }()\n}",
 	} {
 		_, asm := buildMix(t, stmt)
 		if asm == "" {

@@ -207,40 +207,54 @@ func declared(st ast.Stmt) []string {
 }
 
 // keepNested keeps the discarded results of list, a statement list, and
-// of the blocks nested in it, outside function literals: calls whose
-// result is dropped, values assigned to _, and, at the end of each nested
-// block, the variables it declares.
+// of the blocks nested in it: calls whose result is dropped, values
+// assigned to _, and, at the end of each nested block, the variables it
+// declares. In function literals with results, where a statement added at
+// the end of a block could end its being a terminating statement ("missing
+// return"), only the calls and the values assigned to _ are kept.
 func (g *blockGen) keepNested(list []ast.Stmt) {
 	// The keeps at the ends of blocks are inserted last, so that they
 	// follow a wrapped call ending at the same offset.
 	var ends []func()
 	for _, st := range list {
-		ast.Inspect(st, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.FuncLit:
-				return false
-			case *ast.ExprStmt:
-				if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && usedAlone(call) {
-					g.wrap(n.X)
-				}
-			case *ast.AssignStmt:
-				if len(n.Lhs) == 1 && len(n.Rhs) == 1 && n.Tok == token.ASSIGN && isBlank(n.Lhs[0]) {
-					g.buf.Replace(g.off(n.Lhs[0].Pos()), g.off(n.Rhs[0].Pos()), "")
-					g.wrap(n.Rhs[0])
-				}
-			case *ast.BlockStmt:
-				ends = append(ends, func() { g.keepDeclared(n.List, n.Rbrace) })
-			case *ast.CaseClause:
-				ends = append(ends, func() { g.keepDeclared(n.Body, n.End()) })
-			case *ast.CommClause:
-				ends = append(ends, func() { g.keepDeclared(n.Body, n.End()) })
-			}
-			return true
-		})
+		g.keepIn(st, false, &ends)
 	}
 	for _, f := range ends {
 		f()
 	}
+}
+
+// keepIn is keepNested for the node n; results says that n is in a
+// function literal with results.
+func (g *blockGen) keepIn(n ast.Node, results bool, ends *[]func()) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			g.keepIn(n.Body, n.Type.Results != nil && len(n.Type.Results.List) > 0, ends)
+			return false
+		case *ast.ExprStmt:
+			if call, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && usedAlone(call) && !voidBuiltin(call) {
+				g.wrap(n.X)
+			}
+		case *ast.AssignStmt:
+			if len(n.Lhs) == 1 && len(n.Rhs) == 1 && n.Tok == token.ASSIGN && isBlank(n.Lhs[0]) {
+				g.buf.Replace(g.off(n.Lhs[0].Pos()), g.off(n.Rhs[0].Pos()), "")
+				g.wrap(n.Rhs[0])
+			}
+		}
+		if results {
+			return true
+		}
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			*ends = append(*ends, func() { g.keepDeclared(n.List, n.Rbrace) })
+		case *ast.CaseClause:
+			*ends = append(*ends, func() { g.keepDeclared(n.Body, n.End()) })
+		case *ast.CommClause:
+			*ends = append(*ends, func() { g.keepDeclared(n.Body, n.End()) })
+		}
+		return true
+	})
 }
 
 // wrap passes the value of x to the keep-alive function; the text of x
@@ -263,13 +277,30 @@ func (g *blockGen) keepDeclared(list []ast.Stmt, end token.Pos) {
 		return
 	}
 	if n := len(list); n > 0 {
-		if br, ok := list[n-1].(*ast.BranchStmt); ok && br.Tok == token.FALLTHROUGH {
-			// fallthrough must stay the clause's last statement.
-			g.buf.Insert(g.off(br.Pos()), text[2:]+";"+g.at(br.Pos()))
+		switch last := list[n-1].(type) {
+		case *ast.BranchStmt, *ast.ReturnStmt:
+			// Before the statement that leaves the block (fallthrough
+			// must stay a clause's last statement; after a break the
+			// keep would never run).
+			g.buf.Insert(g.off(last.Pos()), text[2:]+";"+g.at(last.Pos()))
 			return
 		}
 	}
 	g.buf.Insert(g.off(end), text+";"+g.at(end))
+}
+
+// voidBuiltin reports whether call is of a builtin function without a
+// result (which would cost KeptBlock's build a second round).
+func voidBuiltin(call *ast.CallExpr) bool {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	switch id.Name {
+	case "panic", "print", "println", "close", "delete", "clear":
+		return true
+	}
+	return false
 }
 
 func isBlank(x ast.Expr) bool {

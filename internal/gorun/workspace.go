@@ -55,6 +55,14 @@ func workspaceCopy(ctx context.Context, dir, tmp string, env []string) ([]string
 	return []string{"GOWORK=" + wf}, nil
 }
 
+// WorkspaceCopy returns the environment ("GOWORK=...") that points the go
+// command at a copy, under tmp, of the workspace file governing dir, or nil
+// outside a workspace: for the go commands that a caller runs itself (go
+// list), which would otherwise write the workspace's go.work.sum.
+func WorkspaceCopy(ctx context.Context, dir, tmp string) ([]string, error) {
+	return workspaceCopy(ctx, dir, tmp, os.Environ())
+}
+
 // WriteWorkFile writes to dst a copy of the workspace file gowork, with
 // absolute paths, its replacements, and one more replacement for each
 // module of replace (module path -> directory), and copies its go.work.sum

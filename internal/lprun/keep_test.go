@@ -29,12 +29,12 @@ func mixDir(t *testing.T) string {
 func TestKeepAssembly(t *testing.T) {
 	o := Options{Dir: mixDir(t), Funcs: []string{"Mix"}, Stmt: "Mix(1_000_000)"}
 	o.defaults()
-	targets, rp, err := resolve(context.Background(), o)
+	tmp := t.TempDir()
+	targets, rp, err := resolve(context.Background(), o, tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := newPlan(context.Background(), o, targets, rp)
-	defer pl.close()
+	pl, err := newPlan(context.Background(), o, targets, rp, tmp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun"
@@ -128,14 +129,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	targets, local, err := resolve(ctx, o)
+	// One temporary directory for the whole session: the copies of
+	// module-cache modules and of the workspace file, the runs' files.
+	tmp, err := os.MkdirTemp("", "speedup-lprun-")
 	if err != nil {
 		return nil, err
 	}
-	pl, err := newPlan(ctx, o, targets, local)
-	if pl != nil {
-		defer pl.close()
+	defer os.RemoveAll(tmp)
+	targets, local, err := resolve(ctx, o, tmp)
+	if err != nil {
+		return nil, err
 	}
+	pl, err := newPlan(ctx, o, targets, local, tmp)
 	if err != nil {
 		return nil, err
 	}

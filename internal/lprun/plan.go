@@ -23,7 +23,8 @@ type plan struct {
 	byFile  map[string]*fileInfo
 	// a and b are the two builds' options (generated files, overlays).
 	a, b gorun.BuildOptions
-	// tmp holds the copies of module-cache modules, and the runs' files.
+	// tmp holds the copies of module-cache modules, and the runs' files;
+	// the session removes it.
 	tmp string
 }
 
@@ -37,20 +38,14 @@ type fileInfo struct {
 	path string
 }
 
-func (p *plan) close() { os.RemoveAll(p.tmp) }
-
 // newPlan instruments the targets' files and generates the files of both
-// builds.
-func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg) (*plan, error) {
-	tmp, err := os.MkdirTemp("", "speedup-lprun-")
-	if err != nil {
-		return nil, err
-	}
+// builds; tmp is the session's temporary directory.
+func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg, tmp string) (*plan, error) {
 	pl := &plan{targets: targets, byFile: map[string]*fileInfo{}, tmp: tmp}
 	mc := &modCopies{tmp: tmp, copies: map[string]string{}}
 	overlay, refs, err := pl.instrument(targets, o.ExactTime, mc)
 	if err != nil {
-		return pl, err
+		return nil, err
 	}
 	base := gorun.BuildOptions{Dir: rp.dir, Tags: o.Tags, Race: o.Race}
 	pl.a, pl.b = base, base
@@ -61,7 +56,7 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg) (*pl
 		err = pl.planStmt(o, rp, refs)
 	}
 	if err != nil {
-		return pl, err
+		return nil, err
 	}
 	// The plain build compiles the files with line directives as the
 	// instrumented one does, without them, so that its samples name the
@@ -79,11 +74,11 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg) (*pl
 	if len(mc.copies) > 0 {
 		modRoot := rp.dir
 		if modRoot == "" {
-			return pl, errors.New("a profiled function's module is not part of the program the statement builds (use -C DIR)")
+			return nil, errors.New("a profiled function's module is not part of the program the statement builds (use -C DIR)")
 		}
 		mf, env, err := mc.buildFiles(ctx, modRoot)
 		if err != nil {
-			return pl, err
+			return nil, err
 		}
 		pl.a.ModFile = mf
 		pl.a.Env = append(pl.a.Env, env...)

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -130,11 +131,7 @@ func goList(ctx context.Context, dir string, env []string, tags string, patterns
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		return nil, fmt.Errorf("go list %s: %s", strings.Join(patterns, " "), strings.TrimPrefix(msg, "go: "))
+		return nil, fmt.Errorf("go list %s: %s", strings.Join(patterns, " "), gorun.GoCommandError(stderr.String()))
 	}
 	var res []*pkgInfo
 	dec := json.NewDecoder(bytes.NewReader(out))

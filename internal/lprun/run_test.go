@@ -136,85 +136,16 @@ wg.Wait()`
 func TestHitsAgreeWithCover(t *testing.T) {
 	dir, _ := filepath.Abs("testdata/kinds")
 	file := filepath.Join(dir, "kinds.go")
-	cover := filepath.Join(t.TempDir(), "cover.out")
-	cmd := exec.Command("go", "test", "-count=1", "-covermode=count", "-coverprofile="+cover, ".")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go test -cover: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(cover)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type block struct{ l0, c0, l1, c1, count int }
-	var blocks []block
-	for _, l := range strings.Split(string(b), "\n")[1:] {
-		var bl block
-		var name string
-		var n int
-		l = strings.Replace(l, ":", " ", 1)
-		if _, err := fmt.Sscanf(l, "%s %d.%d,%d.%d %d %d", &name, &bl.l0, &bl.c0, &bl.l1, &bl.c1, &n, &bl.count); err == nil {
-			blocks = append(blocks, bl)
-		}
-	}
-	if len(blocks) == 0 {
-		t.Fatal("no cover blocks")
-	}
+	blocks := coverBlocks(t, dir)
 	var out bytes.Buffer
 	res, err := Run(context.Background(), Options{Dir: dir, Pkgs: []string{"."}, Stmt: "Run()", MaxTime: 20 * time.Millisecond, Stdout: &out, Stderr: &out})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	got := hitsByLine(res.Profile, file)
-
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, file, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Statements in statement lists (not the init and post statements of
-	// headers), and only the first one of each line, which is the one a
-	// line's hits count.
-	var stmts []ast.Stmt
-	firstOnLine := map[int]token.Pos{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		var list []ast.Stmt
-		switch b := n.(type) {
-		case *ast.BlockStmt:
-			list = b.List
-		case *ast.CaseClause:
-			list = b.Body
-		case *ast.CommClause:
-			list = b.Body
-		}
-		stmts = append(stmts, list...)
-		if s, ok := n.(ast.Stmt); ok {
-			l := fset.Position(s.Pos()).Line
-			if p, ok := firstOnLine[l]; !ok || s.Pos() < p {
-				firstOnLine[l] = s.Pos()
-			}
-		}
-		return true
-	})
 	checked := 0
-	for _, s := range stmts {
-		switch s.(type) {
-		case *ast.AssignStmt, *ast.ExprStmt, *ast.IncDecStmt, *ast.SendStmt, *ast.ReturnStmt:
-		default:
-			continue
-		}
-		p := fset.Position(s.Pos())
-		if firstOnLine[p.Line] != s.Pos() {
-			continue
-		}
-		// The innermost cover block holding the statement's start.
-		best := -1
-		for i, bl := range blocks {
-			in := (p.Line > bl.l0 || p.Line == bl.l0 && p.Column >= bl.c0) && (p.Line < bl.l1 || p.Line == bl.l1 && p.Column <= bl.c1)
-			if in && (best < 0 || bl.l0 > blocks[best].l0 || bl.l0 == blocks[best].l0 && bl.c0 > blocks[best].c0) {
-				best = i
-			}
-		}
+	for _, p := range simpleStmts(t, file) {
+		best := innermost(blocks, p)
 		if best < 0 {
 			continue
 		}
@@ -230,6 +161,91 @@ func TestHitsAgreeWithCover(t *testing.T) {
 	if checked < 50 {
 		t.Errorf("only %d statements cross-checked", checked)
 	}
+}
+
+// coverBlock is a block of a cover profile.
+type coverBlock struct{ l0, c0, l1, c1, count int }
+
+// coverBlocks runs the package's tests in dir under "go test
+// -covermode=count" and returns the profile's blocks.
+func coverBlocks(t *testing.T, dir string) []coverBlock {
+	cover := filepath.Join(t.TempDir(), "cover.out")
+	cmd := exec.Command("go", "test", "-count=1", "-covermode=count", "-coverprofile="+cover, ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test -cover: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(cover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []coverBlock
+	for _, l := range strings.Split(string(b), "\n")[1:] {
+		var bl coverBlock
+		var name string
+		var n int
+		l = strings.Replace(l, ":", " ", 1)
+		if _, err := fmt.Sscanf(l, "%s %d.%d,%d.%d %d %d", &name, &bl.l0, &bl.c0, &bl.l1, &bl.c1, &n, &bl.count); err == nil {
+			blocks = append(blocks, bl)
+		}
+	}
+	if len(blocks) == 0 {
+		t.Fatal("no cover blocks")
+	}
+	return blocks
+}
+
+// simpleStmts returns the positions of the simple statements of file in
+// statement lists (not the init and post statements of headers), only
+// the first one of each line, which is the one a line's hits count.
+func simpleStmts(t *testing.T, file string) []token.Position {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmts []ast.Stmt
+	firstOnLine := map[int]token.Pos{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch b := n.(type) {
+		case *ast.BlockStmt:
+			stmts = append(stmts, b.List...)
+		case *ast.CaseClause:
+			stmts = append(stmts, b.Body...)
+		case *ast.CommClause:
+			stmts = append(stmts, b.Body...)
+		}
+		if s, ok := n.(ast.Stmt); ok {
+			l := fset.Position(s.Pos()).Line
+			if p, ok := firstOnLine[l]; !ok || s.Pos() < p {
+				firstOnLine[l] = s.Pos()
+			}
+		}
+		return true
+	})
+	var out []token.Position
+	for _, s := range stmts {
+		switch s.(type) {
+		case *ast.AssignStmt, *ast.ExprStmt, *ast.IncDecStmt, *ast.SendStmt, *ast.ReturnStmt:
+			if p := fset.Position(s.Pos()); firstOnLine[p.Line] == s.Pos() {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// innermost returns the index of the innermost cover block holding p, or
+// -1.
+func innermost(blocks []coverBlock, p token.Position) int {
+	best := -1
+	for i, bl := range blocks {
+		in := (p.Line > bl.l0 || p.Line == bl.l0 && p.Column >= bl.c0) && (p.Line < bl.l1 || p.Line == bl.l1 && p.Column <= bl.c1)
+		if in && (best < 0 || bl.l0 > blocks[best].l0 || bl.l0 == blocks[best].l0 && bl.c0 > blocks[best].c0) {
+			best = i
+		}
+	}
+	return best
 }
 
 // TestExactTime: --exact-time keeps the hits exact, shows sleeps on their
@@ -386,5 +402,71 @@ func TestStmtRejected(t *testing.T) {
 		if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%q: %v, want a compile error %q", stmt, err, want)
 		}
+	}
+}
+
+// TestNoTempLeft: every temporary directory is removed, after a profile
+// and after each kind of failure.
+func TestNoTempLeft(t *testing.T) {
+	dir, _ := filepath.Abs("testdata/kinds")
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, stmt := range []string{"Work(10)", "Work(undefinedVar)", "panic(1)", "os.Exit(3)"} {
+		Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: stmt, MaxTime: 10 * time.Millisecond})
+		ents, _ := os.ReadDir(tmp)
+		for _, e := range ents {
+			t.Errorf("%q left %s", stmt, e.Name())
+		}
+	}
+}
+
+// TestTempModuleHint: without -C, a statement naming what only a package
+// has gets the same hint as under timeit.
+func TestTempModuleHint(t *testing.T) {
+	_, err := Run(context.Background(), Options{Funcs: []string{"strings.Fields"}, Stmt: "strings.Fields(distance())"})
+	if err == nil || !strings.Contains(err.Error(), "undefined: distance (without -C, statements run outside any package; use -C DIR") {
+		t.Errorf("error %v, want the -C hint", err)
+	}
+}
+
+// TestWorkspaceUntouched: in workspace mode, nothing appears or changes in
+// the workspace (go list and the builds use a copy of go.work; a
+// go.work.sum appeared next to the user's).
+func TestWorkspaceUntouched(t *testing.T) {
+	ws := t.TempDir()
+	mod := filepath.Join(ws, "kinds")
+	os.MkdirAll(mod, 0o777)
+	for _, f := range []string{"go.mod", "kinds.go"} {
+		b, err := os.ReadFile(filepath.Join("testdata/kinds", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(mod, f), b, 0o666)
+	}
+	os.WriteFile(filepath.Join(ws, "go.work"), []byte("go 1.24\n\nuse ./kinds\n"), 0o666)
+	list := func() string {
+		var out []string
+		filepath.Walk(ws, func(p string, info os.FileInfo, err error) error {
+			if err == nil {
+				out = append(out, fmt.Sprintf("%s %d %v", p, info.Size(), info.ModTime()))
+			}
+			return nil
+		})
+		return strings.Join(out, "\n")
+	}
+	t.Setenv("GOWORK", "")
+	t.Chdir(ws)
+	// A go command error keeps the fix it proposes, on its one line.
+	_, err := Run(context.Background(), Options{Dir: mod, Funcs: []string{"strings.Fields"}, Stmt: "Work(3)"})
+	if err == nil || !strings.Contains(err.Error(), "go.work lists go 1.24; to update it: go work use") {
+		t.Errorf("error %v lacks the go command's fix", err)
+	}
+	os.WriteFile(filepath.Join(ws, "go.work"), []byte("go 1.26\n\nuse ./kinds\n"), 0o666)
+	before := list()
+	if _, err := Run(context.Background(), Options{Dir: mod, Funcs: []string{"Work", "strings.Fields"}, Stmt: "Work(3); strings.Fields(\"a b\")", MaxTime: 10 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if after := list(); after != before {
+		t.Errorf("the workspace changed:\n%s\nwas\n%s", after, before)
 	}
 }

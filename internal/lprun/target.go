@@ -26,16 +26,26 @@ type runPkg struct {
 	prog *programPkg
 }
 
-// resolve finds the package that runs and the functions to profile.
-func resolve(ctx context.Context, o Options) ([]*target, *runPkg, error) {
+// resolve finds the package that runs and the functions to profile. The
+// go command runs with a copy (under tmp) of the workspace file, if any,
+// so that it writes nothing next to the user's.
+func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, error) {
 	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, err
+	}
+	where := wd
+	if o.Dir != "" {
+		where = o.Dir
+	}
+	env, err := gorun.WorkspaceCopy(ctx, where, tmp)
 	if err != nil {
 		return nil, nil, err
 	}
 	rp := &runPkg{name: gorun.TempPackage}
 	switch {
 	case o.Program != nil:
-		if rp, err = resolveProgram(ctx, wd, o); err != nil {
+		if rp, err = resolveProgram(ctx, wd, o, env); err != nil {
 			return nil, nil, err
 		}
 	case o.Dir != "":
@@ -51,7 +61,7 @@ func resolve(ctx context.Context, o Options) ([]*target, *runPkg, error) {
 		}
 		rp.name, rp.dir = gp.Name, gp.Dir
 	}
-	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
+	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
 	if rp.pkg != nil {
 		r.dir = rp.pkg.Dir
 	}
@@ -63,8 +73,8 @@ func resolve(ctx context.Context, o Options) ([]*target, *runPkg, error) {
 }
 
 // resolveProgram resolves the package of --run or --test.
-func resolveProgram(ctx context.Context, wd string, o Options) (*runPkg, error) {
-	ps, err := goListProgram(ctx, wd, o.Tags, o.Program.Pkg)
+func resolveProgram(ctx context.Context, wd string, o Options, env []string) (*runPkg, error) {
+	ps, err := goListProgram(ctx, wd, env, o.Tags, o.Program.Pkg)
 	if err != nil {
 		return nil, &InputError{err}
 	}
@@ -97,18 +107,19 @@ type programPkg struct {
 
 var testMainRE = regexp.MustCompile(`(?m)^func TestMain\(`)
 
-func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg, error) {
+func goListProgram(ctx context.Context, dir string, env []string, tags, pattern string) (*programPkg, error) {
 	args := []string{"list", "-json=ImportPath,Name,Dir,GoFiles,TestGoFiles,XTestGoFiles,Module,Error"}
 	if tags != "" {
 		args = append(args, "-tags", tags)
 	}
 	cmd := exec.CommandContext(ctx, "go", append(args, pattern)...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s", pattern, trimGo(firstLine(stderr.String())))
+		return nil, fmt.Errorf("%s: %s", pattern, gorun.GoCommandError(stderr.String()))
 	}
 	var j struct {
 		ImportPath, Name, Dir              string
@@ -142,11 +153,4 @@ func goListProgram(ctx context.Context, dir, tags, pattern string) (*programPkg,
 		}
 	}
 	return p, nil
-}
-
-func trimGo(s string) string {
-	if len(s) > 4 && s[:4] == "go: " {
-		return s[4:]
-	}
-	return s
 }

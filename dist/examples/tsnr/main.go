@@ -130,6 +130,9 @@ func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed ui
 		}
 		return out
 	}
+	if l := load(); l > float64(runtime.NumCPU()) {
+		fmt.Fprintf(w, "caution: the machine is busy (load average %.1f on %d CPUs): other processes took CPU time from these runs\n", l, runtime.NumCPU())
+	}
 	fmt.Fprintf(w, "speedup over one core (best times): par %s, dist %s; dist / par on all cores: %.2f\n",
 		speedup(versions[0], versions[1]), speedup(versions[2], versions[3]),
 		best(versions[3].times).Seconds()/best(versions[1].times).Seconds())
@@ -165,6 +168,19 @@ func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed ui
 	fmt.Fprintf(w, "median tSNR: brain %.1f (%d voxels), background %.1f (%d voxels)\n",
 		medianF(brain), len(brain), medianF(background), len(background))
 	return nil
+}
+
+// load returns the 1-minute load average, or -1 where there is none.
+func load() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f, err := strconv.ParseFloat(strings.Fields(string(data))[0], 64)
+	if err != nil {
+		return -1
+	}
+	return f
 }
 
 func identical(a, b tsnr.Result) bool {

@@ -24,3 +24,7 @@ var (
 	_speedup_times  = func() map[string][]int64 { return nil }
 	_speedup_active = func() int64 { return 0 }
 )
+
+// The entry points, which the generated files call: uses for the tools
+// that report unused code.
+var _ = []any{_speedup_timeitMain, _speedup_lprunMain, _speedup_progInit, _speedup_dump, _speedup_exit, _speedup_keep[int]}

@@ -1,0 +1,279 @@
+// Command mapreduce measures dist against par in one run, alternating the
+// versions so that they see the same machine:
+//
+//   - a trivial reduction (the sum of squares of -n integers) with
+//     par.MapReduce and with dist.MapReduce on prism, and dist on one item,
+//     whose time is the pipeline's fixed cost: the ratio dist/par, and dist's
+//     cost per element beyond the fixed cost;
+//
+//   - the tutorial's tSNR reduction (examples/tsnr) and a CPU-bound map
+//     with dist on one shard and on one shard per core: whether prism runs
+//     the shards' bundles at once, with identical results.
+//
+//     go run ./bench/mapreduce [-n 1000000] [-reps 5] [-shape 64x64x32x300]
+//
+// The issue's targets: 1e6 items in under 3 s and within 10x of par; tSNR
+// at least 1.5x faster on 2 cores than on one. They are printed, not
+// judged. A speedup above the number of cores (with 5% of slack) cannot be
+// real and is marked INVALID; a machine busier than its cores is said to
+// be.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gospeedup/speedup/diag"
+	"github.com/gospeedup/speedup/dist"
+	"github.com/gospeedup/speedup/dist/examples/tsnr/span"
+	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
+	"github.com/gospeedup/speedup/par"
+)
+
+func square(ctx context.Context, v int) (int, error) { return v * v, nil }
+func add(a, b int) int                               { return a + b }
+
+// spin is CPU-bound work with no memory traffic: about units x 12 ms.
+func spin(ctx context.Context, units int) (uint64, error) {
+	x := uint64(units)
+	for i := 0; i < units*10_000_000; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x >> 63, nil
+}
+
+func addU(a, b uint64) uint64 { return a + b }
+
+func init() {
+	dist.RegisterMap(square)
+	dist.RegisterReduce(add)
+	dist.RegisterMap(spin)
+	dist.RegisterReduce(addU)
+}
+
+func main() {
+	n := flag.Int("n", 1_000_000, "items of the trivial reduction")
+	reps := flag.Int("reps", 5, "timed runs of each version, alternated")
+	shape := flag.String("shape", "64x64x32x300", "tSNR series `XxYxZxT`")
+	flag.Parse()
+	dist.Init()
+	if err := run(context.Background(), os.Stdout, *n, *reps, *shape); err != nil {
+		fmt.Fprintln(os.Stderr, "mapreduce:", err)
+		os.Exit(1)
+	}
+}
+
+// timing is one version's times.
+type timing struct {
+	name string
+	f    func() (any, error)
+	ts   []time.Duration
+	got  any
+	// rec, when set, observes the chunks of the last run: how many ran at
+	// once, which the machine's load does not change.
+	rec *diag.Recorder
+}
+
+// inFlight is the mean number of chunks running at once in the last
+// observed run: their total time over the span from the first start to
+// the last end.
+func (t *timing) inFlight() float64 {
+	tasks := t.rec.Tasks()
+	if len(tasks) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	first, last := tasks[0].Start, tasks[0].End
+	for _, k := range tasks {
+		sum += k.End.Sub(k.Start)
+		if k.Start.Before(first) {
+			first = k.Start
+		}
+		if k.End.After(last) {
+			last = k.End
+		}
+	}
+	return float64(sum) / float64(last.Sub(first))
+}
+
+func (t *timing) best() time.Duration { return slices.Min(t.ts) }
+func (t *timing) median() time.Duration {
+	s := slices.Clone(t.ts)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// spread is (max - min) / median: how much the runs disagree.
+func (t *timing) spread() float64 {
+	return float64(slices.Max(t.ts)-slices.Min(t.ts)) / float64(t.median())
+}
+
+// alternate runs every version once per round, reps rounds.
+func alternate(reps int, vs ...*timing) error {
+	for r := range reps + 1 {
+		for _, v := range vs {
+			runtime.GC()
+			start := time.Now()
+			got, err := v.f()
+			d := time.Since(start)
+			if err != nil {
+				return fmt.Errorf("%s: %v", v.name, err)
+			}
+			if r == 0 {
+				v.got = got // round 0 warms up (page faults, prism's start) and is not timed
+				continue
+			}
+			v.ts = append(v.ts, d)
+		}
+	}
+	return nil
+}
+
+func show(w io.Writer, vs ...*timing) {
+	for _, v := range vs {
+		fmt.Fprintf(w, "  %-34s best %s, median %s, spread %.0f%%\n", v.name+":", dur(v.best()), dur(v.median()), 100*v.spread())
+	}
+}
+
+func dur(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	case d < time.Second:
+		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
+	}
+	return fmt.Sprintf("%.3f s", d.Seconds())
+}
+
+// speedup formats a/b, marking what cannot be real.
+func speedup(a, b time.Duration, cores int) string {
+	s := float64(a) / float64(b)
+	out := fmt.Sprintf("%.2fx", s)
+	if s > float64(cores)*1.05 {
+		out += " INVALID (above the number of cores: the machine's load changed during the runs)"
+	}
+	return out
+}
+
+// load returns the 1-minute load average, or -1 where there is none.
+func load() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	f, err := strconv.ParseFloat(strings.Fields(string(data))[0], 64)
+	if err != nil {
+		return -1
+	}
+	return f
+}
+
+func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
+	if n < 1 || reps < 1 {
+		return fmt.Errorf("-n and -reps must be positive")
+	}
+	var d [4]int
+	parts := strings.Split(shape, "x")
+	if len(parts) != 4 {
+		return fmt.Errorf("shape %q: want XxYxZxT", shape)
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 {
+			return fmt.Errorf("shape %q: bad size %q", shape, p)
+		}
+		d[i] = v
+	}
+	cores := runtime.GOMAXPROCS(0)
+	fmt.Fprintf(w, "dist vs par; GOMAXPROCS %d, NumCPU %d, runs: %d (after one untimed)\n", cores, runtime.NumCPU(), reps)
+	loadBefore := load()
+
+	// 1. Trivial items.
+	xs := make([]int, n)
+	for i := range xs {
+		xs[i] = i
+	}
+	parT := &timing{name: "par.MapReduce", f: func() (any, error) {
+		return par.MapReduce(ctx, xs, func(ctx context.Context, c []int) (int, error) {
+			s := 0
+			for _, v := range c {
+				s += v * v
+			}
+			return s, nil
+		}, add)
+	}}
+	distT := &timing{name: "dist.MapReduce on prism", f: func() (any, error) { return dist.MapReduce(ctx, xs, square, add) }}
+	oneT := &timing{name: "dist.MapReduce on prism, 1 item", f: func() (any, error) { return dist.MapReduce(ctx, xs[:1], square, add) }}
+	if err := alternate(reps, parT, distT, oneT); err != nil {
+		return err
+	}
+	if parT.got != distT.got {
+		return fmt.Errorf("sum of squares: par %v, dist %v", parT.got, distT.got)
+	}
+	fmt.Fprintf(w, "sum of squares of %d integers (equal results: %v):\n", n, distT.got)
+	show(w, parT, distT, oneT)
+	perElem := float64(distT.best()-oneT.best()) / float64(n)
+	fmt.Fprintf(w, "  dist / par: %.0fx (best times); dist's fixed cost %s, then %.0f ns per element (par: %.2f ns)\n",
+		float64(distT.best())/float64(parT.best()), dur(oneT.best()), perElem, float64(parT.best())/float64(n))
+	fmt.Fprintf(w, "  targets: 1e6 items under 3 s (here %s), within 10x of par\n", dur(distT.best()))
+
+	// 2. Parallelism: one shard against one per core.
+	spins := make([]int, 4*cores)
+	for i := range spins {
+		spins[i] = 5
+	}
+	spin1 := &timing{name: "CPU-bound map, Shards(1)", f: func() (any, error) {
+		return dist.MapReduce(ctx, spins, spin, addU, dist.ChunkSize(1), dist.Shards(1))
+	}}
+	spinN := &timing{name: fmt.Sprintf("CPU-bound map, Shards(%d)", cores), rec: diag.NewRecorder()}
+	spinN.f = func() (any, error) {
+		spinN.rec = diag.NewRecorder()
+		return dist.MapReduce(ctx, spins, spin, addU, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(spinN.rec))
+	}
+	items := span.Spans(d[0], d[1], d[2], d[3], 1, (d[3]+4*cores-1)/(4*cores))
+	tsnr1 := &timing{name: "tSNR, Shards(1)", f: func() (any, error) {
+		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(1))
+	}}
+	tsnrN := &timing{name: fmt.Sprintf("tSNR, Shards(%d)", cores), rec: diag.NewRecorder()}
+	tsnrN.f = func() (any, error) {
+		tsnrN.rec = diag.NewRecorder()
+		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(tsnrN.rec))
+	}
+	tsnrPar := &timing{name: fmt.Sprintf("tSNR, par.MapReduce Workers(%d)", cores), f: func() (any, error) {
+		return par.MapReduce(ctx, items, func(ctx context.Context, c []span.Span) (tsnr.Stats, error) {
+			return span.SpanMoments(ctx, c[0])
+		}, tsnr.Merge, par.ChunkSize(1))
+	}}
+	if err := alternate(reps, spin1, spinN, tsnr1, tsnrN, tsnrPar); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d CPU-bound items of about 60 ms:\n", len(spins))
+	show(w, spin1, spinN)
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average\n", cores,
+		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores), spinN.inFlight())
+	a, b, c := tsnr1.got.(tsnr.Stats).Result(), tsnrN.got.(tsnr.Stats).Result(), tsnrPar.got.(tsnr.Stats).Result()
+	same := slices.Equal(a.TSNR, b.TSNR) && slices.Equal(a.Mean, b.Mean) && slices.Equal(a.Std, b.Std) &&
+		slices.Equal(a.TSNR, c.TSNR) && slices.Equal(a.Mean, c.Mean) && slices.Equal(a.Std, c.Std)
+	if !same {
+		return fmt.Errorf("tSNR: the results of Shards(1), Shards(%d) and par differ", cores)
+	}
+	fmt.Fprintf(w, "tSNR of %s in %d spans (results identical, bit for bit, with par):\n", shape, len(items))
+	show(w, tsnr1, tsnrN, tsnrPar)
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average; dist / par: %.2f\n", cores,
+		speedup(tsnr1.best(), tsnrN.best(), cores), speedup(tsnr1.median(), tsnrN.median(), cores), tsnrN.inFlight(),
+		float64(tsnrN.best())/float64(tsnrPar.best()))
+	loadAfter := load()
+	if l := max(loadBefore, loadAfter); l > float64(runtime.NumCPU()) {
+		fmt.Fprintf(w, "caution: the machine was busy (load average %.1f before, %.1f after, on %d CPUs): other processes took CPU time from these runs, and the speedups understate what idle cores give\n",
+			loadBefore, loadAfter, runtime.NumCPU())
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/gospeedup/speedup/dist"
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dist.Init()
+	os.Exit(m.Run())
+}
+
+// A small run: the output's structure, and equal results (run fails
+// otherwise). Times are not checked: the machine is shared.
+func TestRunSmall(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, 1000, 1, "8x8x4x16"); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, s := range []string{
+		"sum of squares of 1000 integers (equal results: 332833500):",
+		"dist / par: ", " ns per element", "CPU-bound map, Shards(1):",
+		"tSNR of 8x8x4x16 in ", "results identical, bit for bit, with par", "chunks running at once: ",
+	} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("output lacks %q:\n%s", s, out.String())
+		}
+	}
+	if err := run(context.Background(), &out, 0, 1, "8x8x4x16"); err == nil {
+		t.Error("-n 0: no error")
+	}
+}
+
+func TestSpeedupInvalid(t *testing.T) {
+	if s := speedup(300, 100, 2); !strings.Contains(s, "INVALID") {
+		t.Errorf("3x on 2 cores: %q", s)
+	}
+	if s := speedup(200, 100, 2); s != "2.00x" {
+		t.Errorf("2x on 2 cores: %q", s)
+	}
+}

@@ -1,0 +1,724 @@
+package kernel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gospeedup/speedup/internal/gorun"
+	"github.com/gospeedup/speedup/internal/lprun"
+	"github.com/gospeedup/speedup/lineprof"
+	"github.com/gospeedup/speedup/scaling"
+	"github.com/gospeedup/speedup/timeit"
+)
+
+// magicArgs splits a magic's line into its flags and the rest, the
+// statement, kept as typed. flags lists the flags taking a value; bools
+// those without. Counts attached as in IPython (-n1000, -r3) are read.
+func magicArgs(line string, flags, bools map[string]bool) (map[string][]string, string, error) {
+	got := map[string][]string{}
+	rest := strings.TrimSpace(line)
+	for rest != "" && rest[0] == '-' {
+		tok, after, _ := strings.Cut(rest, " ")
+		after = strings.TrimSpace(after)
+		if tok == "--" {
+			rest = after
+			break
+		}
+		name := strings.TrimLeft(tok, "-")
+		val := ""
+		hasVal := false
+		if n, v, ok := strings.Cut(name, "="); ok {
+			name, val, hasVal = n, v, true
+		}
+		switch {
+		case bools[name] && !hasVal:
+			got[name] = append(got[name], "true")
+		case flags[name]:
+			if !hasVal {
+				v, a, _ := strings.Cut(after, " ")
+				if v == "" {
+					return nil, "", fmt.Errorf("flag %s needs a value", tok)
+				}
+				val, after = v, strings.TrimSpace(a)
+			}
+			got[name] = append(got[name], val)
+		case len(name) > 1 && flags[name[:1]] && strings.Trim(name[1:], "0123456789") == "":
+			got[name[:1]] = append(got[name[:1]], name[1:])
+		default:
+			return nil, "", fmt.Errorf("unknown flag %s", tok)
+		}
+		rest = after
+	}
+	return got, rest, nil
+}
+
+func usage(format string, args ...any) error {
+	return &CellError{Name: "UsageError", Value: fmt.Sprintf(format, args...)}
+}
+
+func intFlag(f map[string][]string, name string) (int, error) {
+	v := f[name]
+	if len(v) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v[len(v)-1])
+	if err != nil || n < 1 {
+		return 0, usage("-%s %s: want a positive whole number", name, v[len(v)-1])
+	}
+	return n, nil
+}
+
+func (s *Session) lineMagic(ctx context.Context, line string, out Output) (map[string]any, error) {
+	name, args, _ := strings.Cut(strings.TrimPrefix(line, "%"), " ")
+	args = strings.TrimSpace(args)
+	switch name {
+	case "timeit":
+		return s.timeitMagic(ctx, args, nil, out)
+	case "lprun":
+		return s.lprunMagic(ctx, args, out)
+	case "scaling":
+		return s.scalingMagic(ctx, args, out)
+	case "load_ext":
+		if args == "line_profiler" {
+			return nil, nil // %lprun is built in
+		}
+		return nil, usage("%%load_ext: unknown extension %q (only line_profiler, which is built in)", args)
+	case "go":
+		return nil, s.goMagic(ctx, args, out)
+	case "reset":
+		s.decls = NewDeclMap()
+		s.cells = map[int]*Cell{}
+		s.imports = map[string]bool{}
+		s.history = nil
+		out.Stream("stdout", "Forgot every declaration and variable.\n")
+		return nil, nil
+	case "who":
+		out.Stream("stdout", s.who())
+		return nil, nil
+	case "rm":
+		return nil, s.rm(args, out)
+	case "":
+		return nil, usage("empty magic")
+	}
+	return nil, usage("unknown magic %%%s (the magics are %%timeit, %%%%timeit, %%lprun, %%scaling, %%load_ext, %%go get, %%who, %%rm, %%reset)", name)
+}
+
+func (s *Session) cellMagic(ctx context.Context, code string, out Output) (map[string]any, error) {
+	first, body, _ := strings.Cut(code, "\n")
+	name, args, _ := strings.Cut(strings.TrimPrefix(first, "%%"), " ")
+	switch name {
+	case "timeit":
+		if strings.TrimSpace(body) == "" {
+			return nil, usage("%%%%timeit: the cell has no statements to time")
+		}
+		return s.timeitMagic(ctx, args, &body, out)
+	}
+	return nil, usage("unknown cell magic %%%%%s (the cell magic is %%%%timeit)", name)
+}
+
+// snippetSetup returns the earlier statement cells stmt needs, as setup
+// lines for a timing harness: they run before each run, outside the
+// timing, quietly.
+func (s *Session) snippetSetup(stmt string, extraSetup string) ([]string, error) {
+	probe, err := ParseCell(0, extraSetup+"\n"+stmt)
+	if err != nil {
+		return nil, err
+	}
+	// The cells are flattened into one block: a cell needed only for what
+	// it may change keeps its own variables in a block of its own, so that
+	// they cannot clash with a later cell's; each starts with a line
+	// directive, so that errors and panics point at the cell.
+	var setup []string
+	for _, r := range RerunPlan(s.history, probe) {
+		text := "/*line " + r.Cell.Name + ":1:1*/" + r.Cell.Stmts
+		if !r.Defines {
+			text = "{ " + text + "\n}"
+		}
+		setup = append(setup, text)
+	}
+	if len(setup) == 0 {
+		return nil, nil
+	}
+	// Their output is discarded (writes to a nil *os.File fail quietly).
+	setup = append([]string{"_speedup_o, _speedup_e := os.Stdout, os.Stderr; os.Stdout, os.Stderr = nil, nil"}, setup...)
+	return append(setup, "os.Stdout, os.Stderr = _speedup_o, _speedup_e"), nil
+}
+
+// timeitMagic is %timeit and, with body set, %%timeit (whose line holds
+// the setup).
+func (s *Session) timeitMagic(ctx context.Context, args string, body *string, out Output) (map[string]any, error) {
+	f, rest, err := magicArgs(args, map[string]bool{"n": true, "r": true, "p": true, "param": true}, map[string]bool{"o": true, "q": true})
+	if err != nil {
+		return nil, usage("%%timeit: %v", err)
+	}
+	stmt, userSetup := rest, ""
+	if body != nil {
+		stmt, userSetup = *body, rest
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return nil, usage("%%timeit: missing statement")
+	}
+	number, err := intFlag(f, "n")
+	if err != nil {
+		return nil, err
+	}
+	repeat, err := intFlag(f, "r")
+	if err != nil {
+		return nil, err
+	}
+	prec, err := intFlag(f, "p")
+	if err != nil {
+		return nil, err
+	}
+	var params []timeit.Param
+	for _, p := range f["param"] {
+		pp, err := timeit.ParseParam(p)
+		if err != nil {
+			return nil, usage("%%timeit: %v", err)
+		}
+		params = append(params, pp)
+	}
+	if len(params) > 1 {
+		return nil, usage("%%timeit: one --param at a time in the kernel (use speedup timeit for grids)")
+	}
+	prog, setupErr := s.buildTimer(ctx, stmt, userSetup, params)
+	if setupErr != nil {
+		return nil, setupErr
+	}
+	defer prog.Close()
+	opts := timeit.Options{Number: number, Repeat: repeat, Precision: prec}
+	measure := func(values map[string]any) (*timeit.Result, error) {
+		t, err := prog.StartTimer(ctx, gorun.TimerOptions{Params: values})
+		if err != nil {
+			return nil, err
+		}
+		defer t.Close()
+		return timeit.Measure(timerSampler(t), opts)
+	}
+	var b strings.Builder
+	if len(params) == 0 {
+		r, err := measure(nil)
+		if err != nil {
+			return nil, runError(ctx, err)
+		}
+		writeResult(&b, "", r)
+		if prog.BuildTime > compileTimeThreshold {
+			fmt.Fprintf(&b, "Compiler time: %.2f s\n", prog.BuildTime.Seconds())
+		}
+		if len(f["q"]) == 0 {
+			out.Stream("stdout", b.String())
+		}
+		if len(f["o"]) > 0 {
+			return map[string]any{"text/plain": "<TimeitResult : " + r.String() + ">"}, nil
+		}
+		return nil, nil
+	}
+	p := params[0]
+	var pts []timeit.SweepPoint
+	numeric := true
+	for _, v := range p.Values {
+		r, err := measure(map[string]any{p.Name: v})
+		if err != nil {
+			return nil, runError(ctx, fmt.Errorf("%s: %w", p.Format(v), err))
+		}
+		line := strings.Builder{}
+		writeResult(&line, p.Format(v)+": ", r)
+		out.Stream("stdout", line.String())
+		x, ok := toFloat(v)
+		numeric = numeric && ok && x > 0
+		pts = append(pts, timeit.SweepPoint{Value: v, X: x, Result: r})
+	}
+	if !numeric || len(pts) < 2 {
+		return nil, nil
+	}
+	fit, err := timeit.FitSweep(p.Name, pts)
+	var fp *timeit.Fit
+	if err == nil {
+		fp = &fit
+		out.Stream("stdout", fit.String()+"\n")
+	}
+	svg := filepath.Join(s.tmp, "sweep.svg")
+	defer os.Remove(svg)
+	if err := timeit.PlotSweep(svg, p.Name, pts, fp); err == nil {
+		if data, err := os.ReadFile(svg); err == nil {
+			out.Display(map[string]any{"image/svg+xml": string(data), "text/plain": "<time against " + p.Name + ", log-log>"}, nil, "", false)
+		}
+	}
+	return nil, nil
+}
+
+// compileTimeThreshold is when a build is worth a "Compiler time" line,
+// as in speedup timeit.
+const compileTimeThreshold = 1e9
+
+// writeResult writes timeit's result line as speedup timeit prints it:
+// warnings (the slowest-run caution) first.
+func writeResult(b *strings.Builder, prefix string, r *timeit.Result) {
+	for _, w := range r.Warnings() {
+		b.WriteString(prefix + w.Error() + "\n")
+	}
+	b.WriteString(prefix + r.String() + "\n")
+}
+
+func toFloat(v any) (float64, bool) {
+	switch v := v.(type) {
+	case int:
+		return float64(v), true
+	case float64:
+		return v, true
+	}
+	return 0, false
+}
+
+// buildTimer builds the timing harness of stmt in the session's package,
+// with the cells' declarations and, as setup, the earlier cells stmt needs.
+func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params []timeit.Param) (*gorun.Program, error) {
+	setup, err := s.snippetSetup(stmt, userSetup)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(userSetup) != "" {
+		setup = append(setup, userSetup)
+	}
+	vars := make([]gorun.Var, len(params))
+	for i, p := range params {
+		typ, err := gorun.VarType(p.Values)
+		if err != nil {
+			return nil, usage("--param %s: %v", p.Name, err)
+		}
+		vars[i] = gorun.Var{Name: p.Name, Type: typ}
+	}
+	files, err := s.declFiles(s.decls, nil)
+	if err != nil {
+		return nil, err
+	}
+	genPath := filepath.Join(s.pkgDir, gorun.TimeitFileName)
+	src, err := gorun.TimeitFile(s.pkgName, genPath, gorun.Snippet{Setup: setup, Stmt: stmt, Params: vars})
+	if err != nil {
+		return nil, compileError(err)
+	}
+	src = s.addCellImports(src)
+	prog, err := gorun.Build(ctx, s.buildOptions(files), gorun.TimeitFileName, src)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, compileError(err)
+	}
+	return prog, nil
+}
+
+// runError turns a timing harness's failure into the cell's error.
+func runError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var pe *gorun.PanicError
+	if errors.As(err, &pe) {
+		return &CellError{Name: "panic", Value: pe.Error()}
+	}
+	return &CellError{Name: "Error", Value: err.Error()}
+}
+
+// scalingMagic is %scaling --cpu 1,2 [-n N] [-r R] STMT.
+func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (map[string]any, error) {
+	f, stmt, err := magicArgs(args, map[string]bool{"cpu": true, "n": true, "r": true, "s": true}, nil)
+	if err != nil {
+		return nil, usage("%%scaling: %v", err)
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return nil, usage("%%scaling: missing statement")
+	}
+	numCPU := runtime.NumCPU()
+	procs := scaling.DefaultProcs(numCPU)
+	if v := f["cpu"]; len(v) > 0 {
+		if procs, err = scaling.ParseProcs(v[len(v)-1]); err != nil {
+			return nil, usage("%%scaling: --cpu: %v", err)
+		}
+	}
+	sort.Ints(procs)
+	if procs[0] != 1 {
+		return nil, usage("%%scaling: --cpu: the list must include 1, the serial time every speedup is relative to")
+	}
+	number, err := intFlag(f, "n")
+	if err != nil {
+		return nil, err
+	}
+	repeat, err := intFlag(f, "r")
+	if err != nil {
+		return nil, err
+	}
+	prog, err := s.buildTimer(ctx, stmt, strings.Join(f["s"], "\n"), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer prog.Close()
+	opts := timeit.Options{Number: number, Repeat: repeat}
+	rep, err := scaling.Sweep(procs, numCPU, func(p int) (*timeit.Result, error) {
+		t, err := prog.StartTimer(ctx, gorun.TimerOptions{Env: []string{"GOMAXPROCS=" + strconv.Itoa(p)}})
+		if err != nil {
+			return nil, err
+		}
+		res, err := timeit.Measure(timerSampler(t), opts)
+		if cerr := t.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.Procs = p
+		opts.Number = res.Loops // calibrated at P=1, the same work at every P
+		return res, nil
+	})
+	if err != nil {
+		return nil, runError(ctx, err)
+	}
+	out.Stream("stdout", rep.String())
+	var svg bytes.Buffer
+	if err := rep.Plot(&svg, "svg"); err == nil {
+		out.Display(map[string]any{"image/svg+xml": svg.String(), "text/plain": "<speedup against GOMAXPROCS>"}, nil, "", false)
+	}
+	return nil, nil
+}
+
+// lprunMagic is %lprun -f FUNC [-f FUNC]... [-m PKG] STMT.
+func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[string]any, error) {
+	f, stmt, err := magicArgs(args, map[string]bool{"f": true, "m": true}, nil)
+	if err != nil {
+		return nil, usage("%%lprun: %v", err)
+	}
+	if len(f["f"]) == 0 && len(f["m"]) == 0 {
+		return nil, usage("%%lprun: name a function to profile with -f FUNC (or a package with -m PKG)")
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return nil, usage("%%lprun: missing statement")
+	}
+	setup, err := s.snippetSetup(stmt, "")
+	if err != nil {
+		return nil, err
+	}
+	// The cells' declarations must be files that lprun can read and
+	// instrument: in the session's own module they are written there for
+	// the run; in a -C package nothing may be written.
+	files, err := s.declFiles(s.decls, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !s.own {
+		for _, fn := range f["f"] {
+			if s.decls.Get(fn) != nil {
+				return nil, usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
+			}
+		}
+		if name := s.needsDecl(stmt); name != "" {
+			return nil, usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
+		}
+	}
+	shift := map[string]*Cell{}
+	offsets := map[string]int{}
+	if s.own {
+		for path := range files {
+			// The plain version (no //line directive): the profile names
+			// the file's lines, mapped back to the cell's below.
+			plain := bytes.Replace(files[path], []byte("//line "), []byte("// cell "), 1)
+			if err := os.WriteFile(path, plain, 0o666); err != nil {
+				return nil, err
+			}
+			defer os.Remove(path)
+			id := cellIDFromPath(path)
+			c := s.cells[id]
+			i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
+			offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
+			shift[path] = c
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Setup: strings.Join(setup, "\n"),
+		MaxTime: time.Second, Stdout: &stdout, Stderr: &stderr})
+	out.Stream("stdout", stdout.String())
+	out.Stream("stderr", stderr.String())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, compileError(err)
+	}
+	p := res.Profile
+	for _, fn := range p.Funcs {
+		c, ok := shift[fn.File]
+		if !ok {
+			continue
+		}
+		d := offsets[fn.File]
+		fn.File = c.Name
+		fn.Line -= d
+		fn.EndLine -= d
+		for i := range fn.Lines {
+			fn.Lines[i].Line -= d
+		}
+		lines := strings.Split(c.Src, "\n")
+		if fn.Line >= 1 && fn.EndLine <= len(lines) {
+			fn.Source = lines[fn.Line-1 : fn.EndLine]
+		}
+	}
+	var text bytes.Buffer
+	if err := lineprof.Report(&text, p, lineprof.ReportOptions{}); err != nil {
+		return nil, err
+	}
+	out.Display(map[string]any{"text/plain": text.String(), "text/html": profileHTML(p)}, nil, "", false)
+	if res.Panic != nil {
+		return nil, &CellError{Name: "panic", Value: res.Panic.Error()}
+	}
+	return nil, nil
+}
+
+func cellIDFromPath(path string) int {
+	b := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "zz_speedup_cell"), ".go")
+	n, _ := strconv.Atoi(b)
+	return n
+}
+
+// profileHTML renders a profile as tables, one per function, each line's
+// background shaded by its share of the function's time.
+func profileHTML(p *lineprof.Profile) string {
+	var b strings.Builder
+	for _, m := range p.Method {
+		fmt.Fprintf(&b, "<p>%s</p>\n", html.EscapeString(m))
+	}
+	for _, fn := range p.Funcs {
+		total := fn.TotalNS()
+		fmt.Fprintf(&b, "<p><b>%s</b> (%s:%d), total %.6g s</p>\n", html.EscapeString(fn.Name), html.EscapeString(fn.File), fn.Line, float64(total)*1e-9)
+		b.WriteString(`<table class="speedup-lprun"><thead><tr><th>Line #</th><th>Hits</th><th>Time (ns)</th><th>Per Hit</th><th>% Time</th><th style="text-align:left">Line Contents</th></tr></thead><tbody>` + "\n")
+		by := map[int]lineprof.Line{}
+		for _, l := range fn.Lines {
+			by[l.Line] = l
+		}
+		src := fn.Source
+		if len(src) == 0 {
+			src = lineprof.SourceLines(fn.File, fn.Line, fn.EndLine)
+		}
+		for n := fn.Line; n <= fn.EndLine; n++ {
+			text := ""
+			if i := n - fn.Line; i < len(src) {
+				text = src[i]
+			}
+			l := by[n]
+			pct := 0.0
+			if total > 0 {
+				pct = 100 * float64(l.TimeNS) / float64(total)
+			}
+			style := ""
+			if pct > 0 {
+				style = fmt.Sprintf(` style="background: rgba(255, 80, 0, %.2f)"`, 0.08+0.6*pct/100)
+			}
+			hits, t, per, pc := "", "", "", ""
+			if l.Hits > 0 || l.TimeNS > 0 {
+				hits = strconv.FormatInt(l.Hits, 10)
+				t = strconv.FormatInt(l.TimeNS, 10)
+				if l.Hits > 0 {
+					per = fmt.Sprintf("%.1f", float64(l.TimeNS)/float64(l.Hits))
+				}
+				pc = fmt.Sprintf("%.1f", pct)
+			}
+			fmt.Fprintf(&b, "<tr%s><td>%d</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td style=\"text-align:left\"><pre style=\"margin:0\">%s</pre></td></tr>\n",
+				style, n, hits, t, per, pc, html.EscapeString(text))
+		}
+		b.WriteString("</tbody></table>\n")
+	}
+	return b.String()
+}
+
+// goMagic is %go get MODULE...: the only way the kernel reaches the
+// network.
+func (s *Session) goMagic(ctx context.Context, args string, out Output) error {
+	f := strings.Fields(args)
+	if len(f) < 2 || f[0] != "get" {
+		return usage("%%go: only %%go get MODULE[@VERSION]... is supported")
+	}
+	if !s.own {
+		return usage("%%go get: the kernel runs in your package (-C); run go get in your module instead, the kernel never changes your files")
+	}
+	cmd := exec.CommandContext(ctx, "go", append([]string{"get"}, f[1:]...)...)
+	cmd.Dir = s.pkgDir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	out.Stream("stderr", buf.String())
+	if err != nil {
+		return &CellError{Name: "GoGetError", Value: "go get " + strings.Join(f[1:], " ") + ": " + err.Error()}
+	}
+	return nil
+}
+
+// who lists the session's variables and declarations.
+func (s *Session) who() string {
+	var vars []string
+	seen := map[string]bool{}
+	for i := len(s.history) - 1; i >= 0; i-- {
+		for _, v := range s.history[i].Defines {
+			if !seen[v] {
+				seen[v] = true
+				vars = append(vars, v+" ("+s.history[i].Name+")")
+			}
+		}
+	}
+	sort.Strings(vars)
+	var decls []string
+	for _, k := range s.decls.Keys() {
+		if !strings.HasPrefix(k, "import:") {
+			decls = append(decls, k+" ("+s.cellLabel(s.decls.Get(k).Cell)+")")
+		}
+	}
+	if len(vars) == 0 && len(decls) == 0 {
+		return "Interactive namespace is empty.\n"
+	}
+	var b strings.Builder
+	if len(vars) > 0 {
+		b.WriteString("Variables: " + strings.Join(vars, ", ") + "\n")
+	}
+	if len(decls) > 0 {
+		b.WriteString("Declarations: " + strings.Join(decls, ", ") + "\n")
+	}
+	return b.String()
+}
+
+// rm forgets names: a declaration is dropped; a variable is forgotten by
+// dropping the cells that declared it from the history (their other
+// variables go with them, and are named).
+func (s *Session) rm(args string, out Output) error {
+	names := strings.Fields(args)
+	if len(names) == 0 {
+		return usage("%%rm: name what to forget: %%rm NAME...")
+	}
+	for _, name := range names {
+		found := s.decls.Remove(name)
+		var keep []*Cell
+		var dropped []string
+		for _, c := range s.history {
+			defines := false
+			for _, v := range c.Defines {
+				defines = defines || v == name
+			}
+			if defines {
+				found = true
+				dropped = append(dropped, c.Name)
+				continue
+			}
+			keep = append(keep, c)
+		}
+		s.history = keep
+		if !found {
+			return usage("%%rm: %s is neither a declaration nor a variable of this session", name)
+		}
+		msg := "Forgot " + name
+		if len(dropped) > 0 {
+			msg += " (" + strings.Join(dropped, ", ") + " will not run again)"
+		}
+		out.Stream("stdout", msg+".\n")
+	}
+	return nil
+}
+
+// addCellImports adds to a generated file the imports that the cells
+// declared and that its code uses but lacks (goimports cannot guess a
+// renamed import such as pairs ".../distance").
+func (s *Session) addCellImports(src []byte) []byte {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution)
+	if err != nil {
+		return src
+	}
+	have := map[string]bool{}
+	for _, im := range f.Imports {
+		p, _ := strconv.Unquote(im.Path.Value)
+		name := importName(p)
+		if im.Name != nil {
+			name = im.Name.Name
+		}
+		have[name] = true
+	}
+	used := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+		}
+		return true
+	})
+	var add []string
+	for k := range s.imports {
+		name, path, ok := strings.Cut(k, " ")
+		if !ok {
+			path, name = k, importName(k)
+		}
+		if used[name] && !have[name] {
+			add = append(add, name+" "+strconv.Quote(path))
+			have[name] = true
+		}
+	}
+	if len(add) == 0 {
+		return src
+	}
+	sort.Strings(add)
+	end := fset.Position(f.Name.End()).Offset
+	return []byte(string(src[:end]) + "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)" + string(src[end:]))
+}
+
+// importName is the name a package is used by: the last element of its
+// path, skipping a major version suffix.
+func importName(path string) string {
+	parts := strings.Split(path, "/")
+	name := parts[len(parts)-1]
+	if len(parts) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
+		name = parts[len(parts)-2]
+	}
+	return name
+}
+
+// timerSampler adapts a gorun.Timer to timeit's Sampler, as speedup
+// timeit does.
+func timerSampler(t *gorun.Timer) timeit.Sampler {
+	return timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
+		tot, err := t.Run(loops)
+		return timeit.Sample(tot), err
+	})
+}
+
+// needsDecl returns a declaration of the cells that stmt, or an earlier
+// cell it needs run again, uses; "" when none.
+func (s *Session) needsDecl(stmt string) string {
+	probe, err := ParseCell(0, stmt)
+	if err != nil {
+		return ""
+	}
+	cells := append(Rerun(s.history, probe), probe)
+	for _, c := range cells {
+		var names []string
+		for n := range c.Mentions {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if s.decls.Get(n) != nil {
+				return n
+			}
+		}
+	}
+	return ""
+}
