@@ -115,7 +115,7 @@ func TestPprofNames(t *testing.T) {
 		if want == "" {
 			continue
 		}
-		ts, _, err := resolve(context.Background(), Options{Dir: dir, Funcs: []string{arg}})
+		ts, _, err := resolve(context.Background(), Options{Dir: dir, Funcs: []string{arg}}, t.TempDir())
 		if err != nil {
 			t.Errorf("-f %s: %v", arg, err)
 			continue
@@ -136,7 +136,7 @@ func TestPprofNames(t *testing.T) {
 		"Other.Do.func1":    "Other.Do has no function literal",
 		"names.glob..func1": "is a function literal in a package-level variable's initializer",
 	} {
-		_, _, err := resolve(context.Background(), Options{Dir: dir, Funcs: []string{arg}})
+		_, _, err := resolve(context.Background(), Options{Dir: dir, Funcs: []string{arg}}, t.TempDir())
 		var ie *InputError
 		if err == nil || !errors.As(err, &ie) || !strings.Contains(err.Error(), want) {
 			t.Errorf("-f %s: got %v, want an input error with %q", arg, err, want)
