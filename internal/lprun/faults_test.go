@@ -263,3 +263,33 @@ func TestModuleCopyKept(t *testing.T) {
 		stamp = st.ModTime()
 	}
 }
+
+// TestProgramHooksNotCounted: with --run, the hooks' reading of their
+// request (a bufio.Scanner, as the program's) counts in no profiled
+// function: Scan's hits are the program's own.
+func TestProgramHooksNotCounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	for _, args := range [][]string{nil, {"a", "b", "c"}} {
+		res, err := Run(context.Background(), Options{Program: &Program{Pkg: "./testdata/quietprog", Args: args},
+			Funcs: []string{"bufio.(*Scanner).Scan"}, MaxTime: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first counted line of Scan runs once per call: one per
+		// line of input and the final one (none without input lines: the
+		// empty input's single call).
+		f := res.Profile.Funcs[0]
+		first := int64(0)
+		for _, l := range f.Lines {
+			if l.Hits > 0 {
+				first = l.Hits
+				break
+			}
+		}
+		if want := int64(len(args) + 1); first != want {
+			t.Errorf("args %q: Scan's first line has %d hits, want %d", args, first, want)
+		}
+	}
+}
