@@ -38,6 +38,14 @@ func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, er
 	if o.Dir != "" {
 		where = o.Dir
 	}
+	var gp *gorun.Package
+	if o.Dir != "" && o.Program == nil {
+		// The -C package first: a missing directory is said as such, not
+		// as the go command's failure to run there.
+		if gp, err = gorun.ResolvePackage(o.Dir, o.Tags); err != nil {
+			return nil, nil, err
+		}
+	}
 	env, err := gorun.WorkspaceCopy(ctx, where, tmp)
 	if err != nil {
 		return nil, nil, err
@@ -48,11 +56,7 @@ func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, er
 		if rp, err = resolveProgram(ctx, wd, o, env); err != nil {
 			return nil, nil, err
 		}
-	case o.Dir != "":
-		gp, err := gorun.ResolvePackage(o.Dir, o.Tags)
-		if err != nil {
-			return nil, nil, err
-		}
+	case gp != nil:
 		rp.pkg = &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}
 		if err := rp.pkg.parse(); err != nil {
 			// A syntax error in the user's package: exit status 2, as
