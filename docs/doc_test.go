@@ -114,6 +114,9 @@ func ignored(s string) bool {
 	return s == "" ||
 		strings.HasPrefix(s, "The slowest run took") ||
 		strings.HasPrefix(s, "Compiler time") ||
+		// lprun's note that --max-time ended the runs before enough
+		// samples came depends on the machine's load.
+		strings.HasPrefix(s, "Note: --max-time") ||
 		// scaling's cautions about noisy points (speedup above P, slower
 		// than serial, a clamped fit) come and go with the machine's load.
 		strings.HasPrefix(s, "warning: speedup above P") ||

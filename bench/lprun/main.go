@@ -1,20 +1,31 @@
 // Command lprun measures speedup lprun against its targets on the
-// tutorial's function, examples/distance, side by side in one run:
+// tutorial's function, examples/distance, side by side in one run, each
+// figure with the error lprun states for it and a verdict that is never
+// "ok" for a figure outside what is physically possible (INVALID):
 //
-//   - the uninstrumented time of distance() (testing.Benchmark, as timeit
-//     measures it);
-//   - the instrumented run time and its ratio to it (target: at most 3x),
-//     and the cost per line event (target: under 5 ns);
-//   - the reported Total time and its ratio to the uninstrumented time
-//     (target: 0.8x to 1.25x);
-//   - % Time per line against the truth, pprof's cumulative per-line share
-//     of the uninstrumented function run for a few seconds (target: within
-//     10 points for every line holding at least 2%);
+//   - the observer effect of the stack snapshots: distance() and a par.Map
+//     over goroutines timed with a sampler taking snapshots every 5 ms
+//     (the old fixed default) and without, alternated (A B B A); and the
+//     slowdown each lprun session measured and stated for itself, at the
+//     snapshot period it settled on (target: below 3%);
+//   - the agreement of consecutive lprun sessions: how often two
+//     consecutive sessions' Total time, and % Time of the lines holding at
+//     least 2%, differ by more than the larger of their stated errors
+//     (target: fewer than 1 in 10);
+//   - the instrumented run time against the uninstrumented one, both
+//     measured by each session, sessions in turn (target: at most 3x; a
+//     ratio below 1 is INVALID), and the cost per line event (target:
+//     under 5 ns; a negative cost is INVALID);
+//   - the reported Total time against distance() timed in this process
+//     between the sessions (target: 0.8x to 1.25x);
+//   - % Time per line against pprof's cumulative per-line share of the
+//     uninstrumented function (target: within 10 points for every line
+//     holding at least 2%);
 //   - hits against the counts the code implies (target: exact);
 //   - the whole "speedup lprun" command's wall time, build included, with
 //     a warm build cache (target: under 5 s).
 //
-// Run it from the repository root: go run ./bench/lprun
+// Run it from the repository root: go run ./bench/lprun [-sessions 10]
 package main
 
 import (
@@ -26,34 +37,53 @@ import (
 	"go/parser"
 	"go/token"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
-	"testing"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/pprof/profile"
+	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 	"github.com/gospeedup/speedup/examples/distance"
 	"github.com/gospeedup/speedup/internal/lprun"
-	"github.com/gospeedup/speedup/lineprof"
+	"github.com/gospeedup/speedup/par"
 )
 
 // calls is how many times the profiled statement calls distance().
-const calls = 200
+const calls = 20
 
 func main() {
 	truthTime := flag.Duration("truth", 3*time.Second, "how long to run distance() under the CPU profiler for the truth")
+	sessions := flag.Int("sessions", 10, "how many consecutive lprun sessions to compare")
 	flag.Parse()
-	if err := run(*truthTime); err != nil {
+	if err := run(*truthTime, *sessions); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/lprun:", err)
 		os.Exit(1)
 	}
 }
 
-func run(truthTime time.Duration) error {
+// session is one lprun session's figures, per call of distance().
+type session struct {
+	total, totalErr float64 // ns, relative (95%)
+	pct             map[int]float64
+	pctErr          float64 // points
+	instr, plain    float64 // ns
+	slowdown, slErr float64
+	slowPairs       int
+	intervalNS      int64
+	hits            map[int]int64
+	events          int64
+	capHit          bool
+	// local is distance() timed in this process just before the session.
+	local float64
+}
+
+func run(truthTime time.Duration, sessions int) error {
 	file, err := filepath.Abs("examples/distance/distance.go")
 	if err != nil {
 		return err
@@ -62,128 +92,107 @@ func run(truthTime time.Duration) error {
 	if err != nil {
 		return err
 	}
-	src, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("speedup lprun on examples/distance: distance() (GOMAXPROCS %d, %d CPUs, load average %s)\n\n",
+		runtime.GOMAXPROCS(0), runtime.NumCPU(), bytes.TrimSpace(bytes.SplitN(load, []byte(" "), 4)[0]))
 
-	// 1. Uninstrumented time per call.
-	r := testing.Benchmark(func(b *testing.B) {
-		for b.Loop() {
+	// 1. The snapshots' cost at the old fixed period, measured directly.
+	distCost := observer(func() {
+		for range 20 {
 			distance.Distance()
 		}
 	})
-	plainNS := float64(r.NsPerOp())
+	items := make([]int, 2000)
+	parCost := observer(func() {
+		par.Map(context.Background(), items, func(_ context.Context, x int) (float64, error) {
+			s := 0.0
+			for k := range 20000 {
+				s += math.Sqrt(float64(k + x))
+			}
+			return s, nil
+		})
+	})
 
 	// 2. The truth: pprof's cumulative share per line of the
 	// uninstrumented function.
-	truthN, truthTot, err := truth(file, start, end, truthTime)
-	if err != nil {
-		return err
-	}
-
-	// 3. lprun itself, in process. The statement calls distance() calls
-	// times, so that the one instrumented run is a mean over that many
-	// calls.
-	t0 := time.Now()
-	res, err := lprun.Run(context.Background(), lprun.Options{
-		Dir: "examples/distance", Funcs: []string{"distance"}, Stmt: fmt.Sprintf("for range %d { distance() }", calls),
-	})
-	if err != nil {
-		return err
-	}
-	sessionTime := time.Since(t0)
-	f := res.Profile.Funcs[0]
-	total := float64(f.TotalNS()) / calls
-
-	// 4. The whole command, warm.
-	wall, err := wholeCommand()
-	if err != nil {
-		return err
-	}
-
-	got, gotT, events := perCall(f)
-	exact := sameHits(got, wantHits(src, start, end))
-
-	fmt.Printf("speedup lprun on examples/distance: distance() (GOMAXPROCS %d, %d CPUs)\n\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Printf("%-44s %14s  %s\n", "figure", "measured", "target")
-	fmt.Printf("%-44s %14s\n", "uninstrumented distance() (testing.B)", fmtNS(plainNS))
-	fmt.Printf("%-44s %14s\n", "uninstrumented runs in lprun's timing build", fmtNS(float64(res.PlainNS)/calls))
-	instr := float64(res.InstrumentedNS) / calls
-	row(fmt.Sprintf("instrumented run (mean of %d)", calls), fmtNS(instr), "", true)
-	row("  ratio to uninstrumented", fmt.Sprintf("%.2fx", instr/plainNS), "<= 3x", instr/plainNS <= 3)
-	perEvent := (instr - plainNS) / float64(events)
-	row("  cost per line event", fmt.Sprintf("%.3f ns", perEvent), "< 5 ns", perEvent < 5)
-	row("reported Total time", fmtNS(total), "", true)
-	row("  ratio to uninstrumented", fmt.Sprintf("%.2fx", total/plainNS), "0.8x - 1.25x", total/plainNS >= 0.8 && total/plainNS <= 1.25)
-	row("hits", fmt.Sprintf("%d events", events), "exact", exact)
-	row("whole command, warm cache", fmt.Sprintf("%.2f s", wall.Seconds()), "< 5 s", wall < 5*time.Second)
-	fmt.Printf("%-44s %14s\n", "  (in-process session, for reference)", fmt.Sprintf("%.2f s", sessionTime.Seconds()))
-	fmt.Printf("%-44s %14d\n", "  stack snapshots in lprun", res.Samples)
-	fmt.Printf("%-44s %14d\n", "  CPU samples in lprun", res.CPUSamples)
-
-	fmt.Printf("\n%% Time per line: lprun vs pprof (uninstrumented, %s, %d samples)\n", truthTime, truthTot)
-	maxDiff := lineShares(src, gotT, total, truthN, truthTot)
-	fmt.Println()
-	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), "<= 10 points", maxDiff <= 10)
-	return nil
-}
-
-// row prints a figure with its target and whether it is met.
-func row(name, val, target string, ok bool) {
-	mark := "ok"
-	if !ok {
-		mark = "MISSED"
-	}
-	fmt.Printf("%-44s %14s  %-16s %s\n", name, val, target, mark)
-}
-
-// truth runs distance() under the CPU profiler for d and returns pprof's
-// cumulative samples per line of the function and their total.
-func truth(file string, start, end int, d time.Duration) (map[int]int64, int64, error) {
 	var prof bytes.Buffer
 	runtime.SetCPUProfileRate(250)
 	if err := pprof.StartCPUProfile(&prof); err != nil {
-		return nil, 0, err
+		return err
 	}
-	for t0 := time.Now(); time.Since(t0) < d; {
+	for t0 := time.Now(); time.Since(t0) < truthTime; {
 		distance.Distance()
 	}
 	pprof.StopCPUProfile()
-	n, tot, err := cpuProfileLines(prof.Bytes(), file, start, end)
-	if err == nil && tot == 0 {
-		err = fmt.Errorf("no CPU samples in distance")
+	truthN, truthTot, err := cpuProfileLines(prof.Bytes(), file, start, end)
+	if err != nil {
+		return err
 	}
-	return n, tot, err
-}
+	if truthTot == 0 {
+		return fmt.Errorf("no CPU samples in distance")
+	}
 
-// wholeCommand builds the binary, runs the command twice and returns the
-// second run's wall time (a warm build cache).
-func wholeCommand() (time.Duration, error) {
+	// 3. Consecutive lprun sessions, in process, each preceded by
+	// distance() timed here: the in-process times and the sessions
+	// alternate, so that a change of load hurts both.
+	var ss []session
+	var wallSessions time.Duration
+	for range sessions {
+		// As long as a batch of lprun's runs: a short burst after a
+		// sleep gets a loaded machine's CPU sooner than steady work.
+		n, t0 := 0, time.Now()
+		for ; time.Since(t0) < time.Second; n++ {
+			distance.Distance()
+		}
+		local := time.Since(t0) / time.Duration(n)
+		t1 := time.Now()
+		res, err := lprun.Run(context.Background(), lprun.Options{
+			Dir: "examples/distance", Funcs: []string{"distance"}, Stmt: fmt.Sprintf("for range %d { distance() }", calls),
+		})
+		if err != nil {
+			return err
+		}
+		wallSessions += time.Since(t1)
+		f := res.Profile.Funcs[0]
+		s := session{total: float64(f.TotalNS()) / calls, totalErr: res.TotalErr, pctErr: res.PctErr,
+			instr: float64(res.InstrumentedNS) / calls, plain: float64(res.PlainNS) / calls,
+			slowdown: res.Slowdown, slErr: res.SlowdownErr, slowPairs: res.SlowPairs, intervalNS: res.IntervalNS, capHit: res.CapHit,
+			pct: map[int]float64{}, hits: map[int]int64{}, local: float64(local)}
+		for _, l := range f.Lines {
+			s.pct[l.Line] = 100 * float64(l.TimeNS) / float64(f.TotalNS())
+			s.hits[l.Line] = l.Hits / calls
+			if l.Hits%calls != 0 {
+				s.hits[l.Line] = -1
+			}
+			s.events += l.Hits / calls
+		}
+		ss = append(ss, s)
+	}
+
+	// 4. The whole command, warm: build the binary, run it twice, time
+	// the second.
 	tmp, err := os.MkdirTemp("", "bench-lprun-")
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "speedup")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/speedup").CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build: %v\n%s", err, out)
+		return fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	var wall time.Duration
 	for i := 0; i < 2; i++ {
 		cmd := exec.Command(bin, "lprun", "-C", "./examples/distance", "-f", "distance", "distance()")
 		t := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("speedup lprun: %v\n%s", err, out)
+			return fmt.Errorf("speedup lprun: %v\n%s", err, out)
 		}
 		wall = time.Since(t)
 	}
-	return wall, nil
-}
 
-// wantHits returns the hits the code implies (100x100 matrix).
-func wantHits(src []byte, start, end int) map[int]int64 {
-	want := map[int]int64{}
+	// Hits the code implies (100x100 matrix).
+	wantHits := map[int]int64{}
+	src, _ := os.ReadFile(file)
 	for i, l := range bytesLines(src) {
 		n := i + 1
 		if n < start || n > end {
@@ -191,66 +200,138 @@ func wantHits(src []byte, start, end int) map[int]int64 {
 		}
 		switch {
 		case contains(l, "for i := 0; i < M; i++"):
-			want[n] = 101
+			wantHits[n] = 101
 		case contains(l, "for j := 0; j < M; j++"):
-			want[n] = 100 * 101
+			wantHits[n] = 100 * 101
 		case contains(l, "d := 0.0"), contains(l, "math.Sqrt"):
-			want[n] = 100 * 100
+			wantHits[n] = 100 * 100
 		case contains(l, "for k := 0; k < N; k++"):
-			want[n] = 100 * 100 * 101
+			wantHits[n] = 100 * 100 * 101
 		case contains(l, "tmp := "), contains(l, "d += tmp"):
-			want[n] = 100 * 100 * 100
+			wantHits[n] = 100 * 100 * 100
 		case contains(l, "X := "), contains(l, "D := "), contains(l, "M := "), contains(l, "N := "), contains(l, "return D"):
-			want[n] = 1
+			wantHits[n] = 1
 		}
 	}
-	return want
-}
-
-// perCall returns the hits and times per call of distance() (-1 hits for
-// a count that is not a multiple of the calls), and the line events.
-func perCall(f *lineprof.Func) (got, gotT map[int]int64, events int64) {
-	got, gotT = map[int]int64{}, map[int]int64{}
-	for _, l := range f.Lines {
-		got[l.Line] = l.Hits / calls
-		gotT[l.Line] = l.TimeNS / calls
-		events += l.Hits / calls
-		if l.Hits%calls != 0 {
-			got[l.Line] = -1
-		}
-	}
-	return got, gotT, events
-}
-
-// sameHits reports whether the hits are the ones wanted, printing the
-// differences.
-func sameHits(got, want map[int]int64) bool {
 	exact := true
-	for n, w := range want {
-		if got[n] != w {
-			exact = false
-			fmt.Printf("hits mismatch at line %d: %d, want %d\n", n, got[n], w)
+	for _, s := range ss {
+		for n, w := range wantHits {
+			if s.hits[n] != w {
+				exact = false
+				fmt.Printf("hits mismatch at line %d: %d, want %d\n", n, s.hits[n], w)
+			}
+		}
+		for n, g := range s.hits {
+			if _, ok := wantHits[n]; !ok && g != 0 {
+				exact = false
+				fmt.Printf("unexpected hits at line %d: %d\n", n, g)
+			}
 		}
 	}
-	for n, g := range got {
-		if _, ok := want[n]; !ok && g != 0 {
-			exact = false
-			fmt.Printf("unexpected hits at line %d: %d\n", n, g)
-		}
-	}
-	return exact
-}
 
-// lineShares prints % Time per line, lprun's against pprof's, and returns
-// the largest difference on lines holding at least 2%.
-func lineShares(src []byte, gotT map[int]int64, total float64, truthN map[int]int64, truthTot int64) float64 {
+	fmt.Printf("%-46s %16s %12s  %-14s %s\n", "figure", "measured", "stated error", "target", "verdict")
+	row := func(name, val, claimed, target string, met bool, check error) {
+		fmt.Printf("%-46s %16s %12s  %-14s %s\n", name, val, claimed, target, benchcheck.Verdict(met, check))
+	}
+	info := func(name, val, claimed string) {
+		fmt.Printf("%-46s %16s %12s\n", name, val, claimed)
+	}
+
+	fmt.Println("\nobserver effect of the stack snapshots")
+	for _, c := range []struct {
+		name string
+		r    float64
+		sp   float64
+	}{{"distance() x20, snapshots every 5 ms", distCost[0], distCost[1]}, {"par.Map (2000 items), snapshots every 5 ms", parCost[0], parCost[1]}} {
+		info("  "+c.name, fmt.Sprintf("%+.1f%%", 100*(c.r-1)), fmt.Sprintf("±%.1f%%", 100*c.sp))
+	}
+	for i, s := range ss {
+		if s.slowPairs < 2 {
+			info(fmt.Sprintf("  session %d: its own measure", i+1), "not measured", "")
+			continue
+		}
+		// Met when the whole interval is below 3%, missed when it is
+		// all above; otherwise the noise cannot tell.
+		name := fmt.Sprintf("  session %d: its own measure (period %s)", i+1, time.Duration(s.intervalNS))
+		val, claimed := fmt.Sprintf("%+.1f%%", 100*s.slowdown), fmt.Sprintf("±%.1f%%", 100*s.slErr)
+		check := benchcheck.Ratio("slowdown", 1+s.slowdown, 0.5, 10)
+		if check == nil && s.slowdown+s.slErr >= 0.03 && s.slowdown-s.slErr <= 0.03 {
+			fmt.Printf("%-46s %16s %12s  %-14s %s\n", name, val, claimed, "< 3%", "undecided (noise)")
+			continue
+		}
+		row(name, val, claimed, "< 3%", s.slowdown+s.slErr < 0.03, check)
+	}
+
+	fmt.Println("\nconsecutive sessions: Total time (per call) and its stated error")
+	var totDis, totN, pctDis, pctN int
+	var maxPctDiff float64
+	for i, s := range ss {
+		mark := ""
+		if s.capHit {
+			mark = " (cap)"
+		}
+		info(fmt.Sprintf("  session %d%s", i+1, mark), fmtNS(s.total), fmt.Sprintf("±%.1f%%", 100*s.totalErr))
+		if i == 0 {
+			continue
+		}
+		p := ss[i-1]
+		totN++
+		if math.Abs(s.total-p.total) > math.Max(s.totalErr*s.total, p.totalErr*p.total) {
+			totDis++
+		}
+		for n, v := range s.pct {
+			if v < 2 && p.pct[n] < 2 {
+				continue
+			}
+			pctN++
+			d := math.Abs(v - p.pct[n])
+			maxPctDiff = math.Max(maxPctDiff, d)
+			if d > math.Max(s.pctErr, p.pctErr) {
+				pctDis++
+			}
+		}
+	}
+	row("  pairs differing by more than the stated error", fmt.Sprintf("%d of %d", totDis, totN), "", "< 1 in 10", totN > 0 && float64(totDis) < 0.1*float64(totN), nil)
+	row("  lines' % Time differing by more than stated", fmt.Sprintf("%d of %d", pctDis, pctN), "", "< 1 in 10", pctN > 0 && float64(pctDis) < 0.1*float64(pctN), nil)
+	info("  largest % Time difference (lines >= 2%)", fmt.Sprintf("%.1f points", maxPctDiff), "")
+
+	var instrs, plains, locals, totals []time.Duration
+	var events int64
+	var pctErr, totErr float64
+	for _, s := range ss {
+		instrs = append(instrs, time.Duration(s.instr))
+		plains = append(plains, time.Duration(s.plain))
+		locals = append(locals, time.Duration(s.local))
+		totals = append(totals, time.Duration(s.total))
+		events = s.events
+		pctErr = math.Max(pctErr, s.pctErr)
+		totErr = math.Max(totErr, s.totalErr)
+	}
+	instr, plain, local, total := float64(benchcheck.Median(instrs)), float64(benchcheck.Median(plains)), float64(benchcheck.Median(locals)), float64(benchcheck.Median(totals))
+	fmt.Printf("\nmedians over the %d sessions (per call of distance())\n", len(ss))
+	info("  distance() timed in this process", fmtNS(local), fmt.Sprintf("±%.1f%%", 100*benchcheck.Spread(locals)))
+	info("  uninstrumented runs in lprun's timing build", fmtNS(plain), fmt.Sprintf("±%.1f%%", 100*benchcheck.Spread(plains)))
+	row("  instrumented run", fmtNS(instr), fmt.Sprintf("±%.1f%%", 100*benchcheck.Spread(instrs)), "", true, nil)
+	ratio := instr / plain
+	row("    ratio to uninstrumented", fmt.Sprintf("%.2fx", ratio), "", "<= 3x", ratio <= 3, benchcheck.Ratio("instrumented/uninstrumented", ratio, 1, 1000))
+	perEvent := (instr - plain) / float64(events)
+	row("    cost per line event", fmt.Sprintf("%.3f ns", perEvent), "", "< 5 ns", perEvent < 5, benchcheck.Cost("cost per line event", perEvent))
+	row("  reported Total time", fmtNS(total), fmt.Sprintf("±%.1f%%", 100*totErr), "", true, nil)
+	tr := total / local
+	row("    ratio to distance() in this process", fmt.Sprintf("%.2fx", tr), "", "0.8x - 1.25x", tr >= 0.8 && tr <= 1.25, benchcheck.Ratio("Total time ratio", tr, 0.01, 100))
+	row("  hits", fmt.Sprintf("%d events", events), "exact", "exact", exact, nil)
+	row("whole command, warm cache", fmt.Sprintf("%.2f s", wall.Seconds()), "", "< 5 s", wall < 5*time.Second, nil)
+	info("  (mean in-process session, for reference)", fmt.Sprintf("%.2f s", wallSessions.Seconds()/float64(len(ss))), "")
+
+	last := ss[len(ss)-1]
+	fmt.Printf("\n%% Time per line: last lprun session vs pprof (uninstrumented, %s, %d samples)\n", truthTime, truthTot)
 	fmt.Printf("%6s %8s %8s %8s  %s\n", "line", "lprun", "pprof", "diff", "contents")
 	var lines []int
 	seen := map[int]bool{}
 	for n := range truthN {
 		lines, seen[n] = append(lines, n), true
 	}
-	for n := range gotT {
+	for n := range last.pct {
 		if !seen[n] {
 			lines = append(lines, n)
 		}
@@ -259,7 +340,7 @@ func lineShares(src []byte, gotT map[int]int64, total float64, truthN map[int]in
 	srcLines := bytesLines(src)
 	maxDiff := 0.0
 	for _, n := range lines {
-		lp := 100 * float64(gotT[n]) / total
+		lp := last.pct[n]
 		pp := 100 * float64(truthN[n]) / float64(truthTot)
 		d := lp - pp
 		if pp >= 2 || lp >= 2 {
@@ -267,7 +348,47 @@ func lineShares(src []byte, gotT map[int]int64, total float64, truthN map[int]in
 		}
 		fmt.Printf("%6d %7.1f%% %7.1f%% %+7.1f   %s\n", n, lp, pp, d, trim(srcLines[n-1]))
 	}
-	return maxDiff
+	fmt.Println()
+	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), fmt.Sprintf("±%.1f", last.pctErr), "<= 10 points", maxDiff <= 10, nil)
+	return nil
+}
+
+// observer times work with a sampler taking goroutine snapshots as lprun's
+// did by default (a thread of its own, every 2.5 to 7.5 ms) and without,
+// alternated A B B A, and returns the ratio of the medians (with / without)
+// and its spread.
+func observer(work func()) [2]float64 {
+	var on atomic.Bool
+	stop := make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		recs := make([]runtime.StackRecord, 64)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			time.Sleep(2500*time.Microsecond + time.Duration(rand.Int64N(int64(5*time.Millisecond))))
+			if on.Load() {
+				if n, ok := runtime.GoroutineProfile(recs); !ok {
+					recs = make([]runtime.StackRecord, 2*n)
+				}
+			}
+		}
+	}()
+	defer close(stop)
+	runs := benchcheck.Alternate(15,
+		benchcheck.Time(work),
+		func() time.Duration {
+			on.Store(true)
+			defer on.Store(false)
+			t := time.Now()
+			work()
+			return time.Since(t)
+		})
+	off, with := benchcheck.Median(runs[0]), benchcheck.Median(runs[1])
+	return [2]float64{float64(with) / float64(off), math.Hypot(benchcheck.Spread(runs[0]), benchcheck.Spread(runs[1]))}
 }
 
 func fmtNS(ns float64) string {

@@ -49,9 +49,11 @@ function literals inside FUNC are profiled as part of it. Functions with a
 With --run, the command in package ./cmd/x runs with ARGS instead of a
 statement, like kernprof on a script; with --test, the package's tests run
 with the test flags after "--". The program runs once instrumented for the
-hits (its input and output are yours), then untouched for the time, again
-and again for --max-time (output discarded, empty input). Results are written when main (or TestMain) returns,
-panics or calls os.Exit, or when the tests end.
+hits (its input and output are yours), then untouched for the time: main
+(or the tests) repeats inside one process, or, when a run fails there, the
+program runs once per process, again and again (output discarded, empty
+input). Results are written when main (or TestMain) returns, panics or
+calls os.Exit, or when the tests end.
 
 Flags:
   -f FUNC       profile FUNC (repeatable)
@@ -64,9 +66,12 @@ Flags:
   --summarize   first print one line per function with its total time
   -D FILE       save the raw results (JSON) to FILE, for "speedup view"
   -T FILE       also write the text report to FILE
-  --max-time D  how long to repeat STMT for the time measurement (default 2s;
-                at least one run)
-  --interval D  period of the stack snapshots (default 5ms)
+  --max-time D  cap on the repeated runs of the time measurement (default 5s;
+                at least one run): they stop earlier once every function
+                that ran has 50 snapshot samples, and the header says when
+                the cap ended them first
+  --interval D  starting period of the stack snapshots (default 5ms),
+                doubled while they slow the runs by more than 3%
   --exact-time  time every line event of the one counted run with the
                 runtime's clock, like line_profiler: exact per event, but the
                 clock's cost (tens of ns per line event) is in the times
@@ -114,7 +119,7 @@ func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*
 	fs.StringVar(&cfg.dumpFile, "D", "", "")
 	fs.StringVar(&cfg.textFile, "T", "", "")
 	setup := fs.String("s", "", "")
-	maxTime := fs.Duration("max-time", 2*time.Second, "")
+	maxTime := fs.Duration("max-time", 5*time.Second, "")
 	interval := fs.Duration("interval", 5*time.Millisecond, "")
 	exact := fs.Bool("exact-time", false, "")
 	runPkg := fs.String("run", "", "")

@@ -161,7 +161,7 @@ func (s *Session) snippetSetup(stmt string, extraSetup string) ([]string, error)
 // timeitMagic is %timeit and, with body set, %%timeit (whose line holds
 // the setup).
 func (s *Session) timeitMagic(ctx context.Context, args string, body *string, out Output) (map[string]any, error) {
-	f, rest, err := magicArgs(args, map[string]bool{"n": true, "r": true, "p": true, "param": true}, map[string]bool{"o": true, "q": true})
+	f, rest, err := magicArgs(args, map[string]bool{"n": true, "r": true, "p": true, "param": true}, map[string]bool{"o": true, "q": true, "v": true})
 	if err != nil {
 		return nil, usage("%%timeit: %v", err)
 	}
@@ -216,6 +216,9 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 			return nil, runError(ctx, err)
 		}
 		writeResult(&b, "", r)
+		if len(f["v"]) > 0 {
+			b.WriteString(r.Verbose())
+		}
 		if prog.BuildTime > compileTimeThreshold {
 			fmt.Fprintf(&b, "Compiler time: %.2f s\n", prog.BuildTime.Seconds())
 		}
@@ -237,7 +240,9 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 		}
 		line := strings.Builder{}
 		writeResult(&line, p.Format(v)+": ", r)
-		out.Stream("stdout", line.String())
+		if len(f["q"]) == 0 {
+			out.Stream("stdout", line.String())
+		}
 		x, ok := toFloat(v)
 		numeric = numeric && ok && x > 0
 		pts = append(pts, timeit.SweepPoint{Value: v, X: x, Result: r})
@@ -249,7 +254,9 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 	var fp *timeit.Fit
 	if err == nil {
 		fp = &fit
-		out.Stream("stdout", fit.String()+"\n")
+		if len(f["q"]) == 0 {
+			out.Stream("stdout", fit.String()+"\n")
+		}
 	}
 	svg := filepath.Join(s.tmp, "sweep.svg")
 	defer os.Remove(svg)

@@ -524,9 +524,17 @@ func (s *Server) execute(ctx context.Context, m *Message, c map[string]any) {
 			s.send(s.iopub, m, "error", content)
 		}
 		reply := map[string]any{"status": "error", "execution_count": count, "ename": ce.Name, "evalue": ce.Value, "traceback": ce.Traceback}
-		s.send(s.shell, m, "execute_reply", reply)
+		// The requests to abort are those sent before this reply: take
+		// them first, then reply, then abort them.
+		var aborted []*Message
 		if stopOnError {
-			s.abortQueued()
+			aborted = s.takeQueued()
+		}
+		s.send(s.shell, m, "execute_reply", reply)
+		for _, q := range aborted {
+			s.status(q, "busy")
+			s.send(s.shell, q, "execute_reply", map[string]any{"status": "aborted", "execution_count": count})
+			s.status(q, "idle")
 		}
 		return
 	}
@@ -547,11 +555,13 @@ func (s *Server) runCell(ctx context.Context, code string, count int, out Output
 	return s.engine.Execute(ctx, code, count, out)
 }
 
-// abortQueued answers the execute requests already waiting with status
-// "aborted", as ipykernel does after an error, so that "Run All" stops at
-// the first failing cell. Other requests are handled as usual.
-func (s *Server) abortQueued() {
-	// Requests sent together with the failing one may still be in flight.
+// takeQueued removes from the queue the execute requests already waiting,
+// to be answered with status "aborted" as ipykernel does after an error, so
+// that "Run All" stops at the first failing cell; other requests are
+// handled as usual. Requests sent just before the error's reply may still
+// be in flight: the queue is watched for a few milliseconds.
+func (s *Server) takeQueued() []*Message {
+	var out []*Message
 	deadline := time.After(20 * time.Millisecond)
 	for {
 		select {
@@ -560,11 +570,9 @@ func (s *Server) abortQueued() {
 				s.handleShell(context.Background(), q.msg)
 				continue
 			}
-			s.status(q.msg, "busy")
-			s.send(s.shell, q.msg, "execute_reply", map[string]any{"status": "aborted", "execution_count": s.execCount})
-			s.status(q.msg, "idle")
+			out = append(out, q.msg)
 		case <-deadline:
-			return
+			return out
 		}
 	}
 }

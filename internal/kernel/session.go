@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,7 +57,9 @@ type Session struct {
 	nextID   int
 	names    map[string]bool
 	genCache map[[32]byte]string
-	running  *exec.Cmd
+	// running is the cell program running now; Close kills it without
+	// waiting for mu, which the running cell holds.
+	running atomic.Pointer[exec.Cmd]
 }
 
 // NewSession prepares a session: the package to build in, a temporary
@@ -195,10 +198,7 @@ func parseGoMod(src, root string) (path string, reqs, repl []string) {
 
 // Close kills a running cell and removes the session's files.
 func (s *Session) Close() error {
-	s.mu.Lock()
-	cmd := s.running
-	s.mu.Unlock()
-	if cmd != nil && cmd.Process != nil {
+	if cmd := s.running.Load(); cmd != nil && cmd.Process != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	return os.RemoveAll(s.tmp)
@@ -454,13 +454,8 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 		break
 	}
 	defer prog.Close()
-	t2 := time.Now()
-	value, err := s.runProgram(ctx, prog, out)
-	trace("%s: run %v", c.Name, time.Since(t2).Round(time.Millisecond))
-	if err != nil {
-		return nil, err
-	}
-	// The cell compiled and ran: commit.
+	// The cell compiled: its declarations are committed, as a Python
+	// cell's def holds even when a later line of the cell raises.
 	s.decls = dm
 	if len(c.Decls) > 0 {
 		s.cells[c.N] = c
@@ -470,6 +465,13 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 			}
 		}
 	}
+	t2 := time.Now()
+	value, err := s.runProgram(ctx, prog, out)
+	trace("%s: run %v", c.Name, time.Since(t2).Round(time.Millisecond))
+	if err != nil {
+		return nil, err
+	}
+	// Its statements ran to the end: later cells may need them again.
 	if c.HasStmts() {
 		s.history = append(s.history, c)
 	}
@@ -823,9 +825,9 @@ func (s *Session) runProgram(ctx context.Context, prog *gorun.Program, out Outpu
 		ch.close()
 		return nil, err
 	}
-	s.running = cmd
+	s.running.Store(cmd)
 	waitErr := cmd.Wait()
-	s.running = nil
+	s.running.Store(nil)
 	// Whatever the cell started in its group goes with it.
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	msgs := ch.close()

@@ -58,6 +58,15 @@ func TestSessionInPackage(t *testing.T) {
 	if v, _, err := exec("rows()"); err != nil || v["text/plain"] != "3" {
 		t.Fatalf("cell 3 (rows must still be cell 1's): %v %v", v, err)
 	}
+	// A cell that compiles and then panics keeps its declarations, not
+	// its variables.
+	_, _, err = exec("func two() int { return 2 }\nlost := 1\npanic(\"after the declaration\")")
+	if !errors.As(err, &ce) || ce.Name != "panic" || !strings.HasPrefix(ce.Value, "cell4:3: ") {
+		t.Fatalf("cell 4: %v", err)
+	}
+	if v, _, err := exec("two()"); err != nil || v["text/plain"] != "2" {
+		t.Fatalf("cell 5: %v %v", v, err)
+	}
 	// A variable kept across cells, used by a magic.
 	if _, _, err := exec("X := randMatrix(20, 20)"); err != nil {
 		t.Fatal(err)
@@ -67,7 +76,7 @@ func TestSessionInPackage(t *testing.T) {
 		t.Fatalf("%%timeit: %q %v", out, err)
 	}
 	_, out, err = exec("%who")
-	if err != nil || !strings.Contains(out, "X (cell4)") || !strings.Contains(out, "rows (cell1)") {
+	if err != nil || !strings.Contains(out, "X (cell6)") || !strings.Contains(out, "rows (cell1)") {
 		t.Errorf("%%who: %q %v", out, err)
 	}
 	// %lprun on a package function, with the cells' variables as setup.

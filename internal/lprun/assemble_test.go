@@ -1,8 +1,10 @@
 package lprun
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gospeedup/speedup/internal/gorun/child"
 	"github.com/gospeedup/speedup/lineprof"
@@ -43,18 +45,19 @@ func TestAssemble(t *testing.T) {
 			in: AssembleInput{
 				Funcs: []FuncInput{fn(1, 10, 10)},
 				// 10 runs of 1000 ns; 100 snapshots, 50 found F running.
-				Runs: Runs{RunNS: rep(10, 1000), Samples: 100, Lines: []child.LineTime{{Target: 0, Line: 12, N: 50}}},
+				Runs: oneBatch(10, 1000, 100, child.LineTime{Target: 0, Line: 12, N: 50}),
 				// 30 CPU samples: 10 on line 12, 20 on line 14 (line 13's).
-				CPU: []CPUSample{{Count: 10, Frames: []Frame{{"a.go", 12}}}, {Count: 20, Frames: []Frame{{"b.go", 3}, {"a.go", 14}}}},
+				CPU: []CPUSample{{Count: 10, Frames: []Frame{{"a.go", 12}}}, {Count: 20, Frames: []Frame{{"b.go", 3}, {"a.go", 14}}}, {Count: 50, Frames: []Frame{{"a.go", 13}}, Batch: -1}},
 			},
-			// 50% of 1000 ns on CPU, split 1/3 : 2/3.
+			// 50% of 1000 ns on CPU, split 1/3 : 2/3 (the samples of no
+			// batch, the setup's, are not the runs').
 			want: map[int]int64{12: 167, 13: 333},
 		},
 		{
 			name: "parked snapshots",
 			in: AssembleInput{
 				Funcs: []FuncInput{fn(1, 10, 10)},
-				Runs:  Runs{RunNS: rep(10, 1000), Samples: 100, Lines: []child.LineTime{{Target: 0, Line: 13, N: 25, Parked: true}}},
+				Runs:  oneBatch(10, 1000, 100, child.LineTime{Target: 0, Line: 13, N: 25, Parked: true}),
 			},
 			want: map[int]int64{13: 250},
 		},
@@ -62,7 +65,7 @@ func TestAssemble(t *testing.T) {
 			name: "recursion counts once per sample",
 			in: AssembleInput{
 				Funcs: []FuncInput{fn(1, 10, 10)},
-				Runs:  Runs{RunNS: rep(1, 1000), Samples: 10, Lines: []child.LineTime{{Target: 0, Line: 12, N: 10}}},
+				Runs:  oneBatch(1, 1000, 10, child.LineTime{Target: 0, Line: 12, N: 10}),
 				CPU:   []CPUSample{{Count: 40, Frames: []Frame{{"a.go", 12}, {"a.go", 13}, {"a.go", 12}}}},
 			},
 			// A share of 1 of the run, all on line 12 (the innermost).
@@ -72,7 +75,7 @@ func TestAssemble(t *testing.T) {
 			name: "no sample fell in the function",
 			in: AssembleInput{
 				Funcs: []FuncInput{fn(1, 10, 10)},
-				Runs:  Runs{RunNS: rep(10, 1000), Samples: 100},
+				Runs:  oneBatch(10, 1000, 100),
 			},
 			want:       map[int]int64{},
 			unresolved: true,
@@ -101,16 +104,103 @@ func TestAssemble(t *testing.T) {
 	}
 }
 
-// TestMeanRunNS: the runs no snapshot paused give the mean when there are
-// enough of them; otherwise the pauses are taken out of the total.
+// TestMeanRunNS: the batches without snapshots give the mean run time;
+// without any, the pauses are taken out of the batches with.
 func TestMeanRunNS(t *testing.T) {
-	r := Runs{RunNS: rep(20, 1100), PausedNS: 2000, CleanNS: 10 * 1000, CleanRuns: 10}
-	if got := r.meanRunNS(); got != 1000 {
-		t.Errorf("clean runs: %v, want 1000", got)
+	in := AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: Runs{Batches: []child.Batch{
+		{Snap: true, Runs: 10, NS: 11000, Samples: 5, PausedNS: 500},
+		{Runs: 20, NS: 20000},
+	}}}
+	if got := in.set([]int{0, 1}, nil).meanNS; got != 1000 {
+		t.Errorf("with batches without snapshots: %v, want 1000", got)
 	}
-	r = Runs{RunNS: rep(4, 1100), PausedNS: 400, CleanRuns: 2, CleanNS: 2000}
-	if got := r.meanRunNS(); got != 1000 {
-		t.Errorf("pauses out: %v, want 1000", got)
+	if got := in.set([]int{0}, nil).meanNS; got != 1050 {
+		t.Errorf("pauses out: %v, want 1050", got)
+	}
+}
+
+// pairsOf returns batches on, off, off, on, ... for n pairs whose run
+// times (ns per run, 10 runs each) are on[i] and off[i], with snapshots
+// finding F running on line 12 in half of 100 snapshots.
+func pairsOf(on, off []int64) Runs {
+	var r Runs
+	for i := range on {
+		a := child.Batch{Snap: true, Runs: 10, NS: 10 * on[i], IntervalNS: 5e6, Samples: 100, Lines: []child.LineTime{{Target: 0, Line: 12, N: 50}}}
+		b := child.Batch{Runs: 10, NS: 10 * off[i]}
+		if i%2 == 1 {
+			a, b = b, a
+		}
+		r.Batches = append(r.Batches, a, b)
+	}
+	return r
+}
+
+// TestSpreadError: the stated error covers the spread of the independent
+// pairs of batches (run times that vary by ±20% between pairs give an
+// error of the same order), and shrinks to the sampling error when the
+// pairs agree.
+func TestSpreadError(t *testing.T) {
+	vary := []int64{800, 1200, 800, 1200, 800, 1200}
+	res, st := assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: pairsOf(vary, vary)})
+	if st.groups != 6 || res.Batches != 12 {
+		t.Fatalf("groups %d, batches %d", st.groups, res.Batches)
+	}
+	// The totals 400/600 deviate by 100 ns from their median, 500 ns:
+	// robust sd 148 ns, s.e. of the median 1.253 x 148 / sqrt(6) = 76 ns,
+	// t(5) 2.57 x 76 x sqrt(2) for a repeated session = 275 ns, 55%.
+	if res.TotalErr < 0.53 || res.TotalErr > 0.57 {
+		t.Errorf("varying pairs: stated error %.3f, want about 0.55", res.TotalErr)
+	}
+	// One pair 3x slower (a burst of another process) moves neither the
+	// time (the median batch's) nor the error much.
+	burst := []int64{1000, 1000, 3000, 1000, 1000, 1000, 1000, 1000}
+	res, _ = assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: pairsOf(burst, burst)})
+	// (The error left is the sampling error, 1.96 x sqrt(0.25/400)/0.5.)
+	if res.PlainNS != 1000 || res.TotalErr > 0.1 {
+		t.Errorf("one slow pair: mean run %d ns, stated error %.3f", res.PlainNS, res.TotalErr)
+	}
+	same := []int64{1000, 1000, 1000, 1000, 1000, 1000}
+	res, _ = assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: pairsOf(same, same)})
+	// The sampling error alone: 1.96 x sqrt(0.5 x 0.5 / 600) / 0.5.
+	if want := 1.96 * math.Sqrt(0.25/600) / 0.5; math.Abs(res.TotalErr-want) > 1e-9 {
+		t.Errorf("agreeing pairs: stated error %.4f, want %.4f", res.TotalErr, want)
+	}
+}
+
+// TestRepeatErr: pairs that drift (the machine's load changing over
+// seconds) get the error of their blocks, larger than that of pairs whose
+// spread is the same but in no order.
+func TestRepeatErr(t *testing.T) {
+	drift := []float64{1, 1.1, 1, 1.1, 1, 1.1, 1, 1.1, 2, 2.1, 2, 2.1, 2, 2.1, 2, 2.1}
+	mixed := []float64{1, 2, 1.1, 2.1, 1, 2, 1.1, 2.1, 1, 2, 1.1, 2.1, 1, 2, 1.1, 2.1}
+	if d, m := repeatErr(drift), repeatErr(mixed); d <= 1.5*m {
+		t.Errorf("drifting pairs: error %.3f, mixed: %.3f", d, m)
+	}
+	if e := repeatErr([]float64{3, 3, 3}); e != 0 {
+		t.Errorf("equal pairs: error %v", e)
+	}
+}
+
+// TestSlowdown: runs 10% slower with snapshots are measured as such, and
+// the times come from the runs without them.
+func TestSlowdown(t *testing.T) {
+	res, st := assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: pairsOf([]int64{1100, 1100, 1100, 1100}, []int64{1000, 1000, 1000, 1000})})
+	if math.Abs(res.Slowdown-0.10) > 1e-9 || st.slowPairs != 4 || res.SlowdownErr != 0 {
+		t.Errorf("slowdown %v ± %v over %d pairs, want 0.10 ± 0 over 4", res.Slowdown, res.SlowdownErr, st.slowPairs)
+	}
+	if res.PlainNS != 1000 {
+		t.Errorf("mean run %d ns, want 1000 (the runs without snapshots)", res.PlainNS)
+	}
+	// Pairs at an earlier snapshot period do not count (when two or more
+	// ran at the final one).
+	r := pairsOf([]int64{1500, 1100, 1100}, []int64{1000, 1000, 1000})
+	r.Batches[0].IntervalNS = 1e6
+	if _, st := assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: r}); math.Abs(st.slowdown-0.10) > 1e-9 || st.slowPairs != 2 {
+		t.Errorf("slowdown %v over %d pairs, want 0.10 over 2", st.slowdown, st.slowPairs)
+	}
+	r.Batches[3].IntervalNS = 1e6
+	if _, st := assemble(AssembleInput{Funcs: []FuncInput{fn(1, 10, 10)}, Runs: r}); math.Abs(st.slowdown-0.2333333333) > 1e-6 || st.slowPairs != 3 {
+		t.Errorf("slowdown %v over %d pairs, want 0.233 over all 3", st.slowdown, st.slowPairs)
 	}
 }
 
@@ -128,19 +218,18 @@ func TestAssembleExact(t *testing.T) {
 // TestMethod: the header says what ran, and never presents an unmeasured
 // 0 as a measurement.
 func TestMethod(t *testing.T) {
-	r := &Result{Runs: 10, PlainNS: 1000, InstrumentedNS: 3000, Samples: 100}
-	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10}, false, 2, 0)
-	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations of profiled functions still running", "mean of 10 runs (1 µs each)", "No sample fell in F: its time per run is below the resolution of about 10 ns"} {
+	r := &Result{Runs: 10, Batches: 4, PlainNS: 1000, InstrumentedNS: 3000, Samples: 100, IntervalNS: 5e6}
+	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10, short: []string{"F (3)"}, slowdown: 0.012, slowdownErr: 0.02, slowPairs: 2}, false, 2, 0, "", time.Second)
+	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations of profiled functions still running", "10 runs in 4 batches (1 µs each), repeated inside one process",
+		"about every 5 ms, in every other batch", "slowed the runs by +1.2% ± 2.0%", "\nNote: --max-time (1 s) ended the runs before 50 snapshot samples fell in F (3)",
+		"No sample fell in F: its time per run is below the resolution of about 10 ns"} {
 		if !strings.Contains(strings.Join(m, "\n"), want) {
 			t.Errorf("method lacks %q:\n%s", want, strings.Join(m, "\n"))
 		}
 	}
 }
 
-func rep(n int, v int64) []int64 {
-	out := make([]int64, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
+// oneBatch is one batch with snapshots of runs runs of ns each.
+func oneBatch(runs int, ns int64, samples int, lines ...child.LineTime) Runs {
+	return Runs{Batches: []child.Batch{{Snap: true, Runs: runs, NS: int64(runs) * ns, Samples: samples, Lines: lines}}}
 }

@@ -3,15 +3,23 @@ package lprun
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/google/pprof/profile"
 )
 
+// cpuFile is a CPU profile that plain runs wrote: of the batch batch, or,
+// when batch is -1, of batches that its samples' labels name.
+type cpuFile struct {
+	path  string
+	batch int
+}
+
 // readCPUProfiles reads the CPU profiles that the plain runs wrote.
-func readCPUProfiles(files []string) ([]CPUSample, error) {
+func readCPUProfiles(files []cpuFile) ([]CPUSample, error) {
 	var out []CPUSample
-	for _, file := range files {
-		f, err := os.Open(file)
+	for _, cf := range files {
+		f, err := os.Open(cf.path)
 		if err != nil {
 			return nil, fmt.Errorf("the profiled program left no CPU profile: %v", err)
 		}
@@ -20,20 +28,32 @@ func readCPUProfiles(files []string) ([]CPUSample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the CPU profile: %v", err)
 		}
-		out = append(out, CPUSamples(p)...)
+		samples := CPUSamples(p)
+		if cf.batch >= 0 {
+			for i := range samples {
+				samples[i].Batch = cf.batch
+			}
+		}
+		out = append(out, samples...)
 	}
 	return out, nil
 }
 
 // CPUSamples returns the stacks of a CPU profile, innermost frame first,
-// inlined calls expanded, each with its number of samples.
+// inlined calls expanded, each with its number of samples and the batch
+// its "batch" label names (-1 for none).
 func CPUSamples(p *profile.Profile) []CPUSample {
 	var out []CPUSample
 	for _, s := range p.Sample {
 		if len(s.Value) == 0 {
 			continue
 		}
-		cs := CPUSample{Count: s.Value[0]}
+		cs := CPUSample{Count: s.Value[0], Batch: -1}
+		if b := s.Label["batch"]; len(b) == 1 {
+			if n, err := strconv.Atoi(b[0]); err == nil {
+				cs.Batch = n
+			}
+		}
 		for _, loc := range s.Location {
 			// A location's lines list its inlined calls innermost first.
 			for _, l := range loc.Line {

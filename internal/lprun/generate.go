@@ -72,6 +72,9 @@ func progFile(pkgName string, refs []dataRef, testMain bool) []byte {
 		imports = "\t_speedup_os \"os\"\n\t_speedup_testing \"testing\"\n"
 		main = `
 func TestMain(m *_speedup_testing.M) {
+	if _speedup_loop(func() { _speedup_exit(m.Run()) }) {
+		return
+	}
 	code := m.Run()
 	_speedup_dump()
 	_speedup_os.Exit(code)
@@ -140,12 +143,15 @@ func _speedup_active() int64 {
 // when it returns or panics (a deferred _speedup_dump) and when it calls
 // os.Exit (rewritten _speedup_exit, which dumps first). flush is the call
 // that flushes the function's own counters when it is instrumented: os.Exit
-// skips its deferred flush. The edits stay on their lines.
-func hookFunc(path string, src []byte, name, flush string) ([]byte, error) {
+// skips its deferred flush. With loop, the function first hands itself to
+// _speedup_loop, which repeats it when the timing request asks for it;
+// looped reports whether it could (TestMain needs a named parameter). The
+// edits stay on their lines.
+func hookFunc(path string, src []byte, name, flush string, loop bool) (out []byte, looped bool, err error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, src, parser.SkipObjectResolution)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	osName := osImportName(f)
 	tf := fset.File(f.Pos())
@@ -156,6 +162,10 @@ func hookFunc(path string, src []byte, name, flush string) ([]byte, error) {
 			continue
 		}
 		hook := " defer _speedup_dump();"
+		if call := loopCall(fd); loop && call != "" {
+			hook = " if _speedup_loop(func() { " + call + " }) { return };" + hook
+			looped = true
+		}
 		if osName != "" {
 			// The os import may have served os.Exit alone.
 			hook += " _ = " + osName + ".Exit;"
@@ -174,7 +184,20 @@ func hookFunc(path string, src []byte, name, flush string) ([]byte, error) {
 			buf.Replace(tf.Offset(sel.x.Pos()), tf.Offset(sel.x.End()), text)
 		}
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), looped, nil
+}
+
+// loopCall returns the call that runs fd (main, or TestMain) again, or ""
+// when there is none (a TestMain whose parameter has no name).
+func loopCall(fd *ast.FuncDecl) string {
+	if fd.Name.Name == "main" {
+		return "main()"
+	}
+	ps := fd.Type.Params.List
+	if len(ps) != 1 || len(ps[0].Names) != 1 || ps[0].Names[0].Name == "_" {
+		return ""
+	}
+	return fd.Name.Name + "(" + ps[0].Names[0].Name + ")"
 }
 
 // osImportName returns the name under which f imports package os, or "".

@@ -45,8 +45,10 @@ type Options struct {
 	// Tags and Race pass through to the go command.
 	Tags string
 	Race bool
-	// MaxTime bounds the repeated timing runs (default 2s; at least one run
-	// is made); Interval is the period of the stack snapshots (default 5ms).
+	// MaxTime caps the repeated timing runs (default 5s; at least one run
+	// is made), which stop earlier once every function that ran has
+	// enough samples; Interval is the stack snapshots' starting period
+	// (default 5ms), raised when they slow the runs.
 	MaxTime  time.Duration
 	Interval time.Duration
 	// ExactTime times every line event of the one instrumented run with
@@ -83,10 +85,26 @@ type Result struct {
 	// mean wall time of the plain runs, Runs their number.
 	InstrumentedNS, PlainNS int64
 	Runs                    int
+	// Batches counts the batches the runs were made in (see Runs).
+	Batches int
 	// Samples counts the stack snapshots taken while the statement ran;
 	// CPUSamples the CPU profile's samples in profiled functions.
 	Samples    int
 	CPUSamples int64
+	// TotalErr is the stated relative error (95%) of Total time, PctErr
+	// that of % Time in points: the sampling error, or the spread of
+	// independent pairs of batches when larger.
+	TotalErr, PctErr float64
+	// Slowdown is how much slower the runs were with the stack snapshots
+	// than without (0.02: 2%), at their final period IntervalNS, and
+	// SlowdownErr its error (95%), measured over SlowPairs pairs of
+	// batches (none: not measured); the times come from the runs without.
+	Slowdown, SlowdownErr float64
+	SlowPairs             int
+	IntervalNS            int64
+	// CapHit says that --max-time ended the runs before every function
+	// that ran had enough samples.
+	CapHit bool
 	// BuildTime is the wall time of the two (concurrent) builds.
 	BuildTime time.Duration
 }
@@ -161,7 +179,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 func (o *Options) defaults() {
 	if o.MaxTime <= 0 {
-		o.MaxTime = 2 * time.Second
+		o.MaxTime = 5 * time.Second
 	}
 	if o.Interval <= 0 {
 		o.Interval = 5 * time.Millisecond
@@ -199,9 +217,14 @@ func result(o Options, pl *plan, m *measurement) (*Result, error) {
 		}
 		in.CPU = samples
 		var st stats
+		if os.Getenv("SPEEDUP_LPRUN_DEBUG") != "" {
+			for i, b := range in.Runs.Batches {
+				fmt.Fprintf(os.Stderr, "batch %d snap %v runs %d mean %d iv %d samples %d paused %d\n", i, b.Snap, b.Runs, b.NS/int64(max(b.Runs, 1)), b.IntervalNS, b.Samples, b.PausedNS)
+			}
+		}
 		res, st = assemble(in)
 		res.InstrumentedNS = m.instrumentedNS()
-		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.hits.Stray)
+		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.hits.Stray, m.runs.Separate, o.MaxTime)
 	}
 	res.BuildTime = m.buildTime
 	if p := m.panic; p != nil {

@@ -25,7 +25,10 @@ type measurement struct {
 	panic *child.Panic
 	// runs and cpuFiles are the plain runs' samples.
 	runs     Runs
-	cpuFiles []string
+	cpuFiles []cpuFile
+	// need are the targets that ran (had hits): the runs go on until
+	// each has enough samples.
+	need []int
 	// exitCode is the program's exit status in the counted run.
 	exitCode int
 }
@@ -60,6 +63,9 @@ func measure(ctx context.Context, o Options, pl *plan) (*measurement, error) {
 		return nil, err
 	}
 	err := m.countHits(ctx, o)
+	if err == nil {
+		m.need = pl.ran(m.hits)
+	}
 	if err == nil && !o.ExactTime {
 		if o.Program != nil {
 			err = m.timeProgram(ctx, o, pl)
@@ -153,11 +159,23 @@ func ranWithoutResults(o Options, code int, err error) error {
 	return fmt.Errorf("the profiled program failed (exit status %d) before the statement finished; a crash outside the statement's goroutine or os.Exit leaves no profile", code)
 }
 
+// The evidence the timing runs gather before they stop (unless
+// --max-time ends them first): minBatches batches (half of them with
+// stack snapshots), and minSamples snapshot samples in every profiled
+// function that ran. maxBatchNS bounds a batch's length.
+const (
+	minBatches = 10
+	minSamples = 50
+	maxBatchNS = int64(100 * time.Millisecond)
+)
+
 // timeRequest is the plain runs' request.
-func timeRequest(o Options, pl *plan, cpuFile string) *child.Request {
+func timeRequest(o Options, pl *plan, cpuFile string, need []int) *child.Request {
 	return &child.Request{Lprun: &child.LprunRequest{
 		Mode: "time", Targets: pl.samplerTargets(), CPUProfile: cpuFile, HZ: cpuHz,
 		MaxNS: int64(o.MaxTime), IntervalNS: int64(o.Interval),
+		BatchNS: min(maxBatchNS, int64(o.MaxTime)/(2*minBatches)), MinBatches: minBatches, MinSamples: minSamples, Need: need,
+		Warmup: true,
 	}}
 }
 
@@ -168,17 +186,29 @@ const cpuRateWarning = "runtime: cannot set cpu profile rate until previous prof
 // timeStmt runs the statement repeatedly in the plain build, under the
 // samplers, in one process.
 func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
-	cpuFile := filepath.Join(pl.tmp, "cpu.pprof")
-	req := timeRequest(o, pl, cpuFile)
+	cpu := filepath.Join(pl.tmp, "cpu.pprof")
+	req := timeRequest(o, pl, cpu, m.need)
 	if m.panic != nil || m.hits.Goexit {
 		// The statement does not finish normally: one timing run shows
 		// what the one counted run did.
 		req.Lprun.MaxRuns = 1
 	}
-	var errOut bytes.Buffer
-	c, err := m.b.Start(ctx, gorun.ChildOptions{Stdout: io.Discard, Stderr: &errOut})
+	rep, err := m.timeCall(ctx, o, req, nil)
 	if err != nil {
 		return err
+	}
+	m.runs.add(rep)
+	m.runs.MinSamples = minSamples
+	m.cpuFiles = []cpuFile{{cpu, -1}}
+	return nil
+}
+
+// timeCall runs the plain build once with req and returns its reply.
+func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string) (*child.LprunReply, error) {
+	var errOut bytes.Buffer
+	c, err := m.b.Start(ctx, gorun.ChildOptions{Args: args, Stdout: io.Discard, Stderr: &errOut})
+	if err != nil {
+		return nil, err
 	}
 	rep, err := c.Call(req)
 	code, _ := c.Wait()
@@ -187,67 +217,79 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		// The timing run's own error output says why it failed, without
-		// the runtime's warning about the profile rate.
-		o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil))
-		return ranWithoutResults(o, code, err)
+		if o.Program == nil {
+			// The timing run's own error output says why it failed,
+			// without the runtime's warning about the profile rate.
+			o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil))
+		}
+		return nil, ranWithoutResults(o, code, err)
 	}
-	m.runs.add(rep.Lprun)
-	m.cpuFiles = []string{cpuFile}
-	return nil
+	return rep.Lprun, nil
 }
 
-// timeProgram runs the untouched program again and again, until MaxTime
-// has passed (at least once), so that short programs get samples; their
-// results add up.
+// timeProgram measures a program's (or test binary's) time. Its main (or
+// its tests) first repeats inside one process, in batches, as a
+// statement does, so that a short program gets samples without paying a
+// process start per run; when that fails (a run panics or exits with a
+// non-zero status, the process ends without results), the program runs
+// once per process instead, again and again, until the evidence is there
+// or MaxTime has passed, with the stack snapshots on in every other
+// process.
 func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) error {
-	for run, start := 0, time.Now(); run == 0 || time.Since(start) < o.MaxTime; run++ {
-		cpuFile := filepath.Join(pl.tmp, fmt.Sprintf("cpu%d.pprof", run))
-		c, err := m.b.Start(ctx, gorun.ChildOptions{Args: o.programArgs(), Stdout: io.Discard, Stderr: io.Discard})
+	m.runs.MinSamples = minSamples
+	if pl.loopable {
+		cpu := filepath.Join(pl.tmp, "cpu-loop.pprof")
+		req := timeRequest(o, pl, cpu, m.need)
+		req.Lprun.Loop = true
+		rep, err := m.timeCall(ctx, o, req, o.programArgs())
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil && rep.LoopErr == "":
+			m.runs.add(rep)
+			m.cpuFiles = []cpuFile{{cpu, -1}}
+			return nil
+		case err == nil:
+			m.runs.Separate = "repeated inside one process, " + rep.LoopErr
+		default:
+			m.runs.Separate = "repeated inside one process, it ended without results"
+		}
+	} else {
+		m.runs.Separate = "its TestMain takes no *testing.M parameter to repeat it with"
+	}
+	start := time.Now()
+	snaps := make([]int, len(pl.targets))
+	for run := 0; ; run++ {
+		cpu := filepath.Join(pl.tmp, fmt.Sprintf("cpu%d.pprof", run))
+		req := timeRequest(o, pl, cpu, m.need)
+		req.Lprun.NoSnap = run%4 == 1 || run%4 == 2
+		rep, err := m.timeCall(ctx, o, req, o.programArgs())
 		if err != nil {
 			return err
 		}
-		rep, err := c.Call(timeRequest(o, pl, cpuFile))
-		code, _ := c.Wait()
-		if err == nil && (rep.Error != "" || rep.Lprun == nil) {
-			err = fmt.Errorf("the profiled program's harness failed: %s", rep.Error)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		m.runs.add(rep)
+		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1})
+		for _, b := range rep.Batches {
+			for _, l := range b.Lines {
+				if l.Target >= 0 && l.Target < len(snaps) {
+					snaps[l.Target] += l.N
+				}
 			}
-			return ranWithoutResults(o, code, err)
 		}
-		m.runs.add(rep.Lprun)
-		m.cpuFiles = append(m.cpuFiles, cpuFile)
-	}
-	return nil
-}
-
-// add adds a timing reply to the runs.
-func (r *Runs) add(rep *child.LprunReply) {
-	r.RunNS = append(r.RunNS, rep.RunNS...)
-	r.Samples += rep.Samples
-	r.PausedNS += rep.PausedNS
-	r.CleanNS += rep.CleanNS
-	r.CleanRuns += rep.CleanRuns
-	type key struct {
-		t, l   int
-		parked bool
-	}
-	at := map[key]int{}
-	for i, lt := range r.Lines {
-		at[key{lt.Target, lt.Line, lt.Parked}] = i
-	}
-	for _, lt := range rep.Lines {
-		if i, ok := at[key{lt.Target, lt.Line, lt.Parked}]; ok {
-			r.Lines[i].N += lt.N
-			continue
+		n := len(m.runs.Batches)
+		enough := n >= minBatches && n%2 == 0
+		for _, t := range m.need {
+			enough = enough && snaps[t] >= minSamples
 		}
-		at[key{lt.Target, lt.Line, lt.Parked}] = len(r.Lines)
-		r.Lines = append(r.Lines, lt)
+		if enough {
+			return nil
+		}
+		if time.Since(start) >= o.MaxTime {
+			m.runs.CapHit = true
+			return nil
+		}
 	}
 }
 

@@ -26,6 +26,9 @@ type plan struct {
 	// tmp holds the copies of module-cache modules, and the runs' files;
 	// the session removes it.
 	tmp string
+	// loopable says that the plain build of a program can repeat its main
+	// (or tests) inside one process.
+	loopable bool
 }
 
 // fileInfo is one instrumented file.
@@ -187,6 +190,7 @@ func (p *plan) planProgram(o Options, rp *runPkg, refs []dataRef) error {
 		hooked = mainFile
 	}
 	companion, testMain := local.Name, o.Program.Test && hooked == ""
+	p.loopable = testMain
 	if hooked != "" {
 		if err := p.hook(hooked, hookName); err != nil {
 			return err
@@ -227,10 +231,10 @@ func (p *plan) hook(file, name string) error {
 			}
 		}
 	}
-	if p.a.Overlay[file], err = hookFunc(file, srcA, name, flush); err != nil {
+	if p.a.Overlay[file], _, err = hookFunc(file, srcA, name, flush, false); err != nil {
 		return err
 	}
-	p.b.Overlay[file], err = hookFunc(file, src, name, "")
+	p.b.Overlay[file], p.loopable, err = hookFunc(file, src, name, "", true)
 	return err
 }
 
@@ -268,6 +272,28 @@ func findMain(p *pkgInfo) (string, error) {
 		}
 	}
 	return "", inputErr("package %s has no func main", p.Dir)
+}
+
+// ran returns the indices of the targets that ran in the counted run.
+func (p *plan) ran(hits *child.LprunReply) []int {
+	var out []int
+	for i, t := range p.targets {
+		fi := p.byFile[t.file]
+		var fn *instrument.Func
+		for j := range fi.res.Funcs {
+			if fi.res.Funcs[j].Decl == t.decl {
+				fn = &fi.res.Funcs[j]
+			}
+		}
+		counts := hits.Counts[fi.res.ID]
+		for _, s := range fn.Slots {
+			if s.Index < len(counts) && counts[s.Index] > 0 {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // samplerTargets returns the samplers' description of the targets.

@@ -34,36 +34,26 @@ func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, er
 	if err != nil {
 		return nil, nil, err
 	}
-	where := wd
-	if o.Dir != "" {
-		where = o.Dir
-	}
-	var gp *gorun.Package
+	rp := &runPkg{name: gorun.TempPackage}
 	if o.Dir != "" && o.Program == nil {
-		// The -C package first: a missing directory is said as such, not
-		// as the go command's failure to run there.
-		if gp, err = gorun.ResolvePackage(o.Dir, o.Tags); err != nil {
+		// The -C package first: its errors are the user's ("missing
+		// directory").
+		if rp, err = resolveDir(o); err != nil {
 			return nil, nil, err
 		}
+	}
+	where := wd
+	if rp.pkg != nil {
+		where = rp.pkg.Dir
 	}
 	env, err := gorun.WorkspaceCopy(ctx, where, tmp)
 	if err != nil {
 		return nil, nil, err
 	}
-	rp := &runPkg{name: gorun.TempPackage}
-	switch {
-	case o.Program != nil:
+	if o.Program != nil {
 		if rp, err = resolveProgram(ctx, wd, o, env); err != nil {
 			return nil, nil, err
 		}
-	case gp != nil:
-		rp.pkg = &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}
-		if err := rp.pkg.parse(); err != nil {
-			// A syntax error in the user's package: exit status 2, as
-			// for any compile error.
-			return nil, nil, &InputError{err}
-		}
-		rp.name, rp.dir = gp.Name, gp.Dir
 	}
 	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
 	if rp.pkg != nil {
@@ -74,6 +64,21 @@ func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, er
 		return nil, nil, err
 	}
 	return targets, rp, nil
+}
+
+// resolveDir resolves the -C package of a statement.
+func resolveDir(o Options) (*runPkg, error) {
+	gp, err := gorun.ResolvePackage(o.Dir, o.Tags)
+	if err != nil {
+		return nil, err
+	}
+	rp := &runPkg{name: gp.Name, dir: gp.Dir, pkg: &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}}
+	if err := rp.pkg.parse(); err != nil {
+		// A syntax error in the user's package: exit status 2, as for
+		// any compile error.
+		return nil, &InputError{err}
+	}
+	return rp, nil
 }
 
 // resolveProgram resolves the package of --run or --test.

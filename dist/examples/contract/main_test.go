@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -10,14 +12,25 @@ import (
 
 const want = "[0 1 4] 333283335000\n"
 
-// build compiles the program as written, as a user would.
-func build(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "contract")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+// bin is the program as written, compiled once (linking a Beam program
+// takes seconds) as a user would.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "contract")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return bin
+	bin = filepath.Join(dir, "contract")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func run(t *testing.T, bin string, args ...string) {
@@ -38,14 +51,13 @@ func run(t *testing.T, bin string, args ...string) {
 
 // The default runner: prism in this process, no flags.
 func TestContractDefault(t *testing.T) {
-	run(t, build(t))
+	run(t, bin)
 }
 
 // A prism job server started as its own process, the program submitted to
 // it as to any portable runner (Flink, Spark): workers run in the program
 // (LOOPBACK, dist's default for a job server on this machine).
 func TestContractJobServer(t *testing.T) {
-	bin := build(t)
 	endpoint := prismtest.Start(t)
 	run(t, bin, "--runner", "universal", "--endpoint", endpoint)
 	// Beam's own flags pass through: the same with the environment named.

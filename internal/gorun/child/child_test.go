@@ -49,3 +49,53 @@ func TestAttribute(t *testing.T) {
 		t.Errorf("lines %+v, hits %d", lines, hits)
 	}
 }
+
+// TestBatches: the batches alternate with and without snapshots (on, off,
+// off, on), stop once the evidence asked for is there, and at the cap
+// otherwise, saying so.
+func TestBatches(t *testing.T) {
+	work := func(start func()) bool {
+		start()
+		x := 0
+		for i := range 100000 {
+			x += i
+		}
+		_ = x
+		return false
+	}
+	req := &_speedup_lprunRequest{CPUProfile: t.TempDir() + "/cpu.pprof", HZ: 100, IntervalNS: 1e6,
+		MaxNS: int64(10 * 1e9), BatchNS: 1e6, MinBatches: 4}
+	s := _speedup_startSampler(req)
+	res := &_speedup_lprunReply{}
+	_speedup_batches(req, res, s, work)
+	s.finish()
+	if len(res.Batches) != 4 || res.CapHit {
+		t.Fatalf("%d batches, cap hit %v; want 4 and no cap", len(res.Batches), res.CapHit)
+	}
+	for i, want := range []bool{true, false, false, true} {
+		if b := res.Batches[i]; b.Snap != want || b.Runs < 1 || b.NS <= 0 {
+			t.Errorf("batch %d: %+v, want snapshots %v", i, b, want)
+		}
+	}
+	// A target that never gets its samples: the cap ends the runs.
+	req.CPUProfile = t.TempDir() + "/cpu2.pprof"
+	req.MaxNS, req.MinSamples, req.Need = int64(50e6), 10, []int{0}
+	req.Targets = []_speedup_target{{File: "nowhere.go", Start: 1, End: 2}}
+	s = _speedup_startSampler(req)
+	res = &_speedup_lprunReply{}
+	_speedup_batches(req, res, s, work)
+	s.finish()
+	if !res.CapHit || len(res.Batches) < 4 {
+		t.Errorf("%d batches, cap hit %v; want the cap", len(res.Batches), res.CapHit)
+	}
+}
+
+// TestInLoop: the stack of the program's main waiting in _speedup_loop is
+// the harness's.
+func TestInLoop(t *testing.T) {
+	var st [32]uintptr
+	n := runtime.Callers(1, st[:])
+	if _speedup_inLoop(st[:n]) {
+		t.Errorf("a test's stack taken for the loop's")
+	}
+}

@@ -23,4 +23,5 @@ type (
 	TimeitReply   = _speedup_timeitReply
 	LprunReply    = _speedup_lprunReply
 	LineTime      = _speedup_lineTime
+	Batch         = _speedup_batch
 )

@@ -121,37 +121,16 @@ func _speedup_hits(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_spee
 }
 
 // _speedup_sample runs the statement repeatedly for the time
-// measurement, under the samplers, until req.MaxNS has passed (at least
-// once, at most req.MaxRuns times).
-func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (_ *_speedup_panic, goexit bool) {
+// measurement, in batches under the samplers (see _speedup_batches).
+func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_speedup_panic, bool) {
 	var p *_speedup_rawPanic
-	maxRuns := req.MaxRuns
-	if maxRuns <= 0 {
-		maxRuns = 1 << 30
-	}
+	var goexit bool
 	s := _speedup_startSampler(req)
-	start := _speedup_time.Now()
-	for {
-		var before int64
-		var t0 _speedup_time.Time
-		p, goexit = _speedup_once(func() {
-			before = s.taken.Load()
-			s.running.Store(1)
-			t0 = _speedup_time.Now()
-		})
-		d := _speedup_since(t0)
-		s.running.Store(0)
-		res.RunNS = append(res.RunNS, d)
-		if s.taken.Load() == before {
-			// No snapshot paused this run.
-			res.CleanNS += d
-			res.CleanRuns++
-		}
-		if p != nil || goexit || len(res.RunNS) >= maxRuns || int64(_speedup_time.Since(start)) > req.MaxNS {
-			break
-		}
-	}
-	s.finish(res)
+	_speedup_batches(req, res, s, func(start func()) bool {
+		p, goexit = _speedup_once(start)
+		return p != nil || goexit
+	})
+	s.finish()
 	return p.describeOrNil(), goexit
 }
 

@@ -1,11 +1,15 @@
 package child
 
 import (
+	_speedup_context "context"
 	_speedup_fmt "fmt"
+	_speedup_math "math"
 	_speedup_rand "math/rand/v2"
 	_speedup_os "os"
 	_speedup_runtime "runtime"
 	_speedup_pprof "runtime/pprof"
+	_speedup_strconv "strconv"
+	_speedup_sync "sync"
 	_speedup_atomic "sync/atomic"
 	_speedup_time "time"
 )
@@ -26,10 +30,14 @@ import (
 // (paused) so that it can be taken out of the run times.
 type _speedup_sampler struct {
 	targets                []_speedup_target
+	mu                     _speedup_sync.Mutex // guards counts
 	counts                 map[[32]uintptr]int
 	running, taken, paused _speedup_atomic.Int64
-	stop, finished         chan struct{}
-	prof                   *_speedup_os.File
+	// interval is the snapshots' mean period, which the batches raise
+	// when the snapshots slow the runs.
+	interval       _speedup_atomic.Int64
+	stop, finished chan struct{}
+	prof           *_speedup_os.File
 }
 
 func _speedup_startSampler(req *_speedup_lprunRequest) *_speedup_sampler {
@@ -51,12 +59,13 @@ func _speedup_startSampler(req *_speedup_lprunRequest) *_speedup_sampler {
 		_speedup_fmt.Fprintln(_speedup_os.Stderr, "speedup lprun harness:", err)
 		_speedup_os.Exit(2)
 	}
-	go s.loop(interval)
+	s.interval.Store(int64(interval))
+	go s.loop()
 	return s
 }
 
 // loop takes the snapshots until stop is closed.
-func (s *_speedup_sampler) loop(interval _speedup_time.Duration) {
+func (s *_speedup_sampler) loop() {
 	defer close(s.finished)
 	// The snapshots must fall at times independent of the runs' phase. A
 	// Go timer fires when a scheduler looks at it, which on a busy machine
@@ -70,7 +79,8 @@ func (s *_speedup_sampler) loop(interval _speedup_time.Duration) {
 			return
 		default:
 		}
-		_speedup_nanosleep(interval/2 + _speedup_time.Duration(_speedup_rand.Int64N(int64(interval))))
+		interval := s.interval.Load()
+		_speedup_nanosleep(_speedup_time.Duration(interval/2 + _speedup_rand.Int64N(interval)))
 		if s.running.Load() == 0 {
 			continue
 		}
@@ -84,23 +94,34 @@ func (s *_speedup_sampler) loop(interval _speedup_time.Duration) {
 		if s.running.Load() == 0 {
 			continue
 		}
+		s.mu.Lock()
 		s.paused.Add(d)
 		s.taken.Add(1)
 		for _, r := range recs[:n] {
 			s.counts[r.Stack0]++
 		}
+		s.mu.Unlock()
 	}
 }
 
-// finish stops the samplers and puts their findings in res.
-func (s *_speedup_sampler) finish(res *_speedup_lprunReply) {
+// take returns what the snapshots found since the last take (their
+// number, pauses and lines), and starts afresh.
+func (s *_speedup_sampler) take() (int, int64, []_speedup_lineTime) {
+	s.mu.Lock()
+	counts := s.counts
+	s.counts = map[[32]uintptr]int{}
+	n, paused := s.taken.Swap(0), s.paused.Swap(0)
+	s.mu.Unlock()
+	lines, _ := _speedup_attribute(s.targets, counts)
+	return int(n), paused, lines
+}
+
+// finish stops the samplers.
+func (s *_speedup_sampler) finish() {
 	close(s.stop)
 	<-s.finished
 	_speedup_pprof.StopCPUProfile()
 	s.prof.Close()
-	res.Samples = int(s.taken.Load())
-	res.PausedNS = s.paused.Load()
-	res.Lines, res.Hits = _speedup_attribute(s.targets, s.counts)
 }
 
 // _speedup_attribute adds up, per profiled line, how many goroutines the
@@ -118,6 +139,9 @@ func _speedup_attribute(targets []_speedup_target, counts map[[32]uintptr]int) (
 		n := 0
 		for n < len(st) && st[n] != 0 {
 			n++
+		}
+		if _speedup_inLoop(st[:n]) {
+			continue
 		}
 		clear(seen)
 		in := false
@@ -157,6 +181,22 @@ func _speedup_attribute(targets []_speedup_target, counts map[[32]uintptr]int) (
 	return lines, hits
 }
 
+// _speedup_inLoop reports whether a stack is the program's own main (or
+// TestMain) waiting in _speedup_loop for the runs it repeats: that wait
+// is the harness's, not the program's.
+func _speedup_inLoop(st []uintptr) bool {
+	frames := _speedup_runtime.CallersFrames(st)
+	for {
+		f, more := frames.Next()
+		if n := len(f.Function); n >= 14 && f.Function[n-14:] == "._speedup_loop" {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
 // _speedup_parked reports whether a goroutine whose innermost frame is in
 // fn is off CPU: parked by the scheduler (channels, select, sleep, locks,
 // network I/O, GC assists) or in a system call.
@@ -171,4 +211,137 @@ func _speedup_parked(fn string) bool {
 		}
 	}
 	return false
+}
+
+// _speedup_batches runs the measured code again and again, in batches of
+// at least req.BatchNS, with the stack snapshots on in every other batch
+// (on, off, off, on, on, off, ...: a change of the machine's load hurts
+// both kinds alike), and appends the batches to res.Batches. run runs the
+// code once, calling start when the measured part begins; it reports
+// whether the runs must stop (a panic, runtime.Goexit, a failure).
+//
+// The runs stop once req.MinBatches batches (an even number) are done and
+// every target of req.Need has req.MinSamples snapshot samples, or at
+// req.MaxNS (res.CapHit then says the evidence fell short), or after
+// req.MaxRuns runs. The snapshots' period grows when they cost more than
+// they should: when their calls take more than 2% of a batch's time, and
+// when the batches with snapshots are clearly (by two standard errors over
+// at least four pairs) more than 3% slower than their neighbours without.
+func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_speedup_sampler, run func(start func()) bool) {
+	maxRuns := req.MaxRuns
+	if maxRuns <= 0 {
+		maxRuns = 1 << 30
+	}
+	perTarget := make([]int, len(s.targets))
+	enough := func() bool {
+		if len(res.Batches) < req.MinBatches || len(res.Batches)%2 != 0 {
+			return false
+		}
+		for _, t := range req.Need {
+			if t >= 0 && t < len(perTarget) && perTarget[t] < req.MinSamples {
+				return false
+			}
+		}
+		return true
+	}
+	// The slowdowns of the pairs of batches (with snapshots against
+	// without) at the current period, and the last batch's mean run time.
+	var slow []float64
+	var prevMean float64
+	if maxRuns > 1 && req.Warmup {
+		// One run first, not measured: the first run pays for what the
+		// later ones find ready (page faults, caches, the heap's growth),
+		// and would make its batch unlike the others.
+		if run(func() {}) {
+			return
+		}
+	}
+	start := _speedup_time.Now()
+	runs := 0
+	for b := 0; ; b++ {
+		snap := b%4 == 0 || b%4 == 3
+		labels := _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "stmt", "batch", _speedup_strconv.Itoa(b)))
+		bt := _speedup_batch{Snap: snap}
+		if snap {
+			bt.IntervalNS = s.interval.Load()
+		}
+		t0b := _speedup_time.Now()
+		stop := false
+		for bt.Runs == 0 || (int64(_speedup_time.Since(t0b)) < req.BatchNS && runs < maxRuns && int64(_speedup_time.Since(start)) < req.MaxNS) {
+			var t0 _speedup_time.Time
+			stop = run(func() {
+				_speedup_pprof.SetGoroutineLabels(labels)
+				if snap {
+					s.running.Store(1)
+				}
+				t0 = _speedup_time.Now()
+			})
+			var d int64
+			if !t0.IsZero() {
+				d = int64(_speedup_time.Since(t0))
+			}
+			s.running.Store(0)
+			bt.Runs++
+			runs++
+			bt.NS += d
+			if stop {
+				break
+			}
+		}
+		n, paused, lines := s.take()
+		if snap {
+			bt.Samples, bt.PausedNS, bt.Lines = n, paused, lines
+			for _, l := range lines {
+				perTarget[l.Target] += l.N
+			}
+		}
+		mean := float64(bt.NS) / float64(bt.Runs)
+		if b%2 == 1 && prevMean > 0 && mean > 0 {
+			if snap {
+				slow = append(slow, mean/prevMean-1)
+			} else {
+				slow = append(slow, prevMean/mean-1)
+			}
+		}
+		prevMean = mean
+		res.Batches = append(res.Batches, bt)
+		if stop || runs >= maxRuns || enough() {
+			break
+		}
+		if int64(_speedup_time.Since(start)) >= req.MaxNS {
+			res.CapHit = true
+			break
+		}
+		if wall := int64(_speedup_time.Since(t0b)); snap && wall > 0 && bt.PausedNS*50 > wall {
+			// The snapshots' own calls took more than 2% of the batch's
+			// time (many goroutines to walk, or a loaded machine that
+			// deschedules the sampler while the world is stopped): fewer.
+			// A call's time counts the sampler's own descheduling, which
+			// does not always stop the runs: up to 8 times the period
+			// asked for, so that the evidence still comes; beyond, the
+			// measured slowdown decides.
+			f := min(float64(bt.PausedNS)*50/float64(wall), 4)
+			if iv, top := s.interval.Load(), 8*max(req.IntervalNS, int64(_speedup_time.Millisecond)); iv < top {
+				s.interval.Store(min(int64(float64(iv)*f), top))
+				slow = slow[:0]
+			}
+		}
+		if b%2 == 1 && len(slow) >= 4 {
+			// The snapshots cost more than 3% of the runs' time, beyond
+			// the noise of the pairs: half as many.
+			var m, v float64
+			for _, x := range slow {
+				m += x
+			}
+			m /= float64(len(slow))
+			for _, x := range slow {
+				v += (x - m) * (x - m)
+			}
+			se := _speedup_math.Sqrt(v / float64(len(slow)-1) / float64(len(slow)))
+			if iv := s.interval.Load(); m-2*se > 0.03 && iv < int64(_speedup_time.Second) {
+				s.interval.Store(2 * iv)
+				slow = slow[:0]
+			}
+		}
+	}
 }

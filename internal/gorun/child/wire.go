@@ -41,6 +41,24 @@ type _speedup_lprunRequest struct {
 	MaxNS      int64 `json:"max_ns,omitempty"`
 	MaxRuns    int   `json:"max_runs,omitempty"`
 	IntervalNS int64 `json:"interval_ns,omitempty"`
+	// BatchNS is the least length of a batch of runs: batches alternate
+	// with and without stack snapshots (on, off, off, on, ...), so that
+	// the snapshots' cost is measured and the spread of the batches gives
+	// the error. The runs stop at MaxNS, or earlier once MinBatches
+	// batches are done and every target of Need has MinSamples snapshot
+	// samples.
+	BatchNS    int64 `json:"batch_ns,omitempty"`
+	MinBatches int   `json:"min_batches,omitempty"`
+	MinSamples int   `json:"min_samples,omitempty"`
+	Need       []int `json:"need,omitempty"`
+	// Loop asks a program (--run, --test) to repeat its main (or its
+	// tests) inside the one process, in batches, as a statement's runs
+	// are; NoSnap asks a program run once per process for no snapshots
+	// (an "off" batch of its own).
+	Loop   bool `json:"loop,omitempty"`
+	NoSnap bool `json:"no_snap,omitempty"`
+	// Warmup asks for one unmeasured run before the batches.
+	Warmup bool `json:"warmup,omitempty"`
 }
 
 // _speedup_target is a profiled function's line range in its file.
@@ -88,14 +106,28 @@ type _speedup_lprunReply struct {
 	// Stray counts the goroutines that the statement started and that
 	// were still running a second after it returned.
 	Stray int `json:"stray,omitempty"`
-	// Samples counts the stack snapshots, PausedNS their stop-the-world
-	// pauses; CleanNS and CleanRuns are the runs no snapshot paused.
-	Samples   int                 `json:"samples"`
-	PausedNS  int64               `json:"paused_ns"`
-	CleanNS   int64               `json:"clean_ns"`
-	CleanRuns int                 `json:"clean_runs"`
-	Hits      int                 `json:"hits"`
-	Lines     []_speedup_lineTime `json:"lines,omitempty"`
+	// Batches are the time mode's batches of runs, in order.
+	Batches []_speedup_batch `json:"batches,omitempty"`
+	// CapHit says that MaxNS ended the runs before the evidence asked
+	// for was there.
+	CapHit bool `json:"cap_hit,omitempty"`
+	// LoopErr says why a program's main (or tests) could not be
+	// repeated inside one process; the batches are then void.
+	LoopErr string `json:"loop_err,omitempty"`
+}
+
+// _speedup_batch is one batch of timing runs: their number and total
+// time and, when the stack snapshots were on (Snap), the snapshots taken
+// during them (at IntervalNS), their pauses, and what they found. CPU
+// profile samples carry the batch's index as the label "batch".
+type _speedup_batch struct {
+	Snap       bool                `json:"snap"`
+	Runs       int                 `json:"runs"`
+	NS         int64               `json:"ns"`
+	IntervalNS int64               `json:"interval_ns,omitempty"`
+	Samples    int                 `json:"samples,omitempty"`
+	PausedNS   int64               `json:"paused_ns,omitempty"`
+	Lines      []_speedup_lineTime `json:"lines,omitempty"`
 }
 
 // _speedup_lineTime counts the snapshots that found a goroutine on Line of

@@ -1,0 +1,3 @@
+module example.com/shortmain
+
+go 1.26
