@@ -6,7 +6,6 @@ import (
 	_speedup_os "os"
 	_speedup_runtime "runtime"
 	_speedup_pprof "runtime/pprof"
-	_speedup_time "time"
 )
 
 // The harness of lprun's statements: the generated TestMain calls
@@ -132,13 +131,4 @@ func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_sp
 	})
 	s.finish()
 	return p.describeOrNil(), goexit
-}
-
-// _speedup_since returns the nanoseconds since t0, or 0 when t0 was never
-// set (the setup panicked).
-func _speedup_since(t0 _speedup_time.Time) int64 {
-	if t0.IsZero() {
-		return 0
-	}
-	return int64(_speedup_time.Since(t0))
 }
