@@ -88,6 +88,14 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 		docs[key] = nil
 		return nil
 	}
+	d := newPkgDoc(fset, p)
+	docs[key] = d
+	return d
+}
+
+// newPkgDoc indexes a package's documentation: each name's declaration
+// and doc text, and each type's methods and fields.
+func newPkgDoc(fset *token.FileSet, p *doc.Package) *pkgDoc {
 	d := &pkgDoc{names: map[string]string{}, members: map[string][]string{}}
 	sig := func(decl ast.Node, text string) string {
 		var b bytes.Buffer
@@ -113,17 +121,7 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 			fd.Body = nil
 			d.names[t.Name+"."+m.Name] = sig(&fd, m.Doc)
 		}
-		for _, sp := range t.Decl.Specs {
-			if ts, ok := sp.(*ast.TypeSpec); ok {
-				if st, ok := ts.Type.(*ast.StructType); ok {
-					for _, f := range st.Fields.List {
-						for _, n := range f.Names {
-							d.members[t.Name] = append(d.members[t.Name], n.Name)
-						}
-					}
-				}
-			}
-		}
+		d.members[t.Name] = append(d.members[t.Name], structFields(t.Decl)...)
 		for _, f := range t.Funcs {
 			addFunc(f)
 		}
@@ -138,8 +136,26 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 			d.names[n] = sig(v.Decl, v.Doc)
 		}
 	}
-	docs[key] = d
 	return d
+}
+
+// structFields returns the field names of a struct type declaration.
+func structFields(decl *ast.GenDecl) []string {
+	var out []string
+	for _, sp := range decl.Specs {
+		ts, ok := sp.(*ast.TypeSpec)
+		if !ok {
+			continue
+		}
+		if st, ok := ts.Type.(*ast.StructType); ok {
+			for _, f := range st.Fields.List {
+				for _, n := range f.Names {
+					out = append(out, n.Name)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // identAt returns the identifier around byte offset off, its start, and the

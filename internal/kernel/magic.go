@@ -160,87 +160,112 @@ func (s *Session) snippetSetup(stmt string, extraSetup string) ([]string, error)
 	return append(setup, "os.Stdout, os.Stderr = _speedup_o, _speedup_e"), nil
 }
 
-// timeitMagic is %timeit and, with body set, %%timeit (whose line holds
-// the setup).
-func (s *Session) timeitMagic(ctx context.Context, args string, body *string, out Output) (map[string]any, error) {
+// timeitFlags are %timeit's options.
+type timeitFlags struct {
+	number, repeat, prec int
+	params               []timeit.Param
+	output, quiet, verb  bool
+}
+
+// parseTimeitFlags parses %timeit's options; it returns them, the
+// statement to time and the user's setup (%%timeit's first line).
+func parseTimeitFlags(args string, body *string) (tf timeitFlags, stmt, userSetup string, err error) {
 	f, rest, err := magicArgs(args, map[string]bool{"n": true, "r": true, "p": true, "param": true}, map[string]bool{"o": true, "q": true, "v": true})
 	if err != nil {
-		return nil, usage("%%timeit: %v", err)
+		return tf, "", "", usage("%%timeit: %v", err)
 	}
-	stmt, userSetup := rest, ""
+	stmt = rest
 	if body != nil {
 		stmt, userSetup = *body, rest
 	}
 	if strings.TrimSpace(stmt) == "" {
-		return nil, usage("%%timeit: missing statement")
+		return tf, "", "", usage("%%timeit: missing statement")
 	}
-	number, err := intFlag(f, "n")
-	if err != nil {
-		return nil, err
+	for _, nv := range []struct {
+		name string
+		v    *int
+	}{{"n", &tf.number}, {"r", &tf.repeat}, {"p", &tf.prec}} {
+		if *nv.v, err = intFlag(f, nv.name); err != nil {
+			return tf, "", "", err
+		}
 	}
-	repeat, err := intFlag(f, "r")
-	if err != nil {
-		return nil, err
-	}
-	prec, err := intFlag(f, "p")
-	if err != nil {
-		return nil, err
-	}
-	var params []timeit.Param
 	for _, p := range f["param"] {
 		pp, err := timeit.ParseParam(p)
 		if err != nil {
-			return nil, usage("%%timeit: %v", err)
+			return tf, "", "", usage("%%timeit: %v", err)
 		}
-		params = append(params, pp)
+		tf.params = append(tf.params, pp)
 	}
-	if len(params) > 1 {
-		return nil, usage("%%timeit: one --param at a time in the kernel (use speedup timeit for grids)")
+	if len(tf.params) > 1 {
+		return tf, "", "", usage("%%timeit: one --param at a time in the kernel (use speedup timeit for grids)")
 	}
-	built, setupErr := s.buildTimer(ctx, stmt, userSetup, params)
+	tf.output, tf.quiet, tf.verb = len(f["o"]) > 0, len(f["q"]) > 0, len(f["v"]) > 0
+	return tf, stmt, userSetup, nil
+}
+
+// timeitMagic is %timeit and, with body set, %%timeit (whose line holds
+// the setup).
+func (s *Session) timeitMagic(ctx context.Context, args string, body *string, out Output) (map[string]any, error) {
+	tf, stmt, userSetup, err := parseTimeitFlags(args, body)
+	if err != nil {
+		return nil, err
+	}
+	built, setupErr := s.buildTimer(ctx, stmt, userSetup, tf.params)
 	if setupErr != nil {
 		return nil, setupErr
 	}
 	// Measured as speedup timeit measures: package snippet, a fresh
 	// process per measurement.
-	prog := snippet.FromProgram(built, params)
+	prog := snippet.FromProgram(built, tf.params)
 	defer prog.Close()
-	opts := timeit.Options{Number: number, Repeat: repeat, Precision: prec}
+	opts := timeit.Options{Number: tf.number, Repeat: tf.repeat, Precision: tf.prec}
 	measure := func(values []any) (*timeit.Result, error) {
 		return prog.Measure(ctx, snippet.Measurement{Values: values, Options: opts})
 	}
-	var b strings.Builder
-	if len(params) == 0 {
-		r, err := measure(nil)
-		if err != nil {
-			return nil, runError(ctx, err)
-		}
-		writeResult(&b, "", r)
-		if len(f["v"]) > 0 {
-			b.WriteString(r.Verbose())
-		}
-		if prog.BuildTime > compileTimeThreshold {
-			fmt.Fprintf(&b, "Compiler time: %.2f s\n", prog.BuildTime.Seconds())
-		}
-		if len(f["q"]) == 0 {
-			out.Stream("stdout", b.String())
-		}
-		if len(f["o"]) > 0 {
-			return map[string]any{"text/plain": "<TimeitResult : " + r.String() + ">"}, nil
-		}
-		return nil, nil
+	if len(tf.params) == 0 {
+		return timeOnce(ctx, tf, prog.BuildTime, measure, out)
 	}
-	p := params[0]
+	return nil, s.timeSweep(ctx, tf, measure, out)
+}
+
+// timeOnce is %timeit without --param: one measurement, its line, and
+// with -o the result as the cell's value.
+func timeOnce(ctx context.Context, tf timeitFlags, buildTime time.Duration, measure func([]any) (*timeit.Result, error), out Output) (map[string]any, error) {
+	r, err := measure(nil)
+	if err != nil {
+		return nil, runError(ctx, err)
+	}
+	var b strings.Builder
+	writeResult(&b, "", r)
+	if tf.verb {
+		b.WriteString(r.Verbose())
+	}
+	if buildTime > compileTimeThreshold {
+		fmt.Fprintf(&b, "Compiler time: %.2f s\n", buildTime.Seconds())
+	}
+	if !tf.quiet {
+		out.Stream("stdout", b.String())
+	}
+	if tf.output {
+		return map[string]any{"text/plain": "<TimeitResult : " + r.String() + ">"}, nil
+	}
+	return nil, nil
+}
+
+// timeSweep is %timeit --param: one line per value, then for numeric
+// values the fitted growth and the log-log plot.
+func (s *Session) timeSweep(ctx context.Context, tf timeitFlags, measure func([]any) (*timeit.Result, error), out Output) error {
+	p := tf.params[0]
 	var pts []timeit.SweepPoint
 	numeric := true
 	for _, v := range p.Values {
 		r, err := measure([]any{v})
 		if err != nil {
-			return nil, runError(ctx, fmt.Errorf("%s: %w", p.Format(v), err))
+			return runError(ctx, fmt.Errorf("%s: %w", p.Format(v), err))
 		}
 		line := strings.Builder{}
 		writeResult(&line, p.Format(v)+": ", r)
-		if len(f["q"]) == 0 {
+		if !tf.quiet {
 			out.Stream("stdout", line.String())
 		}
 		x, ok := toFloat(v)
@@ -248,24 +273,30 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 		pts = append(pts, timeit.SweepPoint{Value: v, X: x, Result: r})
 	}
 	if !numeric || len(pts) < 2 {
-		return nil, nil
+		return nil
 	}
-	fit, err := timeit.FitSweep(p.Name, pts)
 	var fp *timeit.Fit
-	if err == nil {
+	if fit, err := timeit.FitSweep(p.Name, pts); err == nil {
 		fp = &fit
-		if len(f["q"]) == 0 {
+		if !tf.quiet {
 			out.Stream("stdout", fit.String()+"\n")
 		}
 	}
+	s.displaySweepPlot(p.Name, pts, fp, out)
+	return nil
+}
+
+// displaySweepPlot shows a sweep's log-log plot inline as SVG; a plot
+// that cannot be drawn is left out.
+func (s *Session) displaySweepPlot(name string, pts []timeit.SweepPoint, fp *timeit.Fit, out Output) {
 	svg := filepath.Join(s.tmp, "sweep.svg")
 	defer os.Remove(svg)
-	if err := timeit.PlotSweep(svg, p.Name, pts, fp); err == nil {
-		if data, err := os.ReadFile(svg); err == nil {
-			out.Display(map[string]any{"image/svg+xml": string(data), "text/plain": "<time against " + p.Name + ", log-log>"}, nil, "", false)
-		}
+	if err := timeit.PlotSweep(svg, name, pts, fp); err != nil {
+		return
 	}
-	return nil, nil
+	if data, err := os.ReadFile(svg); err == nil {
+		out.Display(map[string]any{"image/svg+xml": string(data), "text/plain": "<time against " + name + ", log-log>"}, nil, "", false)
+	}
 }
 
 // compileTimeThreshold is when a build is worth a "Compiler time" line,
@@ -400,62 +431,21 @@ func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (ma
 
 // lprunMagic is %lprun -f FUNC [-f FUNC]... [-m PKG] STMT.
 func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[string]any, error) {
-	f, stmt, err := magicArgs(args, map[string]bool{"f": true, "m": true, "max-time": true}, nil)
+	f, stmt, maxTime, err := parseLprunFlags(args)
 	if err != nil {
-		return nil, usage("%%lprun: %v", err)
-	}
-	// Shorter than speedup lprun's 2 s default, for a notebook; the
-	// report says when it was too short for the error it wants.
-	maxTime := time.Second
-	if v := f["max-time"]; len(v) > 0 {
-		if maxTime, err = time.ParseDuration(v[len(v)-1]); err != nil || maxTime <= 0 {
-			return nil, usage("%%lprun: --max-time %s: want a positive duration such as 5s", v[len(v)-1])
-		}
-	}
-	if len(f["f"]) == 0 && len(f["m"]) == 0 {
-		return nil, usage("%%lprun: name a function to profile with -f FUNC (or a package with -m PKG)")
-	}
-	if strings.TrimSpace(stmt) == "" {
-		return nil, usage("%%lprun: missing statement")
+		return nil, err
 	}
 	setup, err := s.snippetSetup(stmt, "")
 	if err != nil {
 		return nil, err
 	}
-	// The cells' declarations must be files that lprun can read and
-	// instrument: in the session's own module they are written there for
-	// the run; in a -C package nothing may be written.
-	files, err := s.declFiles(s.decls, nil)
-	if err != nil {
+	if err := s.checkLprunInPackage(f["f"], stmt); err != nil {
 		return nil, err
 	}
-	if !s.own {
-		for _, fn := range f["f"] {
-			if s.decls.Get(fn) != nil {
-				return nil, usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
-			}
-		}
-		if name := s.needsDecl(stmt); name != "" {
-			return nil, usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
-		}
-	}
-	shift := map[string]*Cell{}
-	offsets := map[string]int{}
-	if s.own {
-		for path := range files {
-			// The plain version (no //line directive): the profile names
-			// the file's lines, mapped back to the cell's below.
-			plain := bytes.Replace(files[path], []byte("//line "), []byte("// cell "), 1)
-			if err := os.WriteFile(path, plain, 0o666); err != nil {
-				return nil, err
-			}
-			defer os.Remove(path)
-			id := cellIDFromPath(path)
-			c := s.cells[id]
-			i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
-			offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
-			shift[path] = c
-		}
+	shift, offsets, cleanup, err := s.writeCellFiles()
+	defer cleanup()
+	if err != nil {
+		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
 	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Setup: strings.Join(setup, "\n"),
@@ -469,6 +459,95 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 		return nil, compileError(err)
 	}
 	p := res.Profile
+	mapToCells(p, shift, offsets)
+	var text bytes.Buffer
+	if err := lineprof.Report(&text, p, lineprof.ReportOptions{}); err != nil {
+		return nil, err
+	}
+	out.Display(map[string]any{"text/plain": text.String(), "text/html": profileHTML(p)}, nil, "", false)
+	if res.Panic != nil {
+		return nil, &CellError{Name: "panic", Value: res.Panic.Error()}
+	}
+	return nil, nil
+}
+
+// parseLprunFlags parses %lprun's options: -f, -m and --max-time
+// (default 1 s) and the statement.
+func parseLprunFlags(args string) (f map[string][]string, stmt string, maxTime time.Duration, err error) {
+	f, stmt, err = magicArgs(args, map[string]bool{"f": true, "m": true, "max-time": true}, nil)
+	if err != nil {
+		return nil, "", 0, usage("%%lprun: %v", err)
+	}
+	// Shorter than speedup lprun's 2 s default, for a notebook; the
+	// report says when it was too short for the error it wants.
+	maxTime = time.Second
+	if v := f["max-time"]; len(v) > 0 {
+		if maxTime, err = time.ParseDuration(v[len(v)-1]); err != nil || maxTime <= 0 {
+			return nil, "", 0, usage("%%lprun: --max-time %s: want a positive duration such as 5s", v[len(v)-1])
+		}
+	}
+	if len(f["f"]) == 0 && len(f["m"]) == 0 {
+		return nil, "", 0, usage("%%lprun: name a function to profile with -f FUNC (or a package with -m PKG)")
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return nil, "", 0, usage("%%lprun: missing statement")
+	}
+	return f, stmt, maxTime, nil
+}
+
+// checkLprunInPackage refuses, with -C, to profile a function declared in
+// a cell or a statement that uses one: lprun builds the package as it is
+// on disk, and nothing may be written into it.
+func (s *Session) checkLprunInPackage(funcs []string, stmt string) error {
+	if s.own {
+		return nil
+	}
+	for _, fn := range funcs {
+		if s.decls.Get(fn) != nil {
+			return usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
+		}
+	}
+	if name := s.needsDecl(stmt); name != "" {
+		return usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
+	}
+	return nil
+}
+
+// writeCellFiles writes, in the session's own module, the cells'
+// declarations as files that lprun can read and instrument, and returns
+// for each file its cell and the line where the cell starts; cleanup
+// removes them. In a -C package it writes nothing.
+func (s *Session) writeCellFiles() (shift map[string]*Cell, offsets map[string]int, cleanup func(), err error) {
+	shift, offsets = map[string]*Cell{}, map[string]int{}
+	var written []string
+	cleanup = func() {
+		for _, p := range written {
+			os.Remove(p)
+		}
+	}
+	files, err := s.declFiles(s.decls, nil)
+	if err != nil || !s.own {
+		return shift, offsets, cleanup, err
+	}
+	for path := range files {
+		// The plain version (no //line directive): the profile names
+		// the file's lines, mapped back to the cell's in mapToCells.
+		plain := bytes.Replace(files[path], []byte("//line "), []byte("// cell "), 1)
+		if err := os.WriteFile(path, plain, 0o666); err != nil {
+			return shift, offsets, cleanup, err
+		}
+		written = append(written, path)
+		c := s.cells[cellIDFromPath(path)]
+		i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
+		offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
+		shift[path] = c
+	}
+	return shift, offsets, cleanup, nil
+}
+
+// mapToCells renames the profile's functions declared in cells: their
+// file becomes the cell, their lines the cell's lines.
+func mapToCells(p *lineprof.Profile, shift map[string]*Cell, offsets map[string]int) {
 	for _, fn := range p.Funcs {
 		c, ok := shift[fn.File]
 		if !ok {
@@ -486,15 +565,6 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 			fn.Source = lines[fn.Line-1 : fn.EndLine]
 		}
 	}
-	var text bytes.Buffer
-	if err := lineprof.Report(&text, p, lineprof.ReportOptions{}); err != nil {
-		return nil, err
-	}
-	out.Display(map[string]any{"text/plain": text.String(), "text/html": profileHTML(p)}, nil, "", false)
-	if res.Panic != nil {
-		return nil, &CellError{Name: "panic", Value: res.Panic.Error()}
-	}
-	return nil, nil
 }
 
 func cellIDFromPath(path string) int {

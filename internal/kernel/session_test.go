@@ -38,19 +38,41 @@ func TestSessionInPackage(t *testing.T) {
 			t.Errorf("session directory %s left behind", tmp)
 		}
 	}()
-	n := 0
-	exec := func(code string) (map[string]any, string, error) {
-		n++
-		var r recorder
-		v, err := s.Execute(context.Background(), code, n, &r)
-		return v, r.streams.String(), err
-	}
+	c := &cellRunner{s: s}
+	checkDeclsInPackage(t, c.exec)
+	checkVarsAndMagicsInPackage(t, c)
+}
+
+// cellRunner executes cells in a session, numbering them as Jupyter does.
+type cellRunner struct {
+	s *Session
+	n int
+}
+
+// exec runs one cell and returns its value, its output and its error.
+func (c *cellRunner) exec(code string) (map[string]any, string, error) {
+	r, v, err := c.record(code)
+	return v, r.streams.String(), err
+}
+
+// record runs one cell and returns everything it output.
+func (c *cellRunner) record(code string) (*recorder, map[string]any, error) {
+	c.n++
+	var r recorder
+	v, err := c.s.Execute(context.Background(), code, c.n, &r)
+	return &r, v, err
+}
+
+// checkDeclsInPackage: unexported names of the package are usable, a
+// cell's declarations persist once it compiles, errors point at cells.
+func checkDeclsInPackage(t *testing.T, exec func(string) (map[string]any, string, error)) {
+	t.Helper()
 	// Unexported names of the package, a cell declaration using them.
 	if v, _, err := exec("func rows() int { return len(randMatrix(3, 2)) }\nrows() + len(empty(2, 2))"); err != nil || v["text/plain"] != "5" {
 		t.Fatalf("cell 1: %v %v", v, err)
 	}
 	// A compile error commits nothing; the position is the cell's.
-	_, _, err = exec("func rows() string { return 1 }")
+	_, _, err := exec("func rows() string { return 1 }")
 	var ce *CellError
 	if !errors.As(err, &ce) || ce.Name != "CompileError" || !strings.HasPrefix(ce.Value, "cell2:1:29: ") {
 		t.Fatalf("cell 2: %v", err)
@@ -67,7 +89,14 @@ func TestSessionInPackage(t *testing.T) {
 	if v, _, err := exec("two()"); err != nil || v["text/plain"] != "2" {
 		t.Fatalf("cell 5: %v %v", v, err)
 	}
-	// A variable kept across cells, used by a magic.
+}
+
+// checkVarsAndMagicsInPackage: a variable kept across cells, used by
+// %timeit, %who, completion, inspection and %lprun, then forgotten by %rm.
+func checkVarsAndMagicsInPackage(t *testing.T, c *cellRunner) {
+	t.Helper()
+	s, exec := c.s, c.exec
+	var ce *CellError
 	if _, _, err := exec("X := randMatrix(20, 20)"); err != nil {
 		t.Fatal(err)
 	}
@@ -90,9 +119,8 @@ func TestSessionInPackage(t *testing.T) {
 		t.Errorf("inspect X.EqualBits: %q", text)
 	}
 	// %lprun on a package function, with the cells' variables as setup.
-	var r recorder
-	n++
-	if _, err := s.Execute(context.Background(), "%lprun -f Pairwise Pairwise(X)", n, &r); err != nil {
+	r, _, err := c.record("%lprun -f Pairwise Pairwise(X)")
+	if err != nil {
 		t.Fatalf("%%lprun: %v", err)
 	}
 	if len(r.displays) != 1 || !strings.Contains(r.displays[0]["text/plain"].(string), "Function: Pairwise at line") ||
