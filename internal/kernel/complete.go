@@ -15,10 +15,11 @@ import (
 	"unicode/utf8"
 )
 
-// Completion and inspection read Go source, not type information: the
-// session's declarations and variables, the -C package's top-level names,
-// and the exported names and documentation of imported packages (go/doc on
-// their source files). No gopls, no build.
+// Completion and inspection need no gopls: names come from the session's
+// declarations and variables, the -C package's top-level names, and the
+// exported names and documentation of imported packages (go/doc on their
+// source files); after "X." the type checker says what X is
+// (typecheck.go).
 
 var keywords = []string{"break", "case", "chan", "const", "continue", "default", "defer", "else",
 	"fallthrough", "for", "func", "go", "goto", "if", "import", "interface", "map", "package",
@@ -244,15 +245,7 @@ func (s *Session) Complete(code string, cursor int) ([]string, int, int) {
 	prefix, qual, start, _ := identAt(code, off, false)
 	var cands []string
 	if qual != "" {
-		if d, typ := s.varDoc(qual); d != nil {
-			cands = append(cands, d.members[typ]...)
-		} else if d := loadDoc(s.pkgPath(qual), "", false); d != nil {
-			for n := range d.names {
-				if !strings.Contains(n, ".") {
-					cands = append(cands, n)
-				}
-			}
-		}
+		cands = s.memberCompletions(qual, code[:start])
 	} else {
 		cands = append(cands, keywords...)
 		cands = append(cands, builtins...)
@@ -275,6 +268,48 @@ func (s *Session) Complete(code string, cursor int) ([]string, int, int) {
 	}
 	sort.Strings(out)
 	return out, utf8.RuneCountInString(code[:start]), cursor
+}
+
+// memberCompletions are the names that may follow "qual.": the fields
+// and methods of a variable's or a type's type (go/types over the cells,
+// and the documentation of the variable's dynamic type), or the exported
+// names of a package.
+func (s *Session) memberCompletions(qual, before string) []string {
+	var cands []string
+	if d, typ := s.varDoc(qual); d != nil {
+		cands = append(cands, d.members[typ]...)
+	}
+	pkgDoc := loadDoc(s.pkgPath(qual), "", false)
+	if s.isSessionName(qual) || pkgDoc == nil {
+		if t, pkg, isType := s.memberType(qual, before); t != nil {
+			cands = append(cands, members(t, pkg, isType)...)
+		}
+	}
+	if len(cands) > 0 || pkgDoc == nil {
+		return cands
+	}
+	for n := range pkgDoc.names {
+		if !strings.Contains(n, ".") {
+			cands = append(cands, n)
+		}
+	}
+	return cands
+}
+
+// isSessionName reports whether a cell declared name, as a declaration or
+// a variable.
+func (s *Session) isSessionName(name string) bool {
+	if s.decls.Get(name) != nil {
+		return true
+	}
+	for _, c := range s.history {
+		for _, v := range c.Defines {
+			if v == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sessionNames are the names the cells declared: declarations, variables,

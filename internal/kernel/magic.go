@@ -643,6 +643,7 @@ func (s *Session) goMagic(ctx context.Context, args string, out Output) error {
 	if err != nil {
 		return &CellError{Name: "GoGetError", Value: "go get " + strings.Join(f[1:], " ") + ": " + err.Error()}
 	}
+	s.checker = nil // the modules changed: find the export data again
 	return nil
 }
 

@@ -65,6 +65,9 @@ type Session struct {
 	varTypes, lastTypes map[string]string
 	// resolved maps package names to the import paths goimports chose.
 	resolved map[string]string
+	// checker type-checks the cells for completion; it keeps imported
+	// packages' types for the session.
+	checker *typeChecker
 }
 
 // NewSession prepares a session: the package to build in, a temporary

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // recorder is an Output that keeps everything.
@@ -139,5 +141,56 @@ func checkVarsAndMagicsInPackage(t *testing.T, c *cellRunner) {
 	_, _, err = exec("len(X)")
 	if !errors.As(err, &ce) || !strings.Contains(ce.Value, "undefined: X") {
 		t.Errorf("after %%rm X: %v", err)
+	}
+}
+
+// TestCompleteCellTypes: after "X.", completion lists the fields and
+// methods of X's type when the type is declared in a cell (go/types over
+// the cells), promoted ones included, unexported ones too (the cells are
+// the package), for an unnamed struct type, for a type of an imported
+// package, and for a variable the cell being written declares.
+func TestCompleteCellTypes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds cell programs")
+	}
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &cellRunner{s: s}
+	for _, code := range []string{
+		"type point struct{ X, Y float64 }\nfunc (p point) Norm() float64 { return p.X*p.X + p.Y*p.Y }\nfunc (p *point) scale(f float64) { p.X *= f; p.Y *= f }",
+		"type named struct {\n\tpoint\n\tName string\n}",
+		"p := point{3, 4}",
+		"n := named{Name: \"a\"}\nanon := struct{ A, B int }{1, 2}\nvar sb strings.Builder",
+	} {
+		if _, out, err := c.exec(code); err != nil {
+			t.Fatalf("%q: %v %s", code, err, out)
+		}
+	}
+	for _, tc := range []struct {
+		code string
+		want []string
+	}{
+		{"p.", []string{"Norm", "X", "Y", "scale"}},
+		{"p.N", []string{"Norm"}},
+		{"x := p.s", []string{"scale"}},
+		{"n.", []string{"Name", "Norm", "X", "Y", "point", "scale"}},
+		{"anon.", []string{"A", "B"}},
+		{"sb.Wr", []string{"Write", "WriteByte", "WriteRune", "WriteString"}},
+		{"q := &point{}\nq.", []string{"Norm", "X", "Y", "scale"}},
+		{"point.", []string{"Norm"}}, // a method expression: point's own method set
+		{"strings.Fie", []string{"Fields", "FieldsFunc", "FieldsFuncSeq", "FieldsSeq"}},
+	} {
+		t0 := time.Now()
+		got, start, end := s.Complete(tc.code, len(tc.code))
+		t.Logf("Complete(%q): %v", tc.code, time.Since(t0))
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Complete(%q) = %v, want %v", tc.code, got, tc.want)
+		}
+		if end != len(tc.code) || start > end {
+			t.Errorf("Complete(%q): range %d-%d", tc.code, start, end)
+		}
 	}
 }
