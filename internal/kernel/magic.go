@@ -132,32 +132,33 @@ func (s *Session) cellMagic(ctx context.Context, code string, out Output) (map[s
 	return nil, usage("unknown cell magic %%%%%s (the cell magic is %%%%timeit)", name)
 }
 
-// snippetSetup returns the earlier statement cells stmt needs, as setup
-// lines for a timing harness: they run before each run, outside the
-// timing, quietly.
-func (s *Session) snippetSetup(stmt string, extraSetup string) ([]string, error) {
+// snippetSetup returns the earlier statement cells stmt needs, as
+// scopes around a harness's setup and statement: they run before each
+// run, outside the timing, quietly, each in a block nested in the
+// previous one as for a plain cell (so that two cells may both declare a
+// variable: the later one shadows the earlier), with the timed statement
+// in the innermost block. setup restores the output, to run after them.
+//
+// The names of params are the sweep's, not the earlier cells'.
+func (s *Session) snippetSetup(stmt, extraSetup string, params []timeit.Param) (scopes []gorun.Scope, setup []string, err error) {
 	probe, err := ParseCell(0, extraSetup+"\n"+stmt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The cells are flattened into one block: a cell needed only for what
-	// it may change keeps its own variables in a block of its own, so that
-	// they cannot clash with a later cell's; each starts with a line
-	// directive, so that errors and panics point at the cell.
-	var setup []string
-	for _, r := range RerunPlan(s.history, probe) {
-		text := "/*line " + r.Cell.Name + ":1:1*/" + r.Cell.Stmts
-		if !r.Defines {
-			text = "{ " + text + "\n}"
-		}
-		setup = append(setup, text)
+	for _, p := range params {
+		delete(probe.Mentions, p.Name)
+		delete(probe.Touches, p.Name)
 	}
-	if len(setup) == 0 {
-		return nil, nil
+	reruns := Rerun(s.history, probe)
+	if len(reruns) == 0 {
+		return nil, nil, nil
 	}
 	// Their output is discarded (writes to a nil *os.File fail quietly).
-	setup = append([]string{"_speedup_o, _speedup_e := os.Stdout, os.Stderr; os.Stdout, os.Stderr = nil, nil"}, setup...)
-	return append(setup, "os.Stdout, os.Stderr = _speedup_o, _speedup_e"), nil
+	scopes = []gorun.Scope{{Name: "setup", Src: "_speedup_o, _speedup_e := os.Stdout, os.Stderr; os.Stdout, os.Stderr = nil, nil"}}
+	for _, r := range reruns {
+		scopes = append(scopes, gorun.Scope{Name: r.Name, Src: r.Stmts})
+	}
+	return scopes, []string{"os.Stdout, os.Stderr = _speedup_o, _speedup_e"}, nil
 }
 
 // timeitFlags are %timeit's options.
@@ -325,7 +326,7 @@ func toFloat(v any) (float64, bool) {
 // buildTimer builds the timing harness of stmt in the session's package,
 // with the cells' declarations and, as setup, the earlier cells stmt needs.
 func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params []timeit.Param) (*gorun.Program, error) {
-	setup, err := s.snippetSetup(stmt, userSetup)
+	scopes, setup, err := s.snippetSetup(stmt, userSetup, params)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +346,7 @@ func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params
 		return nil, err
 	}
 	genPath := filepath.Join(s.pkgDir, gorun.TimeitFileName)
-	src, err := gorun.TimeitFile(s.pkgName, genPath, gorun.Snippet{Setup: setup, Stmt: stmt, Params: vars})
+	src, err := gorun.TimeitFile(s.pkgName, genPath, gorun.Snippet{Scopes: scopes, Setup: setup, Stmt: stmt, Params: vars})
 	if err != nil {
 		return nil, compileError(err)
 	}
@@ -435,7 +436,7 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 	if err != nil {
 		return nil, err
 	}
-	setup, err := s.snippetSetup(stmt, "")
+	scopes, setup, err := s.snippetSetup(stmt, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +449,7 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
-	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Setup: strings.Join(setup, "\n"),
+	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Scopes: scopes, Setup: strings.Join(setup, "\n"),
 		MaxTime: maxTime, Stdout: &stdout, Stderr: &stderr})
 	out.Stream("stdout", stdout.String())
 	out.Stream("stderr", stderr.String())

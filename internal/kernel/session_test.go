@@ -194,3 +194,48 @@ func TestCompleteCellTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestMagicRedefinedVariable: two cells a magic needs both declare a; the
+// magic sees the state a plain cell sees (the later a, and b of the
+// earlier cell), as the setup replays the cells in nested blocks; a
+// --param shadows an earlier cell's variable of the same name.
+func TestMagicRedefinedVariable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds cell programs")
+	}
+	s, err := NewSession(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &cellRunner{s: s}
+	for _, code := range []string{
+		"a := 1\nb := 2\nn := \"not the param\"",
+		"a := 10\nc := a + b",
+		"func add(x, y int) int {\n\treturn x + y\n}",
+	} {
+		if _, out, err := c.exec(code); err != nil {
+			t.Fatalf("%q: %v %s", code, err, out)
+		}
+	}
+	if v, _, err := c.exec("c + a"); err != nil || v["text/plain"] != "22" {
+		t.Fatalf("plain cell: %v %v", v, err)
+	}
+	for _, code := range []string{
+		"%timeit -n 10 -r 2 _ = c + a",
+		"%%timeit -n 10 -r 2 if a != 10 || b != 2 || c != 12 { panic(\"wrong state\") }\n_ = c + a",
+		"%timeit -n 10 -r 1 --param n=1,2 _ = add(n, c)",
+		"%scaling --cpu 1 -n 10 -r 1 _ = add(a, c)",
+	} {
+		if _, out, err := c.exec(code); err != nil || !strings.Contains(out, "loops each)") && !strings.Contains(out, "Karp-Flatt") {
+			t.Errorf("%q: %v\n%s", code, err, out)
+		}
+	}
+	r, _, err := c.record("%lprun -f add add(a, c)")
+	if err != nil || len(r.displays) != 1 {
+		t.Fatalf("%%lprun: %v %v", err, r.displays)
+	}
+	if text := r.displays[0]["text/plain"].(string); !strings.Contains(text, "return x + y") || !strings.Contains(text, "File: cell3") {
+		t.Errorf("%%lprun report:\n%s", text)
+	}
+}

@@ -33,6 +33,8 @@ type Options struct {
 	// Stmt is the Go statements to run, and Setup statements run before
 	// them in each run, outside the timing and outside the hits.
 	Stmt, Setup string
+	// Scopes enclose the setup and the statement (see gorun.OpenScopes).
+	Scopes []gorun.Scope
 	// Dir is the package the statement runs in (-C); empty runs it in a
 	// temporary module, and functions must then be package-qualified.
 	Dir string
