@@ -46,6 +46,8 @@ var stdNames = map[string]string{
 // pkgDoc is the documentation of one package.
 type pkgDoc struct {
 	names map[string]string // exported name -> documentation
+	// members are the methods and fields of each type, by type name.
+	members map[string][]string
 }
 
 // docs caches pkgDoc by import path.
@@ -86,7 +88,7 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 		docs[key] = nil
 		return nil
 	}
-	d := &pkgDoc{names: map[string]string{}}
+	d := &pkgDoc{names: map[string]string{}, members: map[string][]string{}}
 	sig := func(decl ast.Node, text string) string {
 		var b bytes.Buffer
 		printer.Fprint(&b, fset, decl)
@@ -105,6 +107,23 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 	}
 	for _, t := range p.Types {
 		d.names[t.Name] = sig(t.Decl, t.Doc)
+		for _, m := range t.Methods {
+			d.members[t.Name] = append(d.members[t.Name], m.Name)
+			fd := *m.Decl
+			fd.Body = nil
+			d.names[t.Name+"."+m.Name] = sig(&fd, m.Doc)
+		}
+		for _, sp := range t.Decl.Specs {
+			if ts, ok := sp.(*ast.TypeSpec); ok {
+				if st, ok := ts.Type.(*ast.StructType); ok {
+					for _, f := range st.Fields.List {
+						for _, n := range f.Names {
+							d.members[t.Name] = append(d.members[t.Name], n.Name)
+						}
+					}
+				}
+			}
+		}
 		for _, f := range t.Funcs {
 			addFunc(f)
 		}
@@ -187,6 +206,14 @@ func (s *Session) pkgPath(qual string) string {
 			return path
 		}
 	}
+	for k := range s.imports {
+		if _, path, ok := strings.Cut(k, " "); ok && importName(path) == qual {
+			return path // a renamed import, named by its package (as %T does)
+		}
+	}
+	if p, ok := s.resolved[qual]; ok {
+		return p
+	}
 	if p, ok := stdNames[qual]; ok {
 		return p
 	}
@@ -201,9 +228,13 @@ func (s *Session) Complete(code string, cursor int) ([]string, int, int) {
 	prefix, qual, start, _ := identAt(code, off, false)
 	var cands []string
 	if qual != "" {
-		if d := loadDoc(s.pkgPath(qual), "", false); d != nil {
+		if d, typ := s.varDoc(qual); d != nil {
+			cands = append(cands, d.members[typ]...)
+		} else if d := loadDoc(s.pkgPath(qual), "", false); d != nil {
 			for n := range d.names {
-				cands = append(cands, n)
+				if !strings.Contains(n, ".") {
+					cands = append(cands, n)
+				}
 			}
 		}
 	} else {
@@ -267,6 +298,11 @@ func (s *Session) Inspect(code string, cursor int) (string, bool) {
 		}
 	}
 	if qual != "" {
+		if d, typ := s.varDoc(qual); d != nil {
+			if t, ok := d.names[typ+"."+name]; ok {
+				return t, true
+			}
+		}
 		if d := loadDoc(s.pkgPath(qual), "", false); d != nil {
 			if t, ok := d.names[name]; ok {
 				return t, true
@@ -280,6 +316,9 @@ func (s *Session) Inspect(code string, cursor int) (string, bool) {
 	for i := len(s.history) - 1; i >= 0; i-- {
 		for _, v := range s.history[i].Defines {
 			if v == name {
+				if t := s.varTypes[name]; t != "" {
+					return name + " " + t + " (a variable of " + s.history[i].Name + ")", true
+				}
 				return name + ": a variable of " + s.history[i].Name, true
 			}
 		}
@@ -304,4 +343,22 @@ func (s *Session) cellLabel(id int) string {
 		return c.Name
 	}
 	return "a cell"
+}
+
+// varDoc returns the documentation of the package of variable v's named
+// type, and the type's name, when v is a session variable of a named type
+// (its %T, such as "distance.Matrix" or "*strings.Builder").
+func (s *Session) varDoc(v string) (*pkgDoc, string) {
+	typ := strings.TrimPrefix(s.varTypes[v], "*")
+	pkg, name, ok := strings.Cut(typ, ".")
+	if !ok || strings.ContainsAny(pkg, "[]()* ") {
+		return nil, ""
+	}
+	if pkg == s.pkgName {
+		if s.own {
+			return nil, "" // the cells' own types: no source to read yet
+		}
+		return loadDoc("", s.pkgDir, true), name
+	}
+	return loadDoc(s.pkgPath(pkg), "", false), name
 }

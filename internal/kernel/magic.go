@@ -20,6 +20,7 @@ import (
 
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/internal/lprun"
+	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/lineprof"
 	"github.com/gospeedup/speedup/scaling"
 	"github.com/gospeedup/speedup/timeit"
@@ -104,6 +105,7 @@ func (s *Session) lineMagic(ctx context.Context, line string, out Output) (map[s
 		s.cells = map[int]*Cell{}
 		s.imports = map[string]bool{}
 		s.history = nil
+		s.varTypes = map[string]string{}
 		out.Stream("stdout", "Forgot every declaration and variable.\n")
 		return nil, nil
 	case "who":
@@ -195,19 +197,17 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 	if len(params) > 1 {
 		return nil, usage("%%timeit: one --param at a time in the kernel (use speedup timeit for grids)")
 	}
-	prog, setupErr := s.buildTimer(ctx, stmt, userSetup, params)
+	built, setupErr := s.buildTimer(ctx, stmt, userSetup, params)
 	if setupErr != nil {
 		return nil, setupErr
 	}
+	// Measured as speedup timeit measures: package snippet, a fresh
+	// process per measurement.
+	prog := snippet.FromProgram(built, params)
 	defer prog.Close()
 	opts := timeit.Options{Number: number, Repeat: repeat, Precision: prec}
-	measure := func(values map[string]any) (*timeit.Result, error) {
-		t, err := prog.StartTimer(ctx, gorun.TimerOptions{Params: values})
-		if err != nil {
-			return nil, err
-		}
-		defer t.Close()
-		return timeit.Measure(timerSampler(t), opts)
+	measure := func(values []any) (*timeit.Result, error) {
+		return prog.Measure(ctx, snippet.Measurement{Values: values, Options: opts})
 	}
 	var b strings.Builder
 	if len(params) == 0 {
@@ -234,7 +234,7 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 	var pts []timeit.SweepPoint
 	numeric := true
 	for _, v := range p.Values {
-		r, err := measure(map[string]any{p.Name: v})
+		r, err := measure([]any{v})
 		if err != nil {
 			return nil, runError(ctx, fmt.Errorf("%s: %w", p.Format(v), err))
 		}
@@ -369,21 +369,17 @@ func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (ma
 	if err != nil {
 		return nil, err
 	}
-	prog, err := s.buildTimer(ctx, stmt, strings.Join(f["s"], "\n"), nil)
+	built, err := s.buildTimer(ctx, stmt, strings.Join(f["s"], "\n"), nil)
 	if err != nil {
 		return nil, err
 	}
+	prog := snippet.FromProgram(built, nil)
 	defer prog.Close()
 	opts := timeit.Options{Number: number, Repeat: repeat}
 	rep, err := scaling.Sweep(procs, numCPU, func(p int) (*timeit.Result, error) {
-		t, err := prog.StartTimer(ctx, gorun.TimerOptions{Env: []string{"GOMAXPROCS=" + strconv.Itoa(p)}})
-		if err != nil {
-			return nil, err
-		}
-		res, err := timeit.Measure(timerSampler(t), opts)
-		if cerr := t.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
+		// GOMAXPROCS in the environment, read by the runtime at start-up,
+		// as speedup scaling sets it.
+		res, err := prog.Measure(ctx, snippet.Measurement{Env: []string{"GOMAXPROCS=" + strconv.Itoa(p)}, Options: opts})
 		if err != nil {
 			return nil, err
 		}
@@ -404,9 +400,17 @@ func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (ma
 
 // lprunMagic is %lprun -f FUNC [-f FUNC]... [-m PKG] STMT.
 func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[string]any, error) {
-	f, stmt, err := magicArgs(args, map[string]bool{"f": true, "m": true}, nil)
+	f, stmt, err := magicArgs(args, map[string]bool{"f": true, "m": true, "max-time": true}, nil)
 	if err != nil {
 		return nil, usage("%%lprun: %v", err)
+	}
+	// Shorter than speedup lprun's 2 s default, for a notebook; the
+	// report says when it was too short for the error it wants.
+	maxTime := time.Second
+	if v := f["max-time"]; len(v) > 0 {
+		if maxTime, err = time.ParseDuration(v[len(v)-1]); err != nil || maxTime <= 0 {
+			return nil, usage("%%lprun: --max-time %s: want a positive duration such as 5s", v[len(v)-1])
+		}
 	}
 	if len(f["f"]) == 0 && len(f["m"]) == 0 {
 		return nil, usage("%%lprun: name a function to profile with -f FUNC (or a package with -m PKG)")
@@ -455,7 +459,7 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 	}
 	var stdout, stderr bytes.Buffer
 	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Setup: strings.Join(setup, "\n"),
-		MaxTime: time.Second, Stdout: &stdout, Stderr: &stderr})
+		MaxTime: maxTime, Stdout: &stdout, Stderr: &stderr})
 	out.Stream("stdout", stdout.String())
 	out.Stream("stderr", stderr.String())
 	if err != nil {
@@ -580,7 +584,11 @@ func (s *Session) who() string {
 		for _, v := range s.history[i].Defines {
 			if !seen[v] {
 				seen[v] = true
-				vars = append(vars, v+" ("+s.history[i].Name+")")
+				if t := s.varTypes[v]; t != "" {
+					vars = append(vars, v+" "+t+" ("+s.history[i].Name+")")
+				} else {
+					vars = append(vars, v+" ("+s.history[i].Name+")")
+				}
 			}
 		}
 	}
@@ -696,15 +704,6 @@ func importName(path string) string {
 		name = parts[len(parts)-2]
 	}
 	return name
-}
-
-// timerSampler adapts a gorun.Timer to timeit's Sampler, as speedup
-// timeit does.
-func timerSampler(t *gorun.Timer) timeit.Sampler {
-	return timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
-		tot, err := t.Run(loops)
-		return timeit.Sample(tot), err
-	})
 }
 
 // needsDecl returns a declaration of the cells that stmt, or an earlier

@@ -76,8 +76,18 @@ func TestSessionInPackage(t *testing.T) {
 		t.Fatalf("%%timeit: %q %v", out, err)
 	}
 	_, out, err = exec("%who")
-	if err != nil || !strings.Contains(out, "X (cell6)") || !strings.Contains(out, "rows (cell1)") {
+	if err != nil || !strings.Contains(out, "X distance.Matrix (cell6)") || !strings.Contains(out, "rows (cell1)") {
 		t.Errorf("%%who: %q %v", out, err)
+	}
+	// Completion and inspection know the variable's type.
+	if m, _, _ := s.Complete("X.Eq", 4); len(m) != 1 || m[0] != "EqualBits" {
+		t.Errorf("complete X.Eq: %v", m)
+	}
+	if text, ok := s.Inspect("X", 1); !ok || !strings.HasPrefix(text, "X distance.Matrix (a variable of cell6)") {
+		t.Errorf("inspect X: %q", text)
+	}
+	if text, ok := s.Inspect("X.EqualBits", 5); !ok || !strings.Contains(text, "func (m Matrix) EqualBits") {
+		t.Errorf("inspect X.EqualBits: %q", text)
 	}
 	// %lprun on a package function, with the cells' variables as setup.
 	var r recorder

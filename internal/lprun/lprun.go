@@ -210,7 +210,7 @@ func result(o Options, pl *plan, m *measurement) (*Result, error) {
 	var res *Result
 	if o.ExactTime {
 		res = &Result{Profile: AssembleExact(in), Runs: 1, InstrumentedNS: m.instrumentedNS()}
-		res.Profile.Method = exactMethod(o.what(), res.InstrumentedNS, m.hits.Active)
+		res.Profile.Method = exactMethod(o.what(), res.InstrumentedNS, m.hits.Active, m.hits.Stray)
 	} else {
 		samples, err := readCPUProfiles(m.cpuFiles)
 		if err != nil {
@@ -225,7 +225,7 @@ func result(o Options, pl *plan, m *measurement) (*Result, error) {
 		}
 		res, st = assemble(in)
 		res.InstrumentedNS = m.instrumentedNS()
-		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.runs.Separate, o.MaxTime)
+		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.hits.Stray, m.runs.Separate, o.MaxTime)
 	}
 	res.BuildTime = m.buildTime
 	if p := m.panic; p != nil {
