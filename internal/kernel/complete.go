@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"go/types"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -296,6 +297,20 @@ func (s *Session) memberCompletions(qual, before string) []string {
 	return cands
 }
 
+// inspectMember describes qual.name, a field or method of the type of
+// qual (a variable or a type), as the type checker sees it.
+func (s *Session) inspectMember(qual, name, before string) (string, bool) {
+	t, pkg, _ := s.memberType(qual, before)
+	if t == nil {
+		return "", false
+	}
+	obj, _, _ := types.LookupFieldOrMethod(t, true, pkg, name)
+	if obj == nil {
+		return "", false
+	}
+	return types.ObjectString(obj, types.RelativeTo(pkg)), true
+}
+
 // isSessionName reports whether a cell declared name, as a declaration or
 // a variable.
 func (s *Session) isSessionName(name string) bool {
@@ -359,7 +374,7 @@ func (s *Session) Inspect(code string, cursor int) (string, bool) {
 				return t, true
 			}
 		}
-		return "", false
+		return s.inspectMember(qual, name, code[:off])
 	}
 	if d := s.decls.Get(name); d != nil {
 		return d.Doc + "\n\n(declared in " + s.cellLabel(d.Cell) + ")", true

@@ -193,6 +193,15 @@ func TestCompleteCellTypes(t *testing.T) {
 			t.Errorf("Complete(%q): range %d-%d", tc.code, start, end)
 		}
 	}
+	for code, want := range map[string]string{
+		"p.scale": "func (*point).scale(f float64)",
+		"n.Name":  "field Name string",
+		"n.X":     "field X float64",
+	} {
+		if got, ok := s.Inspect(code, len(code)); !ok || got != want {
+			t.Errorf("Inspect(%q) = %q, %v; want %q", code, got, ok, want)
+		}
+	}
 }
 
 // TestMagicRedefinedVariable: two cells a magic needs both declare a; the
