@@ -96,3 +96,22 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+func TestSpeedupBars(t *testing.T) {
+	points := []Point{
+		{Measurement: Measurement{Procs: 1, Mean: 8, Stdev: 0.8}, Speedup: 1},
+		{Measurement: Measurement{Procs: 2, Mean: 4, Stdev: 0}, Speedup: 2},
+		{Measurement: Measurement{Procs: 4, Mean: 2, Stdev: 0.2}, Speedup: 4},
+	}
+	pts, errs := speedupBars(points)
+	// Relative errors 0.1 and 0, then 0.1 and 0.1: 2*0.1 and 4*0.1*sqrt(2).
+	want := []float64{0, 0.2, 0.4 * math.Sqrt2}
+	for i, pt := range points {
+		if pts[i].X != float64(pt.Procs) || pts[i].Y != pt.Speedup {
+			t.Errorf("point %d = %v, want (%d, %v)", i, pts[i], pt.Procs, pt.Speedup)
+		}
+		if math.Abs(errs[i].Low-want[i]) > 1e-12 || errs[i].Low != errs[i].High {
+			t.Errorf("error bar %d = %+v, want ±%v", i, errs[i], want[i])
+		}
+	}
+}
