@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -103,18 +104,7 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 	}
 	j.dir = dir
 
-	st := &local{observer: c.observer}
-	st.ctx, st.fail = context.WithCancel(ctx)
-	locals.Store(j.id, st)
-	defer func() {
-		st.fail()
-		// Workers in this process may still be finishing a chunk after a
-		// failure or a cancellation; wait for them (they see the cancelled
-		// context) before removing what they write into.
-		waitTimeout(&st.active, 10*time.Second)
-		locals.Delete(j.id)
-		cleanup()
-	}()
+	defer startLocal(ctx, j.id, c.observer, cleanup)()
 
 	chunks, err := encodeChunks(ctx, dir, items, bounds)
 	if err != nil {
@@ -140,10 +130,8 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 	if pr != nil {
 		counters = userCounters(pr.Metrics().AllMetrics().Counters())
 	}
-	for k, v := range counters {
-		if c.counters != nil {
-			c.counters[k] = v
-		}
+	if c.counters != nil {
+		maps.Copy(c.counters, counters)
 	}
 	if c.report != nil {
 		writeReport(c.report, name, j.runner, j.items, len(chunks), shards, elapsed, counters)
@@ -156,6 +144,24 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		return nil, fmt.Errorf("dist: %s on %s: reading the results: %v", name, j.runner, err)
 	}
 	return out, nil
+}
+
+// startLocal registers the state of job id, running in this process, and
+// returns the function that stops it: it cancels the job's context, waits
+// for the workers in this process, forgets the job and calls cleanup.
+func startLocal(ctx context.Context, id string, observer diag.Observer, cleanup func()) (stop func()) {
+	st := &local{observer: observer}
+	st.ctx, st.fail = context.WithCancel(ctx)
+	locals.Store(id, st)
+	return func() {
+		st.fail()
+		// Workers in this process may still be finishing a chunk after a
+		// failure or a cancellation; wait for them (they see the cancelled
+		// context) before removing what they write into.
+		waitTimeout(&st.active, 10*time.Second)
+		locals.Delete(id)
+		cleanup()
+	}
 }
 
 // newJobID returns a random job id: 16 hexadecimal digits.
