@@ -122,128 +122,184 @@ func tickLabel(v, step, unit time.Duration, suffix string) string {
 // the legend.
 func textWidth(s string) float64 { return 7 * float64(len([]rune(s))) }
 
-// WriteTo writes the SVG picture to w. It implements io.WriterTo.
-func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
-	s := tl.Summary()
-	cw := &countWriter{w: w}
-	p := func(format string, args ...any) { fmt.Fprintf(cw, format, args...) }
+// The timeline's geometry, in pixels.
+const (
+	tlLeft, tlRight, tlTop = 80.0, 24.0, 44.0
+	tlRowH, tlRowGap       = 26.0, 4.0
+	tlAxisH                = 36.0
+	tlLegendRow            = 20.0
+)
 
-	width := tl.Width
-	if width <= 0 {
-		width = 960
-	}
-	const (
-		left, right, top = 80.0, 24.0, 44.0
-		rowH, rowGap     = 26.0, 4.0
-		axisH            = 36.0
-		legendRow        = 20.0
-	)
-	workers := max(s.Workers, 1)
-	plotW := float64(width) - left - right
-	rowsH := float64(workers)*(rowH+rowGap) - rowGap
-	span := s.End.Sub(s.Begin)
-	if span <= 0 {
-		span = 1
-	}
-	x := func(t time.Time) float64 { return left + plotW*float64(t.Sub(s.Begin))/float64(span) }
+// timelineLayout is where the parts of one picture go.
+type timelineLayout struct {
+	s       Summary
+	width   int
+	workers int
+	plotW   float64 // width of the rows
+	rowsH   float64 // height of all rows
+	span    time.Duration
+}
 
-	// Legend: one entry per name, the busiest first, with count and total
-	// time, flowing into as many rows as the width needs.
-	type entry struct {
-		name  string
-		n     int
-		total time.Duration
-	}
-	byName := map[string]*entry{}
+// x returns the horizontal position of t.
+func (l *timelineLayout) x(t time.Time) float64 {
+	return tlLeft + l.plotW*float64(t.Sub(l.s.Begin))/float64(l.span)
+}
+
+// rowY returns the top of worker's row.
+func rowY(worker int) float64 { return tlTop + float64(worker)*(tlRowH+tlRowGap) }
+
+// legendEntry is one name of the legend: its tasks' count and total time.
+type legendEntry struct {
+	name  string
+	n     int
+	total time.Duration
+}
+
+// legendEntries returns one entry per group of task names, the busiest
+// first (ties by name), and the groups in the order they first appear.
+func legendEntries(tasks []Task) ([]*legendEntry, []string) {
+	byName := map[string]*legendEntry{}
 	var names []string
-	for _, t := range s.Tasks {
+	for _, t := range tasks {
 		g := group(t.Name)
 		e := byName[g]
 		if e == nil {
-			e = &entry{name: g}
+			e = &legendEntry{name: g}
 			byName[g] = e
 			names = append(names, g)
 		}
 		e.n++
 		e.total += t.End.Sub(t.Start)
 	}
-	color := colors(names)
-	entries := make([]*entry, 0, len(byName))
+	entries := make([]*legendEntry, 0, len(byName))
 	for _, e := range byName {
 		entries = append(entries, e)
 	}
-	slices.SortFunc(entries, func(a, b *entry) int {
+	slices.SortFunc(entries, func(a, b *legendEntry) int {
 		return cmp.Or(cmp.Compare(b.total, a.total), cmp.Compare(a.name, b.name))
 	})
-	type placed struct {
-		x, y  float64
-		label string
-		color string
-	}
-	var legend []placed
-	lx, ly := left, top+rowsH+axisH+8
+	return entries, names
+}
+
+// legendItem is a legend entry placed in the picture.
+type legendItem struct {
+	x, y  float64
+	label string
+	color string
+}
+
+// placeLegend flows the entries into rows from (tlLeft, y) within width
+// and returns them placed, and the top of the last row.
+func placeLegend(entries []*legendEntry, color map[string]string, width int, y float64) ([]legendItem, float64) {
+	var legend []legendItem
+	lx, ly := tlLeft, y
 	for _, e := range entries {
 		label := fmt.Sprintf("%s ×%d, %s", e.name, e.n, durfmt.Short(e.total))
 		w := 18 + textWidth(label) + 18
-		if lx > left && lx+w > float64(width)-right {
-			lx, ly = left, ly+legendRow
+		if lx > tlLeft && lx+w > float64(width)-tlRight {
+			lx, ly = tlLeft, ly+tlLegendRow
 		}
-		legend = append(legend, placed{lx, ly, label, color[e.name]})
+		legend = append(legend, legendItem{lx, ly, label, color[e.name]})
 		lx += w
 	}
-	height := ly + legendRow + 8
+	return legend, ly
+}
+
+// WriteTo writes the SVG picture to w. It implements io.WriterTo.
+func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
+	s := tl.Summary()
+	cw := &countWriter{w: w}
+	p := func(format string, args ...any) { fmt.Fprintf(cw, format, args...) }
+
+	l := &timelineLayout{s: s, width: tl.Width, workers: max(s.Workers, 1)}
+	if l.width <= 0 {
+		l.width = 960
+	}
+	l.plotW = float64(l.width) - tlLeft - tlRight
+	l.rowsH = float64(l.workers)*(tlRowH+tlRowGap) - tlRowGap
+	l.span = s.End.Sub(s.Begin)
+	if l.span <= 0 {
+		l.span = 1
+	}
+
+	// Legend: one entry per name, the busiest first, with count and total
+	// time, flowing into as many rows as the width needs.
+	entries, names := legendEntries(s.Tasks)
+	color := colors(names)
+	legend, ly := placeLegend(entries, color, l.width, tlTop+l.rowsH+tlAxisH+8)
+	height := ly + tlLegendRow + 8
 	if len(entries) == 0 {
-		height = top + rowsH + axisH + 8
+		height = tlTop + l.rowsH + tlAxisH + 8
 	}
 
 	title := tl.Title
 	if title == "" {
-		title = fmt.Sprintf("%s on %s in %s", plural(len(s.Tasks), "task"), plural(workers, "worker"), durfmt.Short(s.End.Sub(s.Begin)))
+		title = fmt.Sprintf("%s on %s in %s", plural(len(s.Tasks), "task"), plural(l.workers, "worker"), durfmt.Short(s.End.Sub(s.Begin)))
 	}
 
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%.0f" viewBox="0 0 %d %.0f" font-family="Helvetica, Arial, sans-serif" font-size="12">`+"\n",
-		width, height, width, height)
+		l.width, height, l.width, height)
 	p(`<rect width="100%%" height="100%%" fill="#ffffff"/>` + "\n")
-	p(`<text x="%.1f" y="24" font-size="15" font-weight="bold" fill="#222222">%s</text>`+"\n", left, esc(title))
+	p(`<text x="%.1f" y="24" font-size="15" font-weight="bold" fill="#222222">%s</text>`+"\n", tlLeft, esc(title))
 
 	// Rows: a light band per worker so that idle time reads as a gap.
-	for i := range workers {
-		y := top + float64(i)*(rowH+rowGap)
-		p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f2f2f2"/>`+"\n", left, y, plotW, rowH)
-		p(`<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="central" fill="#444444">worker %d</text>`+"\n", left-8, y+rowH/2, i)
+	for i := range l.workers {
+		y := rowY(i)
+		p(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f2f2f2"/>`+"\n", tlLeft, y, l.plotW, tlRowH)
+		p(`<text x="%.1f" y="%.1f" text-anchor="end" dominant-baseline="central" fill="#444444">worker %d</text>`+"\n", tlLeft-8, y+tlRowH/2, i)
 	}
 
 	// Axis with grid lines under the tasks, so tasks stay on top.
-	step := niceStep(span, 8)
-	unit, suffix := durfmt.UnitOf(span)
-	axisY := top + rowsH + 6
+	writeAxis(p, l)
+	writeTasks(p, l, color)
+
+	if len(entries) == 0 {
+		p(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#888888">no tasks</text>`+"\n", tlLeft+l.plotW/2, tlTop+l.rowsH/2+4)
+	}
+	for _, e := range legend {
+		p(`<rect x="%.1f" y="%.1f" width="12" height="12" fill="%s"/>`+"\n", e.x, e.y, e.color)
+		p(`<text x="%.1f" y="%.1f" fill="#222222">%s</text>`+"\n", e.x+18, e.y+10.5, esc(e.label))
+	}
+	p("</svg>\n")
+	return cw.n, cw.err
+}
+
+// writeAxis writes the time axis of l with p: its ticks, their grid lines
+// across the rows, and their labels.
+func writeAxis(p func(string, ...any), l *timelineLayout) {
+	step := niceStep(l.span, 8)
+	unit, suffix := durfmt.UnitOf(l.span)
+	axisY := tlTop + l.rowsH + 6
 	p(`<g stroke="#999999" stroke-width="1">` + "\n")
-	p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", left, axisY, left+plotW, axisY)
-	for v := time.Duration(0); v <= span; v += step {
-		tx := x(s.Begin.Add(v))
-		p(`<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f" stroke="#dddddd"/>`+"\n", tx, top, tx, top+rowsH)
+	p(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`+"\n", tlLeft, axisY, tlLeft+l.plotW, axisY)
+	for v := time.Duration(0); v <= l.span; v += step {
+		tx := l.x(l.s.Begin.Add(v))
+		p(`<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f" stroke="#dddddd"/>`+"\n", tx, tlTop, tx, tlTop+l.rowsH)
 		p(`<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f"/>`+"\n", tx, axisY, tx, axisY+5)
 	}
 	p("</g>\n")
 	p(`<g fill="#444444" text-anchor="middle">` + "\n")
-	for v := time.Duration(0); v <= span; v += step {
-		p(`<text x="%.2f" y="%.1f">%s</text>`+"\n", x(s.Begin.Add(v)), axisY+18, esc(tickLabel(v, step, unit, suffix)))
+	for v := time.Duration(0); v <= l.span; v += step {
+		p(`<text x="%.2f" y="%.1f">%s</text>`+"\n", l.x(l.s.Begin.Add(v)), axisY+18, esc(tickLabel(v, step, unit, suffix)))
 	}
 	p("</g>\n")
+}
 
-	// Tasks. A task too short to see still gets a sliver, so that a burst
-	// of tiny tasks is visible rather than an empty row.
+// writeTasks writes one rectangle per task of l with p, in its group's
+// color, with a tooltip. A task too short to see still gets a sliver, so
+// that a burst of tiny tasks is visible rather than an empty row.
+func writeTasks(p func(string, ...any), l *timelineLayout, color map[string]string) {
 	p("<g>\n")
-	for _, t := range s.Tasks {
-		x0 := x(t.Start)
+	for _, t := range l.s.Tasks {
+		x0 := l.x(t.Start)
 		// A 1-pixel gap between back-to-back tasks shows where one ends
 		// and the next begins.
-		w := x(t.End) - x0
+		w := l.x(t.End) - x0
 		if w > 3 {
 			w--
 		}
 		w = max(w, 0.5)
-		y := top + float64(t.Worker)*(rowH+rowGap)
+		y := rowY(t.Worker)
 		d := t.End.Sub(t.Start)
 		tip := fmt.Sprintf("%s (#%d, worker %d): %s", displayName(t.Name), t.ID, t.Worker, durfmt.Short(d))
 		stroke := ""
@@ -252,19 +308,9 @@ func (tl *Timeline) WriteTo(w io.Writer) (int64, error) {
 			stroke = ` stroke="#d62728" stroke-width="2"`
 		}
 		p(`<rect x="%.2f" y="%.1f" width="%.2f" height="%.1f" fill="%s"%s><title>%s</title></rect>`+"\n",
-			x0, y+1, w, rowH-2, color[group(t.Name)], stroke, esc(tip))
+			x0, y+1, w, tlRowH-2, color[group(t.Name)], stroke, esc(tip))
 	}
 	p("</g>\n")
-
-	if len(entries) == 0 {
-		p(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#888888">no tasks</text>`+"\n", left+plotW/2, top+rowsH/2+4)
-	}
-	for _, l := range legend {
-		p(`<rect x="%.1f" y="%.1f" width="12" height="12" fill="%s"/>`+"\n", l.x, l.y, l.color)
-		p(`<text x="%.1f" y="%.1f" fill="#222222">%s</text>`+"\n", l.x+18, l.y+10.5, esc(l.label))
-	}
-	p("</svg>\n")
-	return cw.n, cw.err
 }
 
 // plural returns n and the noun, with an s unless n is 1: "1 worker",

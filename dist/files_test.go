@@ -89,3 +89,42 @@ func TestWordCountFiles(t *testing.T) {
 		t.Errorf("counts %v", got)
 	}
 }
+
+// Whatever the text and the block size, the blocks give every line once.
+func FuzzBlockLines(f *testing.F) {
+	f.Add([]byte("a\nbb\n\nccc"), uint8(1))
+	f.Add([]byte("x\r\ny\r\n"), uint8(2))
+	f.Add([]byte("\n\n\n"), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, size uint8) {
+		path := filepath.Join(t.TempDir(), "f.txt")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if len(data) > 0 {
+			for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+				want = append(want, strings.TrimSuffix(l, "\r"))
+			}
+		}
+		ctx := context.Background()
+		blocks, err := TextBlocks(ctx, path, int64(size))
+		if len(data) == 0 {
+			if err != nil || len(blocks) != 0 {
+				t.Fatalf("empty file: %v, %v", blocks, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, b := range blocks {
+			if err := b.Lines(ctx, func(l string) error { got = append(got, l); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("block size %d: got %q, want %q", size, got, want)
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -94,33 +97,87 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		name = j.fn.name
 	}
 
-	var idb [8]byte
-	rand.Read(idb[:])
-	j.id = hex.EncodeToString(idb[:])
+	j.id = newJobID()
 	dir, cleanup, err := tempDir(ctx, j.id)
 	if err != nil {
 		return nil, err
 	}
 	j.dir = dir
 
-	st := &local{observer: c.observer}
+	defer startLocal(ctx, j.id, c.observer, cleanup)()
+
+	chunks, err := encodeChunks(ctx, dir, items, bounds)
+	if err != nil {
+		return nil, err
+	}
+	p := buildPipeline(c, j, chunks, shards)
+
+	if c.observer != nil {
+		c.observer.Begin(len(chunks), shards)
+		defer c.observer.End()
+	}
+	pr, elapsed, runErr := execute(ctx, p)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if ie := firstItemError(ctx, dir); ie != nil {
+		return nil, ie
+	}
+	if runErr != nil {
+		return nil, fmt.Errorf("dist: %s on %s: %s", name, j.runner, firstLine(runErr.Error()))
+	}
+	var counters map[string]int64
+	if pr != nil {
+		counters = userCounters(pr.Metrics().AllMetrics().Counters())
+	}
+	if c.counters != nil {
+		maps.Copy(c.counters, counters)
+	}
+	if c.report != nil {
+		writeReport(c.report, name, j.runner, j.items, len(chunks), shards, elapsed, counters)
+	}
+	if c.writeTo != "" {
+		return nil, nil
+	}
+	out, err := readResults(ctx, resultFiles(j.kind, dir, len(chunks)))
+	if err != nil {
+		return nil, fmt.Errorf("dist: %s on %s: reading the results: %v", name, j.runner, err)
+	}
+	return out, nil
+}
+
+// startLocal registers the state of job id, running in this process, and
+// returns the function that stops it: it cancels the job's context, waits
+// for the workers in this process, forgets the job and calls cleanup.
+func startLocal(ctx context.Context, id string, observer diag.Observer, cleanup func()) (stop func()) {
+	st := &local{observer: observer}
 	st.ctx, st.fail = context.WithCancel(ctx)
-	locals.Store(j.id, st)
-	defer func() {
+	locals.Store(id, st)
+	return func() {
 		st.fail()
 		// Workers in this process may still be finishing a chunk after a
 		// failure or a cancellation; wait for them (they see the cancelled
 		// context) before removing what they write into.
 		waitTimeout(&st.active, 10*time.Second)
-		locals.Delete(j.id)
+		locals.Delete(id)
 		cleanup()
-	}()
+	}
+}
 
-	// Each chunk: chunk index, first item index, gob-encoded items. Beam
-	// ships a Create's values inside the pipeline's description (JSON, then
-	// base64), whose decoding costs far more than the items' own encoding:
-	// chunks beyond a few KB go to a file in the job's directory instead,
-	// which the worker reads.
+// newJobID returns a random job id: 16 hexadecimal digits.
+func newJobID() string {
+	var idb [8]byte
+	rand.Read(idb[:])
+	return hex.EncodeToString(idb[:])
+}
+
+// encodeChunks encodes the items of each chunk of bounds as a chunk
+// element: chunk index, first item index, gob-encoded items. Beam ships a
+// Create's values inside the pipeline's description (JSON, then base64),
+// whose decoding costs far more than the items' own encoding: chunks beyond
+// a few KB go to a file in the job's directory instead, which the worker
+// reads.
+func encodeChunks[T any](ctx context.Context, dir string, items []T, bounds [][2]int) ([][]byte, error) {
 	chunks := make([][]byte, len(bounds))
 	for i, b := range bounds {
 		data, err := encode(items[b[0]:b[1]])
@@ -135,7 +192,13 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		}
 		chunks[i] = chunkElem(i, b[0], data)
 	}
+	return chunks, nil
+}
 
+// buildPipeline returns the pipeline of job j: the chunks dealt round-robin
+// to shards, each shard a Create and a chunkFn, then the job kind's last
+// steps.
+func buildPipeline(c *config, j job, chunks [][]byte, shards int) *beam.Pipeline {
 	p, s := beam.NewPipelineWithRoot()
 	var partials []beam.PCollection
 	for sh := range shards {
@@ -145,7 +208,7 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		}
 		ss := s.Scope(fmt.Sprintf("shard%d", sh))
 		col := beam.Create(ss, mine...)
-		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh}
+		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh}
 		partials = append(partials, beam.ParDo(ss, fn, col))
 	}
 	switch j.kind {
@@ -156,94 +219,95 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		// channel closed from the start), which would take a core from the
 		// work.
 		all := beam.GroupByKey(s, beam.Flatten(s, partials...))
-		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Dir: dir}, all)
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Dir: j.dir}, all)
 	case kindReduce:
 		all := beam.GroupByKey(s, beam.Flatten(s, partials...))
-		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo}, all)
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo}, all)
 	case kindPerKey:
 		byKey := beam.GroupByKey(s, beam.Flatten(s, partials...))
-		merged := beam.ParDo(s, &mergeFn{Job: j.id, Fn: j.fnKey, Merge: j.mergeKey, Dir: dir}, byKey)
-		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: dir, WriteTo: c.writeTo}, beam.GroupByKey(s, merged))
+		merged := beam.ParDo(s, &mergeFn{Job: j.id, Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir}, byKey)
+		beam.ParDo0(s, &collectFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo}, beam.GroupByKey(s, merged))
 	}
+	return p
+}
 
-	if c.observer != nil {
-		c.observer.Begin(len(chunks), shards)
-		defer c.observer.End()
-	}
-	// Failures and cancellations do not fail the Beam job: a failing
-	// chunk records its error in the job's directory and stops the others
-	// (at once in this process, at their next chunk elsewhere), and the
-	// job ends normally. A failed job would have the runner tear its
-	// workers down while bundles are still closing, which in this process
-	// can deadlock goroutines of Beam's harness for good (a lock-order
-	// inversion in its data manager). For the same reason, when the
-	// workers run here, the job is not abandoned on cancellation but
-	// stopped: the functions see their context cancelled and the chunks
-	// not started yet are skipped.
+// execute runs pipeline p and returns its result, how long it took and
+// the runner's error.
+//
+// Failures and cancellations do not fail the Beam job: a failing chunk
+// records its error in the job's directory and stops the others (at once
+// in this process, at their next chunk elsewhere), and the job ends
+// normally. A failed job would have the runner tear its workers down while
+// bundles are still closing, which in this process can deadlock goroutines
+// of Beam's harness for good (a lock-order inversion in its data manager).
+// For the same reason, when the workers run here, the job is not abandoned
+// on cancellation but stopped: the functions see their context cancelled
+// and the chunks not started yet are skipped.
+func execute(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, time.Duration, error) {
 	runCtx := ctx
 	if jobopts.IsLoopback() || *jobopts.EnvironmentType == "" {
 		runCtx = context.WithoutCancel(ctx)
 	}
 	start := time.Now()
 	stray := loopbackFiles()
-	pr, runErr := beamx.RunWithMetrics(runCtx, p)
+	pr, err := beamx.RunWithMetrics(runCtx, p)
 	elapsed := time.Since(start)
 	removeLoopbackFiles(stray)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if ie := firstItemError(ctx, dir); ie != nil {
-		return nil, ie
-	}
-	if runErr != nil {
-		return nil, fmt.Errorf("dist: %s on %s: %s", name, j.runner, firstLine(runErr.Error()))
-	}
+	return pr, elapsed, err
+}
+
+// userCounters sums the counters of the user's namespace by name, taking
+// each one's committed value, or its attempted value when the runner
+// committed none.
+func userCounters(crs []metrics.CounterResult) map[string]int64 {
 	counters := map[string]int64{}
-	if pr != nil {
-		for _, cr := range pr.Metrics().AllMetrics().Counters() {
-			if cr.Key.Namespace != userNamespace {
-				continue
-			}
-			v := cr.Committed
-			if v == 0 {
-				v = cr.Attempted
-			}
-			counters[cr.Key.Name] += v
+	for _, cr := range crs {
+		if cr.Key.Namespace != userNamespace {
+			continue
 		}
-	}
-	for k, v := range counters {
-		if c.counters != nil {
-			c.counters[k] = v
+		v := cr.Committed
+		if v == 0 {
+			v = cr.Attempted
 		}
+		counters[cr.Key.Name] += v
 	}
-	if c.report != nil {
-		fmt.Fprintf(c.report, "dist: %s on %s: %d items in %d chunks, %d shards, %.2f s\n", name, j.runner, j.items, len(chunks), shards, elapsed.Seconds())
-		if len(counters) > 0 {
-			names := make([]string, 0, len(counters))
-			for k := range counters {
-				names = append(names, k)
-			}
-			sort.Strings(names)
-			for _, k := range names {
-				fmt.Fprintf(c.report, "counter %s: %d\n", k, counters[k])
-			}
-		}
+	return counters
+}
+
+// writeReport writes the summary line of one call and its counters, sorted
+// by name, to w.
+func writeReport(w io.Writer, name, runner string, items, chunks, shards int, elapsed time.Duration, counters map[string]int64) {
+	fmt.Fprintf(w, "dist: %s on %s: %d items in %d chunks, %d shards, %.2f s\n", name, runner, items, chunks, shards, elapsed.Seconds())
+	names := make([]string, 0, len(counters))
+	for k := range counters {
+		names = append(names, k)
 	}
-	if c.writeTo != "" {
-		return nil, nil
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(w, "counter %s: %d\n", k, counters[k])
 	}
-	var files []string
-	if j.kind == kindMap {
-		for i := range chunks {
-			files = append(files, partName(dir, i))
-		}
-	} else {
-		files = []string{join(dir, "result")}
+}
+
+// resultFiles returns the files holding a job's results: one per chunk for
+// Map, one in all otherwise.
+func resultFiles(k kind, dir string, chunks int) []string {
+	if k != kindMap {
+		return []string{join(dir, "result")}
 	}
+	files := make([]string, chunks)
+	for i := range files {
+		files[i] = partName(dir, i)
+	}
+	return files
+}
+
+// readResults reads the files, in order.
+func readResults(ctx context.Context, files []string) ([][]byte, error) {
 	out := make([][]byte, len(files))
 	for i, f := range files {
+		var err error
 		if out[i], err = readFile(ctx, f); err != nil {
-			return nil, fmt.Errorf("dist: %s on %s: reading the results: %v", name, j.runner, err)
+			return nil, err
 		}
 	}
 	return out, nil

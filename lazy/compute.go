@@ -230,52 +230,16 @@ func ComputeAll(ctx context.Context, nodes []Any, opts ...Option) (*Results, err
 	return r, nil
 }
 
+// run computes the graph of roots with the options opts: the caller is
+// worker 0, and the others run in goroutines that are all stopped when run
+// returns. A panic in a call is re-panicked here.
 func run(ctx context.Context, roots []*node, opts []Option) (*exec, error) {
-	c := config{labels: true}
-	for _, o := range opts {
-		if o != nil {
-			o(&c)
-		}
-	}
-	if c.workers <= 0 {
-		c.workers = runtime.GOMAXPROCS(0)
-	}
+	c := newConfig(opts)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	g := build(roots)
-	n := len(g.nodes)
-	e := &exec{
-		g:       g,
-		c:       c,
-		results: make([]any, n),
-		pending: make([]int32, n),
-		refs:    make([]int32, n),
-		keep:    make([]bool, n),
-	}
-	e.wake.L = &e.mu
-	for _, r := range g.roots {
-		e.keep[r] = true
-	}
-	for i, nd := range g.nodes {
-		e.refs[i] = g.outOff[i+1] - g.outOff[i]
-		if nd.call == nil {
-			e.results[i] = nd.value
-			continue
-		}
-		for _, d := range g.depIdx[g.depOff[i]:g.depOff[i+1]] {
-			if g.nodes[d].call != nil {
-				e.pending[i]++
-			}
-		}
-	}
-	// Initial ready calls, pushed in reverse so that the first in
-	// depth-first order is popped first.
-	for i := n - 1; i >= 0; i-- {
-		if g.nodes[i].call != nil && e.pending[i] == 0 {
-			e.ready = append(e.ready, int32(i))
-		}
-	}
+	e := newExec(g, c)
 	if g.calls == 0 {
 		return e, nil
 	}
@@ -320,6 +284,60 @@ func run(ctx context.Context, roots []*node, opts []Option) (*exec, error) {
 		return e, nil
 	}
 	return nil, e.err
+}
+
+// newConfig applies opts, skipping nil ones, to the default
+// configuration: labels on, GOMAXPROCS workers.
+func newConfig(opts []Option) config {
+	c := config{labels: true}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	if c.workers <= 0 {
+		c.workers = runtime.GOMAXPROCS(0)
+	}
+	return c
+}
+
+// newExec returns the execution state of g before any call: the values of
+// the value nodes, each call's count of pending call dependencies, each
+// node's count of dependents, the roots kept, and the calls ready at once.
+func newExec(g *graph, c config) *exec {
+	n := len(g.nodes)
+	e := &exec{
+		g:       g,
+		c:       c,
+		results: make([]any, n),
+		pending: make([]int32, n),
+		refs:    make([]int32, n),
+		keep:    make([]bool, n),
+	}
+	e.wake.L = &e.mu
+	for _, r := range g.roots {
+		e.keep[r] = true
+	}
+	for i, nd := range g.nodes {
+		e.refs[i] = g.outOff[i+1] - g.outOff[i]
+		if nd.call == nil {
+			e.results[i] = nd.value
+			continue
+		}
+		for _, d := range g.depIdx[g.depOff[i]:g.depOff[i+1]] {
+			if g.nodes[d].call != nil {
+				e.pending[i]++
+			}
+		}
+	}
+	// Initial ready calls, pushed in reverse so that the first in
+	// depth-first order is popped first.
+	for i := n - 1; i >= 0; i-- {
+		if g.nodes[i].call != nil && e.pending[i] == 0 {
+			e.ready = append(e.ready, int32(i))
+		}
+	}
+	return e
 }
 
 // stopLocked stops the graph with its first error or panic.

@@ -196,50 +196,69 @@ func Parse(path string, b []byte) (*Profile, error) {
 		if f == nil || f.File == "" || f.Name == "" || f.Line <= 0 || f.EndLine < f.Line || f.EndLine > maxLineNumber {
 			return nil, fmt.Errorf("%s: malformed function entry #%d", path, i+1)
 		}
-		name := quote(f.Name)
-		// The report prints one row per line from Line to EndLine: a
-		// corrupt span would print millions of rows rather than fail.
-		n := f.EndLine - f.Line + 1
-		if n > maxFuncLines {
-			return nil, fmt.Errorf("%s: function %s: lines %d-%d: more than %d lines", path, name, f.Line, f.EndLine, maxFuncLines)
-		}
-		if len(f.Source) > 0 && n != len(f.Source) {
-			return nil, fmt.Errorf("%s: function %s: lines %d-%d do not match its %d source lines", path, name, f.Line, f.EndLine, len(f.Source))
+		if err := checkSpan(f); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		if len(f.Source) == 0 {
-			if sourceless += n; sourceless > maxSourcelessLines {
+			if sourceless += f.EndLine - f.Line + 1; sourceless > maxSourcelessLines {
 				return nil, fmt.Errorf("%s: more than %d lines of functions without their source", path, maxSourcelessLines)
 			}
 		}
-		seen := make(map[int]bool, len(f.Lines))
-		var total int64
-		for j := range f.Lines {
-			l := &f.Lines[j]
-			switch {
-			case l.Line < f.Line || l.Line > f.EndLine:
-				return nil, fmt.Errorf("%s: function %s: line %d is outside its lines %d-%d", path, name, l.Line, f.Line, f.EndLine)
-			case seen[l.Line]:
-				return nil, fmt.Errorf("%s: function %s: line %d is listed twice", path, name, l.Line)
-			case l.Hits < 0 || l.TimeNS < 0:
-				return nil, fmt.Errorf("%s: function %s: line %d: negative hits or time", path, name, l.Line)
-			}
-			seen[l.Line] = true
-			if p.Unit != 1e-9 {
-				// Files always store nanoseconds; convert anything else.
-				ns := math.Round(float64(l.TimeNS) * p.Unit / 1e-9)
-				if ns >= math.MaxInt64 {
-					return nil, fmt.Errorf("%s: function %s: line %d: time overflows int64 nanoseconds", path, name, l.Line)
-				}
-				l.TimeNS = int64(ns)
-			}
-			var ok bool
-			if total, ok = add(total, l.TimeNS); !ok {
-				return nil, fmt.Errorf("%s: function %s: total time overflows int64 nanoseconds", path, name)
-			}
+		if err := checkLines(f, p.Unit); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	p.Unit = 1e-9
 	return &p, nil
+}
+
+// checkSpan checks the lines Line to EndLine of a well-formed function
+// entry f against the limit and its stored source.
+func checkSpan(f *Func) error {
+	// The report prints one row per line from Line to EndLine: a corrupt
+	// span would print millions of rows rather than fail.
+	n := f.EndLine - f.Line + 1
+	if n > maxFuncLines {
+		return fmt.Errorf("function %s: lines %d-%d: more than %d lines", quote(f.Name), f.Line, f.EndLine, maxFuncLines)
+	}
+	if len(f.Source) > 0 && n != len(f.Source) {
+		return fmt.Errorf("function %s: lines %d-%d do not match its %d source lines", quote(f.Name), f.Line, f.EndLine, len(f.Source))
+	}
+	return nil
+}
+
+// checkLines checks the line entries of f, each once, inside the function,
+// with non-negative hits and times whose sum fits in int64, and converts
+// their times from unit seconds to nanoseconds.
+func checkLines(f *Func, unit float64) error {
+	name := quote(f.Name)
+	seen := make(map[int]bool, len(f.Lines))
+	var total int64
+	for j := range f.Lines {
+		l := &f.Lines[j]
+		switch {
+		case l.Line < f.Line || l.Line > f.EndLine:
+			return fmt.Errorf("function %s: line %d is outside its lines %d-%d", name, l.Line, f.Line, f.EndLine)
+		case seen[l.Line]:
+			return fmt.Errorf("function %s: line %d is listed twice", name, l.Line)
+		case l.Hits < 0 || l.TimeNS < 0:
+			return fmt.Errorf("function %s: line %d: negative hits or time", name, l.Line)
+		}
+		seen[l.Line] = true
+		if unit != 1e-9 {
+			// Files always store nanoseconds; convert anything else.
+			ns := math.Round(float64(l.TimeNS) * unit / 1e-9)
+			if ns >= math.MaxInt64 {
+				return fmt.Errorf("function %s: line %d: time overflows int64 nanoseconds", name, l.Line)
+			}
+			l.TimeNS = int64(ns)
+		}
+		var ok bool
+		if total, ok = add(total, l.TimeNS); !ok {
+			return fmt.Errorf("function %s: total time overflows int64 nanoseconds", name)
+		}
+	}
+	return nil
 }
 
 // add returns a+b, and false when the sum overflows.

@@ -60,22 +60,12 @@ func (r *Report) Plot(w io.Writer, format string) error {
 	p.Y.Label.Text = "speedup T1/TP"
 
 	maxP := float64(r.Points[len(r.Points)-1].Procs)
+	pts, errs := speedupBars(r.Points)
 	maxS := maxP
-	base := r.Points[0]
-	pts := make(plotter.XYs, len(r.Points))
-	errs := make(plotter.YErrors, len(r.Points))
-	var ticks []plot.Tick
+	ticks := make([]plot.Tick, len(r.Points))
 	for i, pt := range r.Points {
-		pts[i] = plotter.XY{X: float64(pt.Procs), Y: pt.Speedup}
-		// First-order propagation of the two relative errors into
-		// S = T1/TP. At P = 1 the ratio is 1 by definition.
-		var e float64
-		if i > 0 {
-			e = pt.Speedup * math.Hypot(base.Stdev/base.Mean, pt.Stdev/pt.Mean)
-		}
-		errs[i].Low, errs[i].High = e, e
-		maxS = math.Max(maxS, pt.Speedup+e)
-		ticks = append(ticks, plot.Tick{Value: float64(pt.Procs), Label: strconv.Itoa(pt.Procs)})
+		maxS = math.Max(maxS, pt.Speedup+errs[i].High)
+		ticks[i] = plot.Tick{Value: float64(pt.Procs), Label: strconv.Itoa(pt.Procs)}
 	}
 	// Ticks at the measured P only: fractional worker counts mean nothing.
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
@@ -92,26 +82,74 @@ func (r *Report) Plot(w io.Writer, format string) error {
 	// Beyond the cores the points measure oversubscription: a vertical
 	// line shows where that starts, since the fit uses those points too.
 	if r.NumCPU > 0 && maxP > float64(r.NumCPU) {
-		cores, err := plotter.NewLine(plotter.XYs{{X: float64(r.NumCPU), Y: 0}, {X: float64(r.NumCPU), Y: maxS * 1.05}})
-		if err != nil {
-			return fmt.Errorf("plot: %w", err)
+		if err := addCores(p, r.NumCPU, maxS*1.05); err != nil {
+			return err
 		}
-		cores.Color = color.RGBA{R: 255, G: 127, B: 14, A: 255}
-		cores.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
-		p.Add(cores)
-		p.Legend.Add(fmt.Sprintf("cores (runtime.NumCPU = %d)", r.NumCPU), cores)
 	}
-
 	if r.Amdahl.Fitted {
-		curve := plotter.NewFunction(r.Amdahl.Speedup)
-		curve.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-		curve.Width = vg.Points(1.5)
-		curve.XMin, curve.XMax = 1, maxP*1.05
-		curve.Samples = 200
-		p.Add(curve)
-		p.Legend.Add(fmt.Sprintf("Amdahl fit, f = %s (max %s)", formatFraction(r.Amdahl.SerialFraction), formatCeiling(r.Amdahl.MaxSpeedup)), curve)
+		addAmdahl(p, r.Amdahl, maxP*1.05)
 	}
+	if err := addMeasured(p, pts, errs); err != nil {
+		return err
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
 
+	wt, err := p.WriterTo(5*vg.Inch, 3.5*vg.Inch, format)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if _, err := wt.WriteTo(w); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
+
+// speedupBars returns the measured speedups against P and their error
+// bars: a first-order propagation of the two relative errors into
+// S = T1/TP, none at P = 1 where the ratio is 1 by definition. points are
+// sorted by P, P = 1 first.
+func speedupBars(points []Point) (plotter.XYs, plotter.YErrors) {
+	base := points[0]
+	pts := make(plotter.XYs, len(points))
+	errs := make(plotter.YErrors, len(points))
+	for i, pt := range points {
+		pts[i] = plotter.XY{X: float64(pt.Procs), Y: pt.Speedup}
+		var e float64
+		if i > 0 {
+			e = pt.Speedup * math.Hypot(base.Stdev/base.Mean, pt.Stdev/pt.Mean)
+		}
+		errs[i].Low, errs[i].High = e, e
+	}
+	return pts, errs
+}
+
+// addCores adds to p a vertical line from 0 to top at numCPU workers.
+func addCores(p *plot.Plot, numCPU int, top float64) error {
+	cores, err := plotter.NewLine(plotter.XYs{{X: float64(numCPU), Y: 0}, {X: float64(numCPU), Y: top}})
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	cores.Color = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	cores.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+	p.Add(cores)
+	p.Legend.Add(fmt.Sprintf("cores (runtime.NumCPU = %d)", numCPU), cores)
+	return nil
+}
+
+// addAmdahl adds to p the curve of the fitted law a from P = 1 to xMax.
+func addAmdahl(p *plot.Plot, a Amdahl, xMax float64) {
+	curve := plotter.NewFunction(a.Speedup)
+	curve.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	curve.Width = vg.Points(1.5)
+	curve.XMin, curve.XMax = 1, xMax
+	curve.Samples = 200
+	p.Add(curve)
+	p.Legend.Add(fmt.Sprintf("Amdahl fit, f = %s (max %s)", formatFraction(a.SerialFraction), formatCeiling(a.MaxSpeedup)), curve)
+}
+
+// addMeasured adds to p the measured points with their error bars.
+func addMeasured(p *plot.Plot, pts plotter.XYs, errs plotter.YErrors) error {
 	sc, err := plotter.NewScatter(pts)
 	if err != nil {
 		return fmt.Errorf("plot: %w", err)
@@ -129,15 +167,5 @@ func (r *Report) Plot(w io.Writer, format string) error {
 	eb.Color = sc.GlyphStyle.Color
 	p.Add(eb, sc)
 	p.Legend.Add("measured (± 1 std. dev.)", sc)
-	p.Legend.Top = true
-	p.Legend.Left = true
-
-	wt, err := p.WriterTo(5*vg.Inch, 3.5*vg.Inch, format)
-	if err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	if _, err := wt.WriteTo(w); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
 	return nil
 }

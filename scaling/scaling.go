@@ -158,46 +158,20 @@ func Analyze(ms []Measurement, numCPU int) (*Report, error) {
 	}
 	sorted := slices.Clone(ms)
 	slices.SortFunc(sorted, func(x, y Measurement) int { return cmp.Compare(x.Procs, y.Procs) })
-	for i, m := range sorted {
-		if m.Procs < 1 {
-			return nil, fmt.Errorf("scaling: worker count %d is less than 1", m.Procs)
-		}
-		if i > 0 && sorted[i-1].Procs == m.Procs {
-			return nil, fmt.Errorf("scaling: worker count %d measured twice", m.Procs)
-		}
-		if !(m.Mean > 0) || math.IsInf(m.Mean, 0) {
-			return nil, fmt.Errorf("scaling: P=%d: mean time %v is not a positive number", m.Procs, m.Mean)
-		}
-		if !(m.Stdev >= 0) || math.IsInf(m.Stdev, 0) {
-			return nil, fmt.Errorf("scaling: P=%d: standard deviation %v is not a non-negative number", m.Procs, m.Stdev)
-		}
-	}
-	if sorted[0].Procs != 1 {
-		return nil, fmt.Errorf("scaling: no measurement at P=1: speedup is relative to the serial time T1, so the worker counts must include 1")
+	if err := validate(sorted); err != nil {
+		return nil, err
 	}
 
 	r := &Report{NumCPU: numCPU}
 	base := sorted[0]
 	var over, super, slow []string
 	for _, m := range sorted {
-		p := float64(m.Procs)
-		s := base.Mean / m.Mean
-		pt := Point{Measurement: m, Speedup: s, Efficiency: s / p, KarpFlatt: math.NaN()}
-		if m.Procs > 1 {
-			pt.KarpFlatt = (1/s - 1/p) / (1 - 1/p)
-			// Superlinear only when even the most pessimistic reading of
-			// the noise (T1 one deviation lower, TP one higher) still
-			// beats P by the margin: a speedup of 2.01 at P = 2 is noise,
-			// not caching.
-			if base.Mean-base.Stdev > (1+warnMargin)*p*(m.Mean+m.Stdev) {
-				super = append(super, fmt.Sprintf("P=%d (%.2f)", m.Procs, s))
-			}
-			// Slower only beyond the noise and the margin, by the same
-			// rule turned around: a speedup of 0.99 is "no gain", which
-			// the efficiency column already says.
-			if m.Mean-m.Stdev > (1+warnMargin)*(base.Mean+base.Stdev) {
-				slow = append(slow, fmt.Sprintf("P=%d (speedup %.2f)", m.Procs, s))
-			}
+		pt, isSuper, isSlow := point(base, m)
+		if isSuper {
+			super = append(super, fmt.Sprintf("P=%d (%.2f)", m.Procs, pt.Speedup))
+		}
+		if isSlow {
+			slow = append(slow, fmt.Sprintf("P=%d (speedup %.2f)", m.Procs, pt.Speedup))
 		}
 		if numCPU > 0 && m.Procs > numCPU {
 			over = append(over, fmt.Sprint(m.Procs))
@@ -205,17 +179,7 @@ func Analyze(ms []Measurement, numCPU int) (*Report, error) {
 		r.Points = append(r.Points, pt)
 	}
 	if len(over) > 0 {
-		verb := "exceeds"
-		if len(over) > 1 {
-			verb = "exceed"
-		}
-		cores := "cores"
-		if numCPU == 1 {
-			cores = "core"
-		}
-		r.Warnings = append(r.Warnings, warnf(ErrOversubscribed,
-			"P=%s %s the %d %s of this machine (runtime.NumCPU): timings above %d measure oversubscription",
-			strings.Join(over, ","), verb, numCPU, cores, numCPU))
+		r.Warnings = append(r.Warnings, oversubscribed(over, numCPU))
 	}
 	if len(super) > 0 {
 		r.Warnings = append(r.Warnings, warnf(ErrSuperlinear,
@@ -229,21 +193,90 @@ func Analyze(ms []Measurement, numCPU int) (*Report, error) {
 	}
 
 	r.Amdahl = fitAmdahl(sorted)
-	switch {
-	case !r.Amdahl.Fitted:
-		r.Warnings = append(r.Warnings, warnf(ErrNoFit,
-			"only P=%d measured: Amdahl's law needs at least two worker counts", base.Procs))
-	// A clamp is only worth a warning when the data are clearly outside
-	// the law (a superlinear or slower point beyond the noise): within the
-	// noise, f = 0 or 1 is simply the law's best reading of the data.
-	case r.Amdahl.Clamped && r.Amdahl.SerialFraction == 0 && len(super) > 0:
-		r.Warnings = append(r.Warnings, warnf(ErrClamped,
-			"Amdahl fit: the law cannot describe times that fall faster than 1/P; serial fraction clamped to 0"))
-	case r.Amdahl.Clamped && r.Amdahl.SerialFraction == 1 && len(slow) > 0:
-		r.Warnings = append(r.Warnings, warnf(ErrClamped,
-			"Amdahl fit: the law cannot describe times that grow with P; serial fraction clamped to 1"))
+	if w := fitWarning(r.Amdahl, base.Procs, len(super) > 0, len(slow) > 0); w != nil {
+		r.Warnings = append(r.Warnings, w)
 	}
 	return r, nil
+}
+
+// validate checks measurements sorted by Procs: P >= 1, distinct, P = 1
+// among them, and times that are positive finite numbers.
+func validate(sorted []Measurement) error {
+	for i, m := range sorted {
+		if m.Procs < 1 {
+			return fmt.Errorf("scaling: worker count %d is less than 1", m.Procs)
+		}
+		if i > 0 && sorted[i-1].Procs == m.Procs {
+			return fmt.Errorf("scaling: worker count %d measured twice", m.Procs)
+		}
+		if !(m.Mean > 0) || math.IsInf(m.Mean, 0) {
+			return fmt.Errorf("scaling: P=%d: mean time %v is not a positive number", m.Procs, m.Mean)
+		}
+		if !(m.Stdev >= 0) || math.IsInf(m.Stdev, 0) {
+			return fmt.Errorf("scaling: P=%d: standard deviation %v is not a non-negative number", m.Procs, m.Stdev)
+		}
+	}
+	if sorted[0].Procs != 1 {
+		return fmt.Errorf("scaling: no measurement at P=1: speedup is relative to the serial time T1, so the worker counts must include 1")
+	}
+	return nil
+}
+
+// point returns the row of m against the serial measurement base, and
+// whether m is superlinear or slower than base beyond the noise.
+func point(base, m Measurement) (pt Point, super, slow bool) {
+	p := float64(m.Procs)
+	s := base.Mean / m.Mean
+	pt = Point{Measurement: m, Speedup: s, Efficiency: s / p, KarpFlatt: math.NaN()}
+	if m.Procs == 1 {
+		return pt, false, false
+	}
+	pt.KarpFlatt = (1/s - 1/p) / (1 - 1/p)
+	// Superlinear only when even the most pessimistic reading of the noise
+	// (T1 one deviation lower, TP one higher) still beats P by the margin:
+	// a speedup of 2.01 at P = 2 is noise, not caching.
+	super = base.Mean-base.Stdev > (1+warnMargin)*p*(m.Mean+m.Stdev)
+	// Slower only beyond the noise and the margin, by the same rule turned
+	// around: a speedup of 0.99 is "no gain", which the efficiency column
+	// already says.
+	slow = m.Mean-m.Stdev > (1+warnMargin)*(base.Mean+base.Stdev)
+	return pt, super, slow
+}
+
+// oversubscribed returns the warning that the worker counts over exceed
+// the numCPU cores of the machine.
+func oversubscribed(over []string, numCPU int) error {
+	verb := "exceeds"
+	if len(over) > 1 {
+		verb = "exceed"
+	}
+	cores := "cores"
+	if numCPU == 1 {
+		cores = "core"
+	}
+	return warnf(ErrOversubscribed,
+		"P=%s %s the %d %s of this machine (runtime.NumCPU): timings above %d measure oversubscription",
+		strings.Join(over, ","), verb, numCPU, cores, numCPU)
+}
+
+// fitWarning returns the warning, or nil, that the Amdahl fit a deserves:
+// none fitted (only P = base measured), or a serial fraction clamped while
+// the data are clearly outside the law (super: a superlinear point beyond
+// the noise; slow: a point slower than P = 1 beyond the noise). Within the
+// noise, f = 0 or 1 is simply the law's best reading of the data.
+func fitWarning(a Amdahl, base int, super, slow bool) error {
+	switch {
+	case !a.Fitted:
+		return warnf(ErrNoFit,
+			"only P=%d measured: Amdahl's law needs at least two worker counts", base)
+	case a.Clamped && a.SerialFraction == 0 && super:
+		return warnf(ErrClamped,
+			"Amdahl fit: the law cannot describe times that fall faster than 1/P; serial fraction clamped to 0")
+	case a.Clamped && a.SerialFraction == 1 && slow:
+		return warnf(ErrClamped,
+			"Amdahl fit: the law cannot describe times that grow with P; serial fraction clamped to 1")
+	}
+	return nil
 }
 
 // fitAmdahl fits TP = a + b/P with weights 1/TP² under a, b >= 0 and

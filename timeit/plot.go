@@ -41,32 +41,19 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 	if param == "" {
 		param = "x"
 	}
-
-	// Validate everything a log axis cannot show before gonum sees it:
-	// its log scale panics on non-positive values.
-	type point struct{ x, mean, best, worst float64 }
-	var ps []point
-	var all []float64
-	for _, sp := range pts {
-		if sp.Result == nil {
-			return fmt.Errorf("plot %s: no result for %s=%v", path, param, sp.Value)
-		}
-		if !(sp.X > 0) || math.IsInf(sp.X, 0) {
-			return fmt.Errorf("plot %s: %s=%v is not a positive number; a log axis cannot show it", path, param, sp.Value)
-		}
-		st := sp.Result.stats()
-		if len(st.times) == 0 {
-			return fmt.Errorf("plot %s: no runs for %s=%v", path, param, sp.Value)
-		}
-		if !(st.best > 0) {
-			return fmt.Errorf("plot %s: a run at %s=%v took no measurable time; a log axis cannot show it", path, param, sp.Value)
-		}
-		ps = append(ps, point{sp.X, st.mean, st.best, st.worst})
-		all = append(all, st.best, st.worst)
+	ps, err := plotPoints(param, pts)
+	if err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
 	}
 
 	// One unit for the whole axis, picked for the geometric middle of the
 	// data, so the labels read "time per loop (µs)" with plain numbers.
+	var all, xs, ys []float64
+	for _, q := range ps {
+		all = append(all, q.best, q.worst)
+		xs = append(xs, q.x)
+		ys = append(ys, q.mean)
+	}
 	lo, hi := minMax(all)
 	scale, unit := durfmt.Unit(math.Sqrt(lo * hi))
 
@@ -77,57 +64,19 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = logTicker{}, logTicker{}
 	p.Add(plotter.NewGrid())
-
-	means := make(plotter.XYs, len(ps))
-	spread := make(plotter.YErrors, len(ps))
-	var xs []float64
-	for i, q := range ps {
-		means[i] = plotter.XY{X: q.x, Y: q.mean * scale}
-		spread[i].Low = (q.mean - q.best) * scale
-		spread[i].High = (q.worst - q.mean) * scale
-		xs = append(xs, q.x)
-	}
-	bars, err := plotter.NewYErrorBars(struct {
-		plotter.XYs
-		plotter.YErrors
-	}{means, spread})
-	if err != nil {
+	if err := addMeans(p, ps, scale); err != nil {
 		return fmt.Errorf("plot %s: %v", path, err)
 	}
-	bars.LineStyle.Width = vg.Points(1)
-	scatter, err := plotter.NewScatter(means)
-	if err != nil {
-		return fmt.Errorf("plot %s: %v", path, err)
-	}
-	scatter.GlyphStyle.Radius = vg.Points(3)
-	p.Add(bars, scatter)
-	p.Legend.Add("mean (bar: fastest to slowest run)", scatter)
 	p.Legend.Top = true
 	p.Legend.Left = true
 
 	xlo, xhi := minMax(xs)
 	if fit != nil && !math.IsNaN(fit.Exponent) && !math.IsInf(fit.Exponent, 0) {
-		ys := make([]float64, len(ps))
-		for i, q := range ps {
-			ys[i] = q.mean
-		}
-		c := intercept(xs, ys, fit.Exponent)
-		const steps = 64
-		line := make(plotter.XYs, steps+1)
-		for i := range line {
-			lx := math.Log(xlo) + (math.Log(xhi)-math.Log(xlo))*float64(i)/steps
-			line[i] = plotter.XY{X: math.Exp(lx), Y: math.Exp(c+fit.Exponent*lx) * scale}
-		}
-		l, err := plotter.NewLine(line)
-		if err != nil {
-			return fmt.Errorf("plot %s: %v", path, err)
-		}
-		l.LineStyle.Color = color.RGBA{R: 200, G: 40, B: 40, A: 255}
-		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		f := *fit
 		f.Param = param
-		p.Add(l)
-		p.Legend.Add("fit: "+f.String(), l)
+		if err := addFit(p, f, intercept(xs, ys, fit.Exponent), xlo, xhi, scale); err != nil {
+			return fmt.Errorf("plot %s: %v", path, err)
+		}
 	}
 
 	// Pad both axes by a fraction of a decade so that points and bars do
@@ -136,7 +85,92 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 	p.X.Min, p.X.Max = xlo/pad, xhi*pad
 	p.Y.Min, p.Y.Max = math.Min(p.Y.Min, lo*scale)/pad, math.Max(p.Y.Max, hi*scale)*pad*1.6 // room for the legend
 
-	err = atomicfile.Write(path, func(w io.Writer) (err error) {
+	if err := writePlot(path, p, format); err != nil {
+		return fmt.Errorf("plot %s: %v", path, err)
+	}
+	return nil
+}
+
+// plotPoint is one point of a sweep plot: the parameter's value and the
+// mean, fastest and slowest time per loop, in seconds.
+type plotPoint struct{ x, mean, best, worst float64 }
+
+// plotPoints returns the points of pts, after checking everything a log
+// axis cannot show before gonum sees it: its log scale panics on
+// non-positive values.
+func plotPoints(param string, pts []SweepPoint) ([]plotPoint, error) {
+	var ps []plotPoint
+	for _, sp := range pts {
+		if sp.Result == nil {
+			return nil, fmt.Errorf("no result for %s=%v", param, sp.Value)
+		}
+		if !(sp.X > 0) || math.IsInf(sp.X, 0) {
+			return nil, fmt.Errorf("%s=%v is not a positive number; a log axis cannot show it", param, sp.Value)
+		}
+		st := sp.Result.stats()
+		if len(st.times) == 0 {
+			return nil, fmt.Errorf("no runs for %s=%v", param, sp.Value)
+		}
+		if !(st.best > 0) {
+			return nil, fmt.Errorf("a run at %s=%v took no measurable time; a log axis cannot show it", param, sp.Value)
+		}
+		ps = append(ps, plotPoint{sp.X, st.mean, st.best, st.worst})
+	}
+	return ps, nil
+}
+
+// addMeans adds to p the means of ps, times scale, with bars from the
+// fastest to the slowest run.
+func addMeans(p *plot.Plot, ps []plotPoint, scale float64) error {
+	means := make(plotter.XYs, len(ps))
+	spread := make(plotter.YErrors, len(ps))
+	for i, q := range ps {
+		means[i] = plotter.XY{X: q.x, Y: q.mean * scale}
+		spread[i].Low = (q.mean - q.best) * scale
+		spread[i].High = (q.worst - q.mean) * scale
+	}
+	bars, err := plotter.NewYErrorBars(struct {
+		plotter.XYs
+		plotter.YErrors
+	}{means, spread})
+	if err != nil {
+		return err
+	}
+	bars.LineStyle.Width = vg.Points(1)
+	scatter, err := plotter.NewScatter(means)
+	if err != nil {
+		return err
+	}
+	scatter.GlyphStyle.Radius = vg.Points(3)
+	p.Add(bars, scatter)
+	p.Legend.Add("mean (bar: fastest to slowest run)", scatter)
+	return nil
+}
+
+// addFit adds to p the power law of fit with log intercept c, times scale,
+// from xlo to xhi.
+func addFit(p *plot.Plot, fit Fit, c, xlo, xhi, scale float64) error {
+	const steps = 64
+	line := make(plotter.XYs, steps+1)
+	for i := range line {
+		lx := math.Log(xlo) + (math.Log(xhi)-math.Log(xlo))*float64(i)/steps
+		line[i] = plotter.XY{X: math.Exp(lx), Y: math.Exp(c+fit.Exponent*lx) * scale}
+	}
+	l, err := plotter.NewLine(line)
+	if err != nil {
+		return err
+	}
+	l.LineStyle.Color = color.RGBA{R: 200, G: 40, B: 40, A: 255}
+	l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(l)
+	p.Legend.Add("fit: "+fit.String(), l)
+	return nil
+}
+
+// writePlot draws p in format to path, through a temporary file renamed
+// into place.
+func writePlot(path string, p *plot.Plot, format string) error {
+	return atomicfile.Write(path, func(w io.Writer) (err error) {
 		defer func() {
 			// gonum reports some drawing failures by panicking.
 			if r := recover(); r != nil {
@@ -150,10 +184,6 @@ func PlotSweep(path string, param string, pts []SweepPoint, fit *Fit) error {
 		_, err = wt.WriteTo(w)
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("plot %s: %v", path, err)
-	}
-	return nil
 }
 
 func minMax(xs []float64) (lo, hi float64) {

@@ -2,6 +2,7 @@ package timeit
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,3 +115,25 @@ func TestTickLabel(t *testing.T) {
 		t.Errorf("%d ticks over six decades, want 55", n)
 	}
 }
+
+func TestPlotPoints(t *testing.T) {
+	// 1 ns per loop times n, runs at 0.9, 1 and 1.1 of it.
+	ps, err := plotPoints("n", sweep(t, 1e-9, 1, 10, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []plotPoint{{10, 10e-9, 9e-9, 11e-9}, {1000, 1000e-9, 900e-9, 1100e-9}}
+	if len(ps) != len(want) {
+		t.Fatalf("plotPoints: %d points, want %d", len(ps), len(want))
+	}
+	for i, q := range ps {
+		w := want[i]
+		if q.x != w.x || !near(q.mean, w.mean) || !near(q.best, w.best) || !near(q.worst, w.worst) {
+			t.Errorf("point %d = %+v, want %+v", i, q, w)
+		}
+	}
+}
+
+// near reports whether a and b agree to 1e-6 relative: the samples are
+// whole nanoseconds.
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Abs(b) }

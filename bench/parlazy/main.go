@@ -48,7 +48,15 @@ func main() {
 	fmt.Printf("parlazy: %s %s/%s, GOMAXPROCS=%d, NumCPU=%d, median of %d runs\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, procs, runtime.NumCPU(), *reps)
 
-	fmt.Printf("lazy: %d trivial tasks (target: scheduling <= 1000 ns/task)\n", *n)
+	benchLazy(ctx, *reps, *n)
+	benchPar(ctx, *reps, *items, procs)
+}
+
+// benchLazy prints the build and compute costs per task of lazy graphs of
+// n trivial tasks, the median of reps runs each, and the cost of the pprof
+// labels.
+func benchLazy(ctx context.Context, reps, n int) {
+	fmt.Printf("lazy: %d trivial tasks (target: scheduling <= 1000 ns/task)\n", n)
 	fmt.Printf("  %-34s %12s %12s\n", "graph", "build ns/task", "compute ns/task")
 	type graph struct {
 		name  string
@@ -56,18 +64,18 @@ func main() {
 		opts  []lazy.Option
 	}
 	graphs := []graph{
-		{"wide sum, Workers(GOMAXPROCS)", func() *lazy.Node[int] { return wide(*n) }, nil},
-		{"wide sum, Workers(1)", func() *lazy.Node[int] { return wide(*n) }, []lazy.Option{lazy.Workers(1)}},
-		{"chain, Workers(GOMAXPROCS)", func() *lazy.Node[int] { return chain(*n) }, nil},
-		{"chain, Workers(1)", func() *lazy.Node[int] { return chain(*n) }, []lazy.Option{lazy.Workers(1)}},
-		{"wide sum + no-op observer", func() *lazy.Node[int] { return wide(*n) }, []lazy.Option{lazy.Observe(nop{})}},
-		{"wide sum, Labels(false)", func() *lazy.Node[int] { return wide(*n) }, []lazy.Option{lazy.Labels(false)}},
-		{"chain, Labels(false)", func() *lazy.Node[int] { return chain(*n) }, []lazy.Option{lazy.Labels(false)}},
+		{"wide sum, Workers(GOMAXPROCS)", func() *lazy.Node[int] { return wide(n) }, nil},
+		{"wide sum, Workers(1)", func() *lazy.Node[int] { return wide(n) }, []lazy.Option{lazy.Workers(1)}},
+		{"chain, Workers(GOMAXPROCS)", func() *lazy.Node[int] { return chain(n) }, nil},
+		{"chain, Workers(1)", func() *lazy.Node[int] { return chain(n) }, []lazy.Option{lazy.Workers(1)}},
+		{"wide sum + no-op observer", func() *lazy.Node[int] { return wide(n) }, []lazy.Option{lazy.Observe(nop{})}},
+		{"wide sum, Labels(false)", func() *lazy.Node[int] { return wide(n) }, []lazy.Option{lazy.Labels(false)}},
+		{"chain, Labels(false)", func() *lazy.Node[int] { return chain(n) }, []lazy.Option{lazy.Labels(false)}},
 	}
 	worst := 0.0
 	for gi, g := range graphs {
 		var builds, computes []float64
-		for range *reps {
+		for range reps {
 			runtime.GC()
 			t0 := time.Now()
 			root := g.build()
@@ -77,8 +85,8 @@ func main() {
 			if err != nil || v <= 0 {
 				fail("lazy %s: %v, %v", g.name, v, err)
 			}
-			builds = append(builds, float64(t1.Sub(t0).Nanoseconds())/float64(*n))
-			computes = append(computes, float64(t2.Sub(t1).Nanoseconds())/float64(*n))
+			builds = append(builds, float64(t1.Sub(t0).Nanoseconds())/float64(n))
+			computes = append(computes, float64(t2.Sub(t1).Nanoseconds())/float64(n))
 		}
 		c := median(computes)
 		if gi < 4 {
@@ -89,9 +97,14 @@ func main() {
 	fmt.Printf("  worst compute cost with the defaults (pprof labels on): %.0f ns/task: %s\n", worst, benchcheck.Verdict(worst <= 1000, benchcheck.Cost("compute", worst)))
 	labelCost := pprofDoCost()
 	fmt.Printf("  pprof.Do alone: %.0f ns/call (what Labels(false) saves per task)\n\n", labelCost)
+}
 
-	fmt.Printf("par.Map over %d trivial items, %d workers (targets: <= 1.20x errgroup; no slower than the serial loop)\n", *items, procs)
-	xs := make([]int, *items)
+// benchPar prints the times of par.Map, a chunked errgroup loop and a
+// serial loop over items trivial items, the median of reps runs each,
+// and their ratios.
+func benchPar(ctx context.Context, reps, items, procs int) {
+	fmt.Printf("par.Map over %d trivial items, %d workers (targets: <= 1.20x errgroup; no slower than the serial loop)\n", items, procs)
+	xs := make([]int, items)
 	for i := range xs {
 		xs[i] = i
 	}
@@ -105,26 +118,19 @@ func main() {
 	// The three in turns, the order reversed every other round, each after
 	// a GC (benchcheck.Alternate): none of them profits from the others'
 	// warm caches or pays for their garbage.
-	runs := benchcheck.Alternate(*reps,
+	runs := benchcheck.Alternate(reps,
 		benchcheck.Time(func() { out, err := par.Map(ctx, xs, fn); check("par.Map", out, err) }),
 		benchcheck.Time(func() { out, err := errgroupMap(ctx, xs, fn, procs); check("errgroup", out, err) }),
 		benchcheck.Time(func() { out, err := serialMap(ctx, xs, fn); check("serial", out, err) }))
 	mp, me, ms := benchcheck.Median(runs[0]), benchcheck.Median(runs[1]), benchcheck.Median(runs[2])
 	for i, name := range []string{"par.Map (automatic chunks)", "errgroup, one chunk per worker", "serial loop"} {
 		m := benchcheck.Median(runs[i])
-		fmt.Printf("  %-34s %10.2f ms %8.2f ns/item ±%2.0f%%\n", name, ms2(m), float64(m.Nanoseconds())/float64(*items), 100*benchcheck.Spread(runs[i]))
+		fmt.Printf("  %-34s %10.2f ms %8.2f ns/item ±%2.0f%%\n", name, ms2(m), float64(m.Nanoseconds())/float64(items), 100*benchcheck.Spread(runs[i]))
 	}
 	// How par.Map ran: one observed run tells whether the adaptive start
 	// kept it serial.
-	rec := diag.NewRecorder()
-	if _, err := par.Map(ctx, xs, fn, par.Observe(rec)); err != nil {
-		fail("par.Map: %v", err)
-	}
-	used := map[int]bool{}
-	for _, t := range rec.Tasks() {
-		used[t.Worker] = true
-	}
-	fmt.Printf("  par.Map ran its %d chunks on %d of %d workers\n", len(rec.Tasks()), len(used), procs)
+	chunks, workers := observedMap(ctx, xs, fn)
+	fmt.Printf("  par.Map ran its %d chunks on %d of %d workers\n", chunks, workers, procs)
 	// Each parallel version against the serial loop can be at most as many
 	// times faster as there are cores; par.Map against errgroup at most
 	// that many times slower or faster.
@@ -137,6 +143,20 @@ func main() {
 	fmt.Printf("  speedup over the serial loop: par.Map %.2fx, errgroup %.2fx\n", vsSerial, egSpeedup)
 	fmt.Printf("  par.Map / errgroup = %.2fx: %s\n", vsErrgroup, benchcheck.Verdict(vsErrgroup <= 1.2, invalid))
 	fmt.Printf("  par.Map / serial loop = %.2fx: %s\n", 1/vsSerial, benchcheck.Verdict(1/vsSerial <= 1.1, invalid))
+}
+
+// observedMap runs par.Map once under a recorder and returns how many
+// chunks it ran and on how many workers.
+func observedMap(ctx context.Context, xs []int, fn func(context.Context, int) (int, error)) (chunks, workers int) {
+	rec := diag.NewRecorder()
+	if _, err := par.Map(ctx, xs, fn, par.Observe(rec)); err != nil {
+		fail("par.Map: %v", err)
+	}
+	used := map[int]bool{}
+	for _, t := range rec.Tasks() {
+		used[t.Worker] = true
+	}
+	return len(rec.Tasks()), len(used)
 }
 
 func ms2(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

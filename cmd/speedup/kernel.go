@@ -172,30 +172,9 @@ func kernelInstall(c *command, args []string, stdout io.Writer) error {
 	if *display != "" {
 		spec.DisplayName = *display
 	}
-	var base string
-	switch {
-	case *prefix != "":
-		p, err := filepath.Abs(*prefix)
-		if err != nil {
-			return err
-		}
-		base = filepath.Join(p, "share", "jupyter", "kernels")
-	case *sysPrefix:
-		out, err := exec.Command("/usr/bin/python3", "-c", "import sys; print(sys.prefix)").Output()
-		if err != nil {
-			return fmt.Errorf("kernel install: --sys-prefix: asking /usr/bin/python3 for its prefix: %v", err)
-		}
-		base = filepath.Join(strings.TrimSpace(string(out)), "share", "jupyter", "kernels")
-	default:
-		if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
-			base = filepath.Join(d, "kernels")
-		} else {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return fmt.Errorf("kernel install: %v", err)
-			}
-			base = filepath.Join(home, ".local", "share", "jupyter", "kernels")
-		}
+	base, err := kernelsDir(*prefix, *sysPrefix)
+	if err != nil {
+		return err
 	}
 	kdir := filepath.Join(base, *name)
 	if err := os.MkdirAll(kdir, 0o755); err != nil {
@@ -210,4 +189,32 @@ func kernelInstall(c *command, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "Installed kernelspec %s in %s\n", *name, kdir)
 	return nil
+}
+
+// kernelsDir is where Jupyter looks for kernelspecs: under --prefix DIR,
+// under /usr/bin/python3's prefix (--sys-prefix), or the user's data
+// directory ($JUPYTER_DATA_DIR, else ~/.local/share/jupyter).
+func kernelsDir(prefix string, sysPrefix bool) (string, error) {
+	switch {
+	case prefix != "":
+		p, err := filepath.Abs(prefix)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(p, "share", "jupyter", "kernels"), nil
+	case sysPrefix:
+		out, err := exec.Command("/usr/bin/python3", "-c", "import sys; print(sys.prefix)").Output()
+		if err != nil {
+			return "", fmt.Errorf("kernel install: --sys-prefix: asking /usr/bin/python3 for its prefix: %v", err)
+		}
+		return filepath.Join(strings.TrimSpace(string(out)), "share", "jupyter", "kernels"), nil
+	}
+	if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
+		return filepath.Join(d, "kernels"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("kernel install: %v", err)
+	}
+	return filepath.Join(home, ".local", "share", "jupyter", "kernels"), nil
 }

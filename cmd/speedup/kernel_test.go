@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospeedup/speedup/internal/golden"
 )
 
 // TestMain lets the test binary stand in for speedup: the kernelspecs the
@@ -302,18 +304,18 @@ var (
 )
 
 // shapeLines masks numbers the way docs/doc_test.go does, and leaves out
-// the lines whose presence depends on the machine's load: IPython's
-// slowest-run caution, the compiler time, scaling's noisy-point warnings
-// and lprun's header sentences about its samples.
+// the lines whose presence depends on the machine's load
+// (golden.TimingDependent: IPython's slowest-run caution, the compiler
+// time, lprun's --max-time note, ...), every warning and lprun's header
+// sentences about its samples.
 func shapeLines(lines []string) []string {
 	var out []string
 	for _, l := range lines {
 		s := strings.TrimSpace(l)
-		// A parameter prefix ("n=1000: ") may precede the caution.
-		_, rest, _ := strings.Cut(s, ": ")
-		if s == "" || strings.HasPrefix(s, "The slowest run took") || strings.HasPrefix(rest, "The slowest run took") ||
-			strings.HasPrefix(s, "Compiler time") || strings.HasPrefix(s, "warning: ") ||
-			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") || strings.HasPrefix(s, "Note: --max-time") {
+		// The tests' one list of timing-dependent lines, and lprun's
+		// method sentences, which name figures of the run.
+		if s == "" || golden.TimingDependent(s) || strings.HasPrefix(s, "warning: ") ||
+			strings.HasPrefix(s, "Hits: ") || strings.HasPrefix(s, "Time: ") {
 			continue
 		}
 		s = nbTimeRE.ReplaceAllString(s, "# U")

@@ -572,6 +572,32 @@ type Snippet struct {
 	// Params are declared before the setup, with values sent by the parent
 	// with each timing request (Timer.Sample).
 	Params []Var
+	// Scopes enclose the Params' variables, the setup and the timed loop
+	// (see OpenScopes).
+	Scopes []Scope
+}
+
+// Scope is a named block of statements (a block as Block makes it) that
+// encloses what follows it: scopes nest, each in the previous one, and are
+// closed after the statement, so that a later scope's variables shadow an
+// earlier one's, as a new assignment does in Python. The kernel replays
+// the earlier cells a magic needs this way, as it does for a plain cell.
+type Scope struct {
+	Name, Src string
+}
+
+// OpenScopes returns the text that opens scopes, each a block nested in
+// the previous one, and the text that closes them all.
+func OpenScopes(scopes []Scope) (open, close string, err error) {
+	var b strings.Builder
+	for _, sc := range scopes {
+		blk, err := block(sc.Name, sc.Src, modePlain)
+		if err != nil {
+			return "", "", err
+		}
+		b.WriteString("{\n" + blk)
+	}
+	return b.String(), strings.Repeat("}\n", len(scopes)), nil
 }
 
 // TimeitFileName is the name of the generated timing test file.
@@ -596,6 +622,10 @@ func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
 	if strings.TrimSpace(s.Stmt) == "" {
 		return nil, &CompileError{File: "stmt", Line: 1, Col: 1, Msg: "empty statement"}
 	}
+	open, closeScopes, err := OpenScopes(s.Scopes)
+	if err != nil {
+		return nil, err
+	}
 	var vars, decode, locals strings.Builder
 	for i, p := range s.Params {
 		if !token.IsIdentifier(p.Name) {
@@ -610,7 +640,7 @@ func TimeitFile(pkgName, filename string, s Snippet) ([]byte, error) {
 		fmt.Fprintf(&decode, "\t%s: &_speedup_p%d,\n", strconv.Quote(p.Name), i)
 		fmt.Fprintf(&locals, "\t%s := _speedup_p%d\n\t_ = %s\n", p.Name, i, p.Name)
 	}
-	src := fmt.Sprintf(timeitTemplate, pkgName, vars.String(), decode.String(), locals.String(), setup, stmt)
+	src := fmt.Sprintf(timeitTemplate, pkgName, vars.String(), decode.String(), open+locals.String(), setup, stmt, closeScopes)
 	return AddImports(filename, []byte(src))
 }
 
@@ -639,7 +669,7 @@ func _speedup_run(_speedup_b *_speedup_testing.B) {
 	for _speedup_b.Loop() {
 %s
 	}
-}
+%s}
 `
 
 // CheckStmt checks a statement and its setup the way every command

@@ -219,6 +219,35 @@ const stmtPrefix = "package p\nfunc _() {\n"
 // a *CellError located at cellN:LINE:COL.
 func ParseCell(n int, src string) (*Cell, error) {
 	name := fmt.Sprintf("cell%d", n)
+	units, err := splitChecked(name, src)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cell{N: n, Name: name, Src: src, Mentions: map[string]bool{}, Touches: map[string]bool{}}
+	inDecl := func(off int) bool {
+		for _, u := range units {
+			if u.Decl && off >= u.Start && off < u.End {
+				return true
+			}
+		}
+		return false
+	}
+	if c.Decls, err = parseDecls(n, name, src, inDecl); err != nil {
+		return nil, err
+	}
+	stmts := blank(src, func(off int) bool { return !inDecl(off) })
+	if strings.TrimSpace(stmts) == "" {
+		return c, nil
+	}
+	if err := c.parseStmts(stmts); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// splitChecked is splitUnitsAt with its errors as the cell's syntax
+// errors: a scanner error, an unclosed or an unmatched bracket.
+func splitChecked(name, src string) ([]unit, error) {
 	units, depth, badAt, err := splitUnitsAt(src)
 	if err != nil {
 		return nil, syntaxErr(name, err.Error())
@@ -231,16 +260,12 @@ func ParseCell(n int, src string) (*Cell, error) {
 		}
 		return nil, syntaxErr(name, fmt.Sprintf("%d:%d: syntax error: %s", pos.Line, pos.Column, msg))
 	}
-	c := &Cell{N: n, Name: name, Src: src, Mentions: map[string]bool{}, Touches: map[string]bool{}}
-	inDecl := func(off int) bool {
-		for _, u := range units {
-			if u.Decl && off >= u.Start && off < u.End {
-				return true
-			}
-		}
-		return false
-	}
-	// Declarations: parsed as a file whose line 1 is the cell's line 1.
+	return units, nil
+}
+
+// parseDecls parses the declarations of cell n (the bytes where inDecl
+// holds) as a file whose line 1 is the cell's line 1.
+func parseDecls(n int, name, src string, inDecl func(off int) bool) ([]*Decl, error) {
 	declSrc := "package p;" + blank(src, inDecl)
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, declSrc, parser.ParseComments|parser.SkipObjectResolution)
@@ -248,83 +273,107 @@ func ParseCell(n int, src string) (*Cell, error) {
 		return nil, parseErr(name, err, 0, len("package p;"))
 	}
 	off := func(p token.Pos) int { return fset.Position(p).Offset - len("package p;") }
+	var decls []*Decl
 	for _, d := range f.Decls {
 		start, end := off(d.Pos()), off(d.End())
 		text := src[start:end]
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			key := d.Name.Name
-			if d.Recv != nil && len(d.Recv.List) == 1 {
-				key = recvName(d.Recv.List[0].Type) + "." + key
-			}
-			c.Decls = append(c.Decls, &Decl{Key: key, Cell: n, Start: start, End: end, Func: d, Doc: text})
-		case *ast.GenDecl:
-			// One entry for the whole group, under each name it declares:
-			// redefining any of them replaces the group.
-			var keys []string
-			for _, sp := range d.Specs {
-				switch sp := sp.(type) {
-				case *ast.TypeSpec:
-					keys = append(keys, sp.Name.Name)
-				case *ast.ValueSpec:
-					for _, id := range sp.Names {
-						keys = append(keys, id.Name)
-					}
-				case *ast.ImportSpec:
-					keys = append(keys, "import:"+importKey(sp))
-				}
-			}
-			for _, k := range keys {
-				c.Decls = append(c.Decls, &Decl{Key: k, Cell: n, Start: start, End: end, Doc: text})
-			}
+		if fd, ok := d.(*ast.FuncDecl); ok {
+			decls = append(decls, &Decl{Key: funcKey(fd), Cell: n, Start: start, End: end, Func: fd, Doc: text})
+			continue
+		}
+		// One entry for the whole group, under each name it declares:
+		// redefining any of them replaces the group.
+		for _, k := range genDeclKeys(d.(*ast.GenDecl)) {
+			decls = append(decls, &Decl{Key: k, Cell: n, Start: start, End: end, Doc: text})
 		}
 	}
-	// Statements.
-	stmts := blank(src, func(off int) bool { return !inDecl(off) })
-	if strings.TrimSpace(stmts) == "" {
-		return c, nil
+	return decls, nil
+}
+
+// funcKey is a func declaration's key: its name, or "T.M" for a method.
+func funcKey(d *ast.FuncDecl) string {
+	if d.Recv != nil && len(d.Recv.List) == 1 {
+		return recvName(d.Recv.List[0].Type) + "." + d.Name.Name
 	}
+	return d.Name.Name
+}
+
+// genDeclKeys returns the keys of the names a type, const, var or import
+// declaration declares ("import:PATH-or-NAME" for an import).
+func genDeclKeys(d *ast.GenDecl) []string {
+	var keys []string
+	for _, sp := range d.Specs {
+		switch sp := sp.(type) {
+		case *ast.TypeSpec:
+			keys = append(keys, sp.Name.Name)
+		case *ast.ValueSpec:
+			for _, id := range sp.Names {
+				keys = append(keys, id.Name)
+			}
+		case *ast.ImportSpec:
+			keys = append(keys, "import:"+importKey(sp))
+		}
+	}
+	return keys
+}
+
+// parseStmts parses the cell's statements (its source with the
+// declarations blanked out) as the body of a function and records what
+// they define, mention and touch, and the final expression.
+func (c *Cell) parseStmts(stmts string) error {
 	c.Stmts = stmts
 	c.hasStmts = true
-	fset = token.NewFileSet()
-	sf, err := parser.ParseFile(fset, name, stmtPrefix+stmts+"\n}\n", parser.SkipObjectResolution)
+	fset := token.NewFileSet()
+	sf, err := parser.ParseFile(fset, c.Name, stmtPrefix+stmts+"\n}\n", parser.SkipObjectResolution)
 	if err != nil {
-		return nil, parseErr(name, err, 2, 0)
+		return parseErr(c.Name, err, 2, 0)
 	}
 	c.stmtFile = sf
 	body := sf.Decls[0].(*ast.FuncDecl).Body
-	soff := func(p token.Pos) int { return fset.Position(p).Offset - len(stmtPrefix) }
 	for _, st := range body.List {
-		switch st := st.(type) {
-		case *ast.AssignStmt:
-			if st.Tok == token.DEFINE {
-				for _, l := range st.Lhs {
-					if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-						c.Defines = append(c.Defines, id.Name)
-					}
-				}
-			}
-		case *ast.DeclStmt:
-			if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
-				for _, sp := range gd.Specs {
-					for _, id := range sp.(*ast.ValueSpec).Names {
-						if id.Name != "_" {
-							c.Defines = append(c.Defines, id.Name)
-						}
-					}
-				}
-			}
-		}
+		c.Defines = append(c.Defines, topDefines(st)...)
 	}
 	if n := len(body.List); n > 0 {
 		if es, ok := body.List[n-1].(*ast.ExprStmt); ok {
+			soff := func(p token.Pos) int { return fset.Position(p).Offset - len(stmtPrefix) }
 			c.LastExpr = es.X
 			c.LastStart, c.LastEnd = soff(es.Pos()), soff(es.End())
 		}
 	}
-	// A variable's own declaration is not a use of an earlier one.
+	c.collectUses(body)
+	return nil
+}
+
+// collectUses fills Mentions and Touches from the cell's statements.
+// Uses and changes of a name that an earlier top-level statement of the
+// cell declared are the cell's own, not the history's; a variable's own
+// declaration is not a use of an earlier one.
+func (c *Cell) collectUses(body *ast.BlockStmt) {
+	declared := declaredIdents(body)
+	own := map[string]bool{}
+	outside := func(id *ast.Ident) bool { return !declared[id] && !own[id.Name] }
+	for _, st := range body.List {
+		for _, id := range mentionedIdents(st) {
+			if outside(id) {
+				c.Mentions[id.Name] = true
+			}
+		}
+		for _, id := range touchedIdents(st) {
+			if outside(id) {
+				c.Touches[id.Name] = true
+			}
+		}
+		for _, name := range topDefines(st) {
+			own[name] = true
+		}
+	}
+}
+
+// declaredIdents returns the identifiers that declare a variable (the
+// left of :=, the names of a var spec) anywhere in n.
+func declaredIdents(n ast.Node) map[*ast.Ident]bool {
 	declared := map[*ast.Ident]bool{}
-	ast.Inspect(body, func(x ast.Node) bool {
+	ast.Inspect(n, func(x ast.Node) bool {
 		switch x := x.(type) {
 		case *ast.AssignStmt:
 			if x.Tok == token.DEFINE {
@@ -341,68 +390,79 @@ func ParseCell(n int, src string) (*Cell, error) {
 		}
 		return true
 	})
-	// Uses and changes of a name that an earlier top-level statement of
-	// the cell declared are the cell's own, not the history's.
-	own := map[string]bool{}
-	for _, st := range body.List {
-		var visit func(n ast.Node) bool
-		visit = func(x ast.Node) bool {
-			switch x := x.(type) {
-			case *ast.SelectorExpr:
-				ast.Inspect(x.X, visit)
-				return false
-			case *ast.Ident:
-				if !declared[x] && !own[x.Name] {
-					c.Mentions[x.Name] = true
-				}
-			}
-			return true
+	return declared
+}
+
+// mentionedIdents returns the identifiers n uses, skipping the selector
+// of x.f (a field or method name, or a package member).
+func mentionedIdents(n ast.Node) []*ast.Ident {
+	var out []*ast.Ident
+	var visit func(x ast.Node) bool
+	visit = func(x ast.Node) bool {
+		switch x := x.(type) {
+		case *ast.SelectorExpr:
+			ast.Inspect(x.X, visit)
+			return false
+		case *ast.Ident:
+			out = append(out, x)
 		}
-		ast.Inspect(st, visit)
-		ast.Inspect(st, func(x ast.Node) bool {
-			touch := func(e ast.Expr) {
-				if id := rootIdent(e); id != nil && !declared[id] && !own[id.Name] {
-					c.Touches[id.Name] = true
-				}
-			}
-			switch x := x.(type) {
-			case *ast.AssignStmt:
-				if x.Tok != token.DEFINE {
-					for _, l := range x.Lhs {
-						touch(l)
-					}
-				}
-			case *ast.IncDecStmt:
-				touch(x.X)
-			case *ast.SendStmt:
-				touch(x.Chan)
-			case *ast.UnaryExpr:
-				if x.Op == token.AND {
-					touch(x.X)
-				}
-			case *ast.RangeStmt:
-				if x.Tok == token.ASSIGN {
-					touch(x.Key)
-					touch(x.Value)
-				}
-			case *ast.CallExpr:
-				if id, ok := x.Fun.(*ast.Ident); ok && readOnlyBuiltins[id.Name] {
-					break
-				}
-				if sel, ok := x.Fun.(*ast.SelectorExpr); ok {
-					touch(sel.X) // a method may change its receiver
-				}
-				for _, a := range x.Args {
-					touch(a)
-				}
-			}
-			return true
-		})
-		for _, name := range topDefines(st) {
-			own[name] = true
+		return true
+	}
+	ast.Inspect(n, visit)
+	return out
+}
+
+// touchedIdents returns the variables n may change: assigned to
+// (X = ..., X[i] = ..., X.f++), passed to a call other than a read-only
+// builtin, a method called on, its address taken, sent on.
+func touchedIdents(n ast.Node) []*ast.Ident {
+	var out []*ast.Ident
+	touch := func(e ast.Expr) {
+		if id := rootIdent(e); id != nil {
+			out = append(out, id)
 		}
 	}
-	return c, nil
+	ast.Inspect(n, func(x ast.Node) bool {
+		switch x := x.(type) {
+		case *ast.AssignStmt:
+			if x.Tok != token.DEFINE {
+				for _, l := range x.Lhs {
+					touch(l)
+				}
+			}
+		case *ast.IncDecStmt:
+			touch(x.X)
+		case *ast.SendStmt:
+			touch(x.Chan)
+		case *ast.UnaryExpr:
+			if x.Op == token.AND {
+				touch(x.X)
+			}
+		case *ast.RangeStmt:
+			if x.Tok == token.ASSIGN {
+				touch(x.Key)
+				touch(x.Value)
+			}
+		case *ast.CallExpr:
+			touchCall(x, touch)
+		}
+		return true
+	})
+	return out
+}
+
+// touchCall reports what a call may change: its arguments and, for a
+// method, its receiver. Read-only builtins change nothing.
+func touchCall(x *ast.CallExpr, touch func(ast.Expr)) {
+	if id, ok := x.Fun.(*ast.Ident); ok && readOnlyBuiltins[id.Name] {
+		return
+	}
+	if sel, ok := x.Fun.(*ast.SelectorExpr); ok {
+		touch(sel.X) // a method may change its receiver
+	}
+	for _, a := range x.Args {
+		touch(a)
+	}
 }
 
 // topDefines returns the variables a top-level statement declares.

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"go/types"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,10 +16,11 @@ import (
 	"unicode/utf8"
 )
 
-// Completion and inspection read Go source, not type information: the
-// session's declarations and variables, the -C package's top-level names,
-// and the exported names and documentation of imported packages (go/doc on
-// their source files). No gopls, no build.
+// Completion and inspection need no gopls: names come from the session's
+// declarations and variables, the -C package's top-level names, and the
+// exported names and documentation of imported packages (go/doc on their
+// source files); after "X." the type checker says what X is
+// (typecheck.go).
 
 var keywords = []string{"break", "case", "chan", "const", "continue", "default", "defer", "else",
 	"fallthrough", "for", "func", "go", "goto", "if", "import", "interface", "map", "package",
@@ -46,6 +48,8 @@ var stdNames = map[string]string{
 // pkgDoc is the documentation of one package.
 type pkgDoc struct {
 	names map[string]string // exported name -> documentation
+	// members are the methods and fields of each type, by type name.
+	members map[string][]string
 }
 
 // docs caches pkgDoc by import path.
@@ -86,7 +90,15 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 		docs[key] = nil
 		return nil
 	}
-	d := &pkgDoc{names: map[string]string{}}
+	d := newPkgDoc(fset, p)
+	docs[key] = d
+	return d
+}
+
+// newPkgDoc indexes a package's documentation: each name's declaration
+// and doc text, and each type's methods and fields.
+func newPkgDoc(fset *token.FileSet, p *doc.Package) *pkgDoc {
+	d := &pkgDoc{names: map[string]string{}, members: map[string][]string{}}
 	sig := func(decl ast.Node, text string) string {
 		var b bytes.Buffer
 		printer.Fprint(&b, fset, decl)
@@ -105,6 +117,13 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 	}
 	for _, t := range p.Types {
 		d.names[t.Name] = sig(t.Decl, t.Doc)
+		for _, m := range t.Methods {
+			d.members[t.Name] = append(d.members[t.Name], m.Name)
+			fd := *m.Decl
+			fd.Body = nil
+			d.names[t.Name+"."+m.Name] = sig(&fd, m.Doc)
+		}
+		d.members[t.Name] = append(d.members[t.Name], structFields(t.Decl)...)
 		for _, f := range t.Funcs {
 			addFunc(f)
 		}
@@ -119,8 +138,26 @@ func loadDoc(path, dir string, all bool) *pkgDoc {
 			d.names[n] = sig(v.Decl, v.Doc)
 		}
 	}
-	docs[key] = d
 	return d
+}
+
+// structFields returns the field names of a struct type declaration.
+func structFields(decl *ast.GenDecl) []string {
+	var out []string
+	for _, sp := range decl.Specs {
+		ts, ok := sp.(*ast.TypeSpec)
+		if !ok {
+			continue
+		}
+		if st, ok := ts.Type.(*ast.StructType); ok {
+			for _, f := range st.Fields.List {
+				for _, n := range f.Names {
+					out = append(out, n.Name)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // identAt returns the identifier around byte offset off, its start, and the
@@ -187,6 +224,14 @@ func (s *Session) pkgPath(qual string) string {
 			return path
 		}
 	}
+	for k := range s.imports {
+		if _, path, ok := strings.Cut(k, " "); ok && importName(path) == qual {
+			return path // a renamed import, named by its package (as %T does)
+		}
+	}
+	if p, ok := s.resolved[qual]; ok {
+		return p
+	}
 	if p, ok := stdNames[qual]; ok {
 		return p
 	}
@@ -201,11 +246,7 @@ func (s *Session) Complete(code string, cursor int) ([]string, int, int) {
 	prefix, qual, start, _ := identAt(code, off, false)
 	var cands []string
 	if qual != "" {
-		if d := loadDoc(s.pkgPath(qual), "", false); d != nil {
-			for n := range d.names {
-				cands = append(cands, n)
-			}
-		}
+		cands = s.memberCompletions(qual, code[:start])
 	} else {
 		cands = append(cands, keywords...)
 		cands = append(cands, builtins...)
@@ -228,6 +269,62 @@ func (s *Session) Complete(code string, cursor int) ([]string, int, int) {
 	}
 	sort.Strings(out)
 	return out, utf8.RuneCountInString(code[:start]), cursor
+}
+
+// memberCompletions are the names that may follow "qual.": the fields
+// and methods of a variable's or a type's type (go/types over the cells,
+// and the documentation of the variable's dynamic type), or the exported
+// names of a package.
+func (s *Session) memberCompletions(qual, before string) []string {
+	var cands []string
+	if d, typ := s.varDoc(qual); d != nil {
+		cands = append(cands, d.members[typ]...)
+	}
+	pkgDoc := loadDoc(s.pkgPath(qual), "", false)
+	if s.isSessionName(qual) || pkgDoc == nil {
+		if t, pkg, isType := s.memberType(qual, before); t != nil {
+			cands = append(cands, members(t, pkg, isType)...)
+		}
+	}
+	if len(cands) > 0 || pkgDoc == nil {
+		return cands
+	}
+	for n := range pkgDoc.names {
+		if !strings.Contains(n, ".") {
+			cands = append(cands, n)
+		}
+	}
+	return cands
+}
+
+// inspectMember describes qual.name, a field or method of the type of
+// qual (a variable or a type), as the type checker sees it.
+func (s *Session) inspectMember(qual, name, before string) (string, bool) {
+	t, pkg, _ := s.memberType(qual, before)
+	if t == nil {
+		return "", false
+	}
+	obj, _, _ := types.LookupFieldOrMethod(t, true, pkg, name)
+	if obj == nil {
+		return "", false
+	}
+	return types.ObjectString(obj, types.RelativeTo(pkg)), true
+}
+
+// isSessionName reports whether a cell declared name, as a declaration or
+// a variable.
+func (s *Session) isSessionName(name string) bool {
+	if s.decls.Get(name) != nil {
+		return true
+	}
+	for _, c := range s.history {
+		for _, v := range c.Defines {
+			if v == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sessionNames are the names the cells declared: declarations, variables,
@@ -267,12 +364,17 @@ func (s *Session) Inspect(code string, cursor int) (string, bool) {
 		}
 	}
 	if qual != "" {
+		if d, typ := s.varDoc(qual); d != nil {
+			if t, ok := d.names[typ+"."+name]; ok {
+				return t, true
+			}
+		}
 		if d := loadDoc(s.pkgPath(qual), "", false); d != nil {
 			if t, ok := d.names[name]; ok {
 				return t, true
 			}
 		}
-		return "", false
+		return s.inspectMember(qual, name, code[:off])
 	}
 	if d := s.decls.Get(name); d != nil {
 		return d.Doc + "\n\n(declared in " + s.cellLabel(d.Cell) + ")", true
@@ -280,6 +382,9 @@ func (s *Session) Inspect(code string, cursor int) (string, bool) {
 	for i := len(s.history) - 1; i >= 0; i-- {
 		for _, v := range s.history[i].Defines {
 			if v == name {
+				if t := s.varTypes[name]; t != "" {
+					return name + " " + t + " (a variable of " + s.history[i].Name + ")", true
+				}
 				return name + ": a variable of " + s.history[i].Name, true
 			}
 		}
@@ -304,4 +409,22 @@ func (s *Session) cellLabel(id int) string {
 		return c.Name
 	}
 	return "a cell"
+}
+
+// varDoc returns the documentation of the package of variable v's named
+// type, and the type's name, when v is a session variable of a named type
+// (its %T, such as "distance.Matrix" or "*strings.Builder").
+func (s *Session) varDoc(v string) (*pkgDoc, string) {
+	typ := strings.TrimPrefix(s.varTypes[v], "*")
+	pkg, name, ok := strings.Cut(typ, ".")
+	if !ok || strings.ContainsAny(pkg, "[]()* ") {
+		return nil, ""
+	}
+	if pkg == s.pkgName {
+		if s.own {
+			return nil, "" // the cells' own types: no source to read yet
+		}
+		return loadDoc("", s.pkgDir, true), name
+	}
+	return loadDoc(s.pkgPath(pkg), "", false), name
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/internal/lprun"
+	"github.com/gospeedup/speedup/internal/snippet"
 	"github.com/gospeedup/speedup/lineprof"
 	"github.com/gospeedup/speedup/scaling"
 	"github.com/gospeedup/speedup/timeit"
@@ -104,6 +105,7 @@ func (s *Session) lineMagic(ctx context.Context, line string, out Output) (map[s
 		s.cells = map[int]*Cell{}
 		s.imports = map[string]bool{}
 		s.history = nil
+		s.varTypes = map[string]string{}
 		out.Stream("stdout", "Forgot every declaration and variable.\n")
 		return nil, nil
 	case "who":
@@ -130,117 +132,141 @@ func (s *Session) cellMagic(ctx context.Context, code string, out Output) (map[s
 	return nil, usage("unknown cell magic %%%%%s (the cell magic is %%%%timeit)", name)
 }
 
-// snippetSetup returns the earlier statement cells stmt needs, as setup
-// lines for a timing harness: they run before each run, outside the
-// timing, quietly.
-func (s *Session) snippetSetup(stmt string, extraSetup string) ([]string, error) {
+// snippetSetup returns the earlier statement cells stmt needs, as
+// scopes around a harness's setup and statement: they run before each
+// run, outside the timing, quietly, each in a block nested in the
+// previous one as for a plain cell (so that two cells may both declare a
+// variable: the later one shadows the earlier), with the timed statement
+// in the innermost block. setup restores the output, to run after them.
+//
+// The names of params are the sweep's, not the earlier cells'.
+func (s *Session) snippetSetup(stmt, extraSetup string, params []timeit.Param) (scopes []gorun.Scope, setup []string, err error) {
 	probe, err := ParseCell(0, extraSetup+"\n"+stmt)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The cells are flattened into one block: a cell needed only for what
-	// it may change keeps its own variables in a block of its own, so that
-	// they cannot clash with a later cell's; each starts with a line
-	// directive, so that errors and panics point at the cell.
-	var setup []string
-	for _, r := range RerunPlan(s.history, probe) {
-		text := "/*line " + r.Cell.Name + ":1:1*/" + r.Cell.Stmts
-		if !r.Defines {
-			text = "{ " + text + "\n}"
-		}
-		setup = append(setup, text)
+	for _, p := range params {
+		delete(probe.Mentions, p.Name)
+		delete(probe.Touches, p.Name)
 	}
-	if len(setup) == 0 {
-		return nil, nil
+	reruns := Rerun(s.history, probe)
+	if len(reruns) == 0 {
+		return nil, nil, nil
 	}
 	// Their output is discarded (writes to a nil *os.File fail quietly).
-	setup = append([]string{"_speedup_o, _speedup_e := os.Stdout, os.Stderr; os.Stdout, os.Stderr = nil, nil"}, setup...)
-	return append(setup, "os.Stdout, os.Stderr = _speedup_o, _speedup_e"), nil
+	scopes = []gorun.Scope{{Name: "setup", Src: "_speedup_o, _speedup_e := os.Stdout, os.Stderr; os.Stdout, os.Stderr = nil, nil"}}
+	for _, r := range reruns {
+		scopes = append(scopes, gorun.Scope{Name: r.Name, Src: r.Stmts})
+	}
+	return scopes, []string{"os.Stdout, os.Stderr = _speedup_o, _speedup_e"}, nil
+}
+
+// timeitFlags are %timeit's options.
+type timeitFlags struct {
+	number, repeat, prec int
+	params               []timeit.Param
+	output, quiet, verb  bool
+}
+
+// parseTimeitFlags parses %timeit's options; it returns them, the
+// statement to time and the user's setup (%%timeit's first line).
+func parseTimeitFlags(args string, body *string) (tf timeitFlags, stmt, userSetup string, err error) {
+	f, rest, err := magicArgs(args, map[string]bool{"n": true, "r": true, "p": true, "param": true}, map[string]bool{"o": true, "q": true, "v": true})
+	if err != nil {
+		return tf, "", "", usage("%%timeit: %v", err)
+	}
+	stmt = rest
+	if body != nil {
+		stmt, userSetup = *body, rest
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return tf, "", "", usage("%%timeit: missing statement")
+	}
+	for _, nv := range []struct {
+		name string
+		v    *int
+	}{{"n", &tf.number}, {"r", &tf.repeat}, {"p", &tf.prec}} {
+		if *nv.v, err = intFlag(f, nv.name); err != nil {
+			return tf, "", "", err
+		}
+	}
+	for _, p := range f["param"] {
+		pp, err := timeit.ParseParam(p)
+		if err != nil {
+			return tf, "", "", usage("%%timeit: %v", err)
+		}
+		tf.params = append(tf.params, pp)
+	}
+	if len(tf.params) > 1 {
+		return tf, "", "", usage("%%timeit: one --param at a time in the kernel (use speedup timeit for grids)")
+	}
+	tf.output, tf.quiet, tf.verb = len(f["o"]) > 0, len(f["q"]) > 0, len(f["v"]) > 0
+	return tf, stmt, userSetup, nil
 }
 
 // timeitMagic is %timeit and, with body set, %%timeit (whose line holds
 // the setup).
 func (s *Session) timeitMagic(ctx context.Context, args string, body *string, out Output) (map[string]any, error) {
-	f, rest, err := magicArgs(args, map[string]bool{"n": true, "r": true, "p": true, "param": true}, map[string]bool{"o": true, "q": true, "v": true})
-	if err != nil {
-		return nil, usage("%%timeit: %v", err)
-	}
-	stmt, userSetup := rest, ""
-	if body != nil {
-		stmt, userSetup = *body, rest
-	}
-	if strings.TrimSpace(stmt) == "" {
-		return nil, usage("%%timeit: missing statement")
-	}
-	number, err := intFlag(f, "n")
+	tf, stmt, userSetup, err := parseTimeitFlags(args, body)
 	if err != nil {
 		return nil, err
 	}
-	repeat, err := intFlag(f, "r")
-	if err != nil {
-		return nil, err
-	}
-	prec, err := intFlag(f, "p")
-	if err != nil {
-		return nil, err
-	}
-	var params []timeit.Param
-	for _, p := range f["param"] {
-		pp, err := timeit.ParseParam(p)
-		if err != nil {
-			return nil, usage("%%timeit: %v", err)
-		}
-		params = append(params, pp)
-	}
-	if len(params) > 1 {
-		return nil, usage("%%timeit: one --param at a time in the kernel (use speedup timeit for grids)")
-	}
-	prog, setupErr := s.buildTimer(ctx, stmt, userSetup, params)
+	built, setupErr := s.buildTimer(ctx, stmt, userSetup, tf.params)
 	if setupErr != nil {
 		return nil, setupErr
 	}
+	// Measured as speedup timeit measures: package snippet, a fresh
+	// process per measurement.
+	prog := snippet.FromProgram(built, tf.params)
 	defer prog.Close()
-	opts := timeit.Options{Number: number, Repeat: repeat, Precision: prec}
-	measure := func(values map[string]any) (*timeit.Result, error) {
-		t, err := prog.StartTimer(ctx, gorun.TimerOptions{Params: values})
-		if err != nil {
-			return nil, err
-		}
-		defer t.Close()
-		return timeit.Measure(timerSampler(t), opts)
+	opts := timeit.Options{Number: tf.number, Repeat: tf.repeat, Precision: tf.prec}
+	measure := func(values []any) (*timeit.Result, error) {
+		return prog.Measure(ctx, snippet.Measurement{Values: values, Options: opts})
+	}
+	if len(tf.params) == 0 {
+		return timeOnce(ctx, tf, prog.BuildTime, measure, out)
+	}
+	return nil, s.timeSweep(ctx, tf, measure, out)
+}
+
+// timeOnce is %timeit without --param: one measurement, its line, and
+// with -o the result as the cell's value.
+func timeOnce(ctx context.Context, tf timeitFlags, buildTime time.Duration, measure func([]any) (*timeit.Result, error), out Output) (map[string]any, error) {
+	r, err := measure(nil)
+	if err != nil {
+		return nil, runError(ctx, err)
 	}
 	var b strings.Builder
-	if len(params) == 0 {
-		r, err := measure(nil)
-		if err != nil {
-			return nil, runError(ctx, err)
-		}
-		writeResult(&b, "", r)
-		if len(f["v"]) > 0 {
-			b.WriteString(r.Verbose())
-		}
-		if prog.BuildTime > compileTimeThreshold {
-			fmt.Fprintf(&b, "Compiler time: %.2f s\n", prog.BuildTime.Seconds())
-		}
-		if len(f["q"]) == 0 {
-			out.Stream("stdout", b.String())
-		}
-		if len(f["o"]) > 0 {
-			return map[string]any{"text/plain": "<TimeitResult : " + r.String() + ">"}, nil
-		}
-		return nil, nil
+	writeResult(&b, "", r)
+	if tf.verb {
+		b.WriteString(r.Verbose())
 	}
-	p := params[0]
+	if buildTime > compileTimeThreshold {
+		fmt.Fprintf(&b, "Compiler time: %.2f s\n", buildTime.Seconds())
+	}
+	if !tf.quiet {
+		out.Stream("stdout", b.String())
+	}
+	if tf.output {
+		return map[string]any{"text/plain": "<TimeitResult : " + r.String() + ">"}, nil
+	}
+	return nil, nil
+}
+
+// timeSweep is %timeit --param: one line per value, then for numeric
+// values the fitted growth and the log-log plot.
+func (s *Session) timeSweep(ctx context.Context, tf timeitFlags, measure func([]any) (*timeit.Result, error), out Output) error {
+	p := tf.params[0]
 	var pts []timeit.SweepPoint
 	numeric := true
 	for _, v := range p.Values {
-		r, err := measure(map[string]any{p.Name: v})
+		r, err := measure([]any{v})
 		if err != nil {
-			return nil, runError(ctx, fmt.Errorf("%s: %w", p.Format(v), err))
+			return runError(ctx, fmt.Errorf("%s: %w", p.Format(v), err))
 		}
 		line := strings.Builder{}
 		writeResult(&line, p.Format(v)+": ", r)
-		if len(f["q"]) == 0 {
+		if !tf.quiet {
 			out.Stream("stdout", line.String())
 		}
 		x, ok := toFloat(v)
@@ -248,24 +274,30 @@ func (s *Session) timeitMagic(ctx context.Context, args string, body *string, ou
 		pts = append(pts, timeit.SweepPoint{Value: v, X: x, Result: r})
 	}
 	if !numeric || len(pts) < 2 {
-		return nil, nil
+		return nil
 	}
-	fit, err := timeit.FitSweep(p.Name, pts)
 	var fp *timeit.Fit
-	if err == nil {
+	if fit, err := timeit.FitSweep(p.Name, pts); err == nil {
 		fp = &fit
-		if len(f["q"]) == 0 {
+		if !tf.quiet {
 			out.Stream("stdout", fit.String()+"\n")
 		}
 	}
+	s.displaySweepPlot(p.Name, pts, fp, out)
+	return nil
+}
+
+// displaySweepPlot shows a sweep's log-log plot inline as SVG; a plot
+// that cannot be drawn is left out.
+func (s *Session) displaySweepPlot(name string, pts []timeit.SweepPoint, fp *timeit.Fit, out Output) {
 	svg := filepath.Join(s.tmp, "sweep.svg")
 	defer os.Remove(svg)
-	if err := timeit.PlotSweep(svg, p.Name, pts, fp); err == nil {
-		if data, err := os.ReadFile(svg); err == nil {
-			out.Display(map[string]any{"image/svg+xml": string(data), "text/plain": "<time against " + p.Name + ", log-log>"}, nil, "", false)
-		}
+	if err := timeit.PlotSweep(svg, name, pts, fp); err != nil {
+		return
 	}
-	return nil, nil
+	if data, err := os.ReadFile(svg); err == nil {
+		out.Display(map[string]any{"image/svg+xml": string(data), "text/plain": "<time against " + name + ", log-log>"}, nil, "", false)
+	}
 }
 
 // compileTimeThreshold is when a build is worth a "Compiler time" line,
@@ -294,7 +326,7 @@ func toFloat(v any) (float64, bool) {
 // buildTimer builds the timing harness of stmt in the session's package,
 // with the cells' declarations and, as setup, the earlier cells stmt needs.
 func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params []timeit.Param) (*gorun.Program, error) {
-	setup, err := s.snippetSetup(stmt, userSetup)
+	scopes, setup, err := s.snippetSetup(stmt, userSetup, params)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +346,7 @@ func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params
 		return nil, err
 	}
 	genPath := filepath.Join(s.pkgDir, gorun.TimeitFileName)
-	src, err := gorun.TimeitFile(s.pkgName, genPath, gorun.Snippet{Setup: setup, Stmt: stmt, Params: vars})
+	src, err := gorun.TimeitFile(s.pkgName, genPath, gorun.Snippet{Scopes: scopes, Setup: setup, Stmt: stmt, Params: vars})
 	if err != nil {
 		return nil, compileError(err)
 	}
@@ -369,21 +401,17 @@ func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (ma
 	if err != nil {
 		return nil, err
 	}
-	prog, err := s.buildTimer(ctx, stmt, strings.Join(f["s"], "\n"), nil)
+	built, err := s.buildTimer(ctx, stmt, strings.Join(f["s"], "\n"), nil)
 	if err != nil {
 		return nil, err
 	}
+	prog := snippet.FromProgram(built, nil)
 	defer prog.Close()
 	opts := timeit.Options{Number: number, Repeat: repeat}
 	rep, err := scaling.Sweep(procs, numCPU, func(p int) (*timeit.Result, error) {
-		t, err := prog.StartTimer(ctx, gorun.TimerOptions{Env: []string{"GOMAXPROCS=" + strconv.Itoa(p)}})
-		if err != nil {
-			return nil, err
-		}
-		res, err := timeit.Measure(timerSampler(t), opts)
-		if cerr := t.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
+		// GOMAXPROCS in the environment, read by the runtime at start-up,
+		// as speedup scaling sets it.
+		res, err := prog.Measure(ctx, snippet.Measurement{Env: []string{"GOMAXPROCS=" + strconv.Itoa(p)}, Options: opts})
 		if err != nil {
 			return nil, err
 		}
@@ -404,58 +432,25 @@ func (s *Session) scalingMagic(ctx context.Context, args string, out Output) (ma
 
 // lprunMagic is %lprun -f FUNC [-f FUNC]... [-m PKG] STMT.
 func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[string]any, error) {
-	f, stmt, err := magicArgs(args, map[string]bool{"f": true, "m": true}, nil)
-	if err != nil {
-		return nil, usage("%%lprun: %v", err)
-	}
-	if len(f["f"]) == 0 && len(f["m"]) == 0 {
-		return nil, usage("%%lprun: name a function to profile with -f FUNC (or a package with -m PKG)")
-	}
-	if strings.TrimSpace(stmt) == "" {
-		return nil, usage("%%lprun: missing statement")
-	}
-	setup, err := s.snippetSetup(stmt, "")
+	f, stmt, maxTime, err := parseLprunFlags(args)
 	if err != nil {
 		return nil, err
 	}
-	// The cells' declarations must be files that lprun can read and
-	// instrument: in the session's own module they are written there for
-	// the run; in a -C package nothing may be written.
-	files, err := s.declFiles(s.decls, nil)
+	scopes, setup, err := s.snippetSetup(stmt, "", nil)
 	if err != nil {
 		return nil, err
 	}
-	if !s.own {
-		for _, fn := range f["f"] {
-			if s.decls.Get(fn) != nil {
-				return nil, usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
-			}
-		}
-		if name := s.needsDecl(stmt); name != "" {
-			return nil, usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
-		}
+	if err := s.checkLprunInPackage(f["f"], stmt); err != nil {
+		return nil, err
 	}
-	shift := map[string]*Cell{}
-	offsets := map[string]int{}
-	if s.own {
-		for path := range files {
-			// The plain version (no //line directive): the profile names
-			// the file's lines, mapped back to the cell's below.
-			plain := bytes.Replace(files[path], []byte("//line "), []byte("// cell "), 1)
-			if err := os.WriteFile(path, plain, 0o666); err != nil {
-				return nil, err
-			}
-			defer os.Remove(path)
-			id := cellIDFromPath(path)
-			c := s.cells[id]
-			i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
-			offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
-			shift[path] = c
-		}
+	shift, offsets, cleanup, err := s.writeCellFiles()
+	defer cleanup()
+	if err != nil {
+		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
-	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Setup: strings.Join(setup, "\n"),
-		MaxTime: time.Second, Stdout: &stdout, Stderr: &stderr})
+	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Scopes: scopes, Setup: strings.Join(setup, "\n"),
+		MaxTime: maxTime, Stdout: &stdout, Stderr: &stderr})
 	out.Stream("stdout", stdout.String())
 	out.Stream("stderr", stderr.String())
 	if err != nil {
@@ -465,6 +460,95 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 		return nil, compileError(err)
 	}
 	p := res.Profile
+	mapToCells(p, shift, offsets)
+	var text bytes.Buffer
+	if err := lineprof.Report(&text, p, lineprof.ReportOptions{}); err != nil {
+		return nil, err
+	}
+	out.Display(map[string]any{"text/plain": text.String(), "text/html": profileHTML(p)}, nil, "", false)
+	if res.Panic != nil {
+		return nil, &CellError{Name: "panic", Value: res.Panic.Error()}
+	}
+	return nil, nil
+}
+
+// parseLprunFlags parses %lprun's options: -f, -m and --max-time
+// (default 1 s) and the statement.
+func parseLprunFlags(args string) (f map[string][]string, stmt string, maxTime time.Duration, err error) {
+	f, stmt, err = magicArgs(args, map[string]bool{"f": true, "m": true, "max-time": true}, nil)
+	if err != nil {
+		return nil, "", 0, usage("%%lprun: %v", err)
+	}
+	// Shorter than speedup lprun's 2 s default, for a notebook; the
+	// report says when it was too short for the error it wants.
+	maxTime = time.Second
+	if v := f["max-time"]; len(v) > 0 {
+		if maxTime, err = time.ParseDuration(v[len(v)-1]); err != nil || maxTime <= 0 {
+			return nil, "", 0, usage("%%lprun: --max-time %s: want a positive duration such as 5s", v[len(v)-1])
+		}
+	}
+	if len(f["f"]) == 0 && len(f["m"]) == 0 {
+		return nil, "", 0, usage("%%lprun: name a function to profile with -f FUNC (or a package with -m PKG)")
+	}
+	if strings.TrimSpace(stmt) == "" {
+		return nil, "", 0, usage("%%lprun: missing statement")
+	}
+	return f, stmt, maxTime, nil
+}
+
+// checkLprunInPackage refuses, with -C, to profile a function declared in
+// a cell or a statement that uses one: lprun builds the package as it is
+// on disk, and nothing may be written into it.
+func (s *Session) checkLprunInPackage(funcs []string, stmt string) error {
+	if s.own {
+		return nil
+	}
+	for _, fn := range funcs {
+		if s.decls.Get(fn) != nil {
+			return usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
+		}
+	}
+	if name := s.needsDecl(stmt); name != "" {
+		return usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
+	}
+	return nil
+}
+
+// writeCellFiles writes, in the session's own module, the cells'
+// declarations as files that lprun can read and instrument, and returns
+// for each file its cell and the line where the cell starts; cleanup
+// removes them. In a -C package it writes nothing.
+func (s *Session) writeCellFiles() (shift map[string]*Cell, offsets map[string]int, cleanup func(), err error) {
+	shift, offsets = map[string]*Cell{}, map[string]int{}
+	var written []string
+	cleanup = func() {
+		for _, p := range written {
+			os.Remove(p)
+		}
+	}
+	files, err := s.declFiles(s.decls, nil)
+	if err != nil || !s.own {
+		return shift, offsets, cleanup, err
+	}
+	for path := range files {
+		// The plain version (no //line directive): the profile names
+		// the file's lines, mapped back to the cell's in mapToCells.
+		plain := bytes.Replace(files[path], []byte("//line "), []byte("// cell "), 1)
+		if err := os.WriteFile(path, plain, 0o666); err != nil {
+			return shift, offsets, cleanup, err
+		}
+		written = append(written, path)
+		c := s.cells[cellIDFromPath(path)]
+		i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
+		offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
+		shift[path] = c
+	}
+	return shift, offsets, cleanup, nil
+}
+
+// mapToCells renames the profile's functions declared in cells: their
+// file becomes the cell, their lines the cell's lines.
+func mapToCells(p *lineprof.Profile, shift map[string]*Cell, offsets map[string]int) {
 	for _, fn := range p.Funcs {
 		c, ok := shift[fn.File]
 		if !ok {
@@ -482,15 +566,6 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 			fn.Source = lines[fn.Line-1 : fn.EndLine]
 		}
 	}
-	var text bytes.Buffer
-	if err := lineprof.Report(&text, p, lineprof.ReportOptions{}); err != nil {
-		return nil, err
-	}
-	out.Display(map[string]any{"text/plain": text.String(), "text/html": profileHTML(p)}, nil, "", false)
-	if res.Panic != nil {
-		return nil, &CellError{Name: "panic", Value: res.Panic.Error()}
-	}
-	return nil, nil
 }
 
 func cellIDFromPath(path string) int {
@@ -569,6 +644,7 @@ func (s *Session) goMagic(ctx context.Context, args string, out Output) error {
 	if err != nil {
 		return &CellError{Name: "GoGetError", Value: "go get " + strings.Join(f[1:], " ") + ": " + err.Error()}
 	}
+	s.checker = nil // the modules changed: find the export data again
 	return nil
 }
 
@@ -580,7 +656,11 @@ func (s *Session) who() string {
 		for _, v := range s.history[i].Defines {
 			if !seen[v] {
 				seen[v] = true
-				vars = append(vars, v+" ("+s.history[i].Name+")")
+				if t := s.varTypes[v]; t != "" {
+					vars = append(vars, v+" "+t+" ("+s.history[i].Name+")")
+				} else {
+					vars = append(vars, v+" ("+s.history[i].Name+")")
+				}
 			}
 		}
 	}
@@ -696,15 +776,6 @@ func importName(path string) string {
 		name = parts[len(parts)-2]
 	}
 	return name
-}
-
-// timerSampler adapts a gorun.Timer to timeit's Sampler, as speedup
-// timeit does.
-func timerSampler(t *gorun.Timer) timeit.Sampler {
-	return timeit.SamplerFunc(func(loops int) (timeit.Sample, error) {
-		tot, err := t.Run(loops)
-		return timeit.Sample(tot), err
-	})
 }
 
 // needsDecl returns a declaration of the cells that stmt, or an earlier

@@ -60,6 +60,14 @@ type Session struct {
 	// running is the cell program running now; Close kills it without
 	// waiting for mu, which the running cell holds.
 	running atomic.Pointer[exec.Cmd]
+	// varTypes are the dynamic types of the variables (%T), as the last
+	// cell that declared each reported them; lastTypes the running cell's.
+	varTypes, lastTypes map[string]string
+	// resolved maps package names to the import paths goimports chose.
+	resolved map[string]string
+	// checker type-checks the cells for completion; it keeps imported
+	// packages' types for the session.
+	checker *typeChecker
 }
 
 // NewSession prepares a session: the package to build in, a temporary
@@ -70,7 +78,7 @@ func NewSession(o Options) (*Session, error) {
 		return nil, err
 	}
 	s := &Session{opts: o, tmp: tmp, decls: NewDeclMap(), cells: map[int]*Cell{}, imports: map[string]bool{},
-		names: map[string]bool{}, genCache: map[[32]byte]string{}}
+		names: map[string]bool{}, genCache: map[[32]byte]string{}, varTypes: map[string]string{}, resolved: map[string]string{}}
 	if o.Dir != "" {
 		pkg, err := gorun.ResolvePackage(o.Dir, "")
 		if err != nil {
@@ -382,6 +390,9 @@ func (s *Session) genFile(path, fixedImports, body string, cellImports []string)
 	var want []string
 	if err == nil {
 		for _, im := range f.Imports {
+			if p, err := strconv.Unquote(im.Path.Value); err == nil && im.Name == nil {
+				s.resolved[importName(p)] = p // what goimports chose, for completion
+			}
 			spec := im.Path.Value
 			if im.Name != nil {
 				if strings.HasPrefix(im.Name.Name, "_speedup_") {
@@ -475,6 +486,9 @@ func (s *Session) run(ctx context.Context, c *Cell, out Output) (map[string]any,
 	if c.HasStmts() {
 		s.history = append(s.history, c)
 	}
+	for name, typ := range s.lastTypes {
+		s.varTypes[name] = typ
+	}
 	return value, nil
 }
 
@@ -535,6 +549,15 @@ func (s *Session) cellProgram(c *Cell, reruns []*Cell, show bool) (string, error
 		b, err := gorun.Block(c.Name, stmts)
 		if err != nil {
 			return "", compileError(err)
+		}
+		// The types of the cell's variables, for completion and
+		// inspection.
+		var kv []string
+		for _, v := range c.Defines {
+			kv = append(kv, strconv.Quote(v), v)
+		}
+		if len(kv) > 0 {
+			b += "_speedup_types(" + strings.Join(kv, ", ") + ")\n"
 		}
 		body.WriteString("{\n" + b + "}\n")
 	}
@@ -626,6 +649,14 @@ func _speedup_show(v ...any) {
 	_speedup_send(map[string]any{"type": "result", "text": text})
 }
 
+func _speedup_types(kv ...any) {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[_speedup_fmt.Sprint(kv[i])] = _speedup_fmt.Sprintf("%T", kv[i+1])
+	}
+	_speedup_send(map[string]any{"type": "types", "types": m})
+}
+
 func _speedup_recover() {
 	v := recover()
 	if v == nil {
@@ -665,6 +696,8 @@ type channelMsg struct {
 	File  string `json:"file"`
 	Line  int    `json:"line"`
 	Stack string `json:"stack"`
+	// types
+	Types map[string]string `json:"types"`
 	// display
 	Data     map[string]any `json:"data"`
 	Metadata map[string]any `json:"metadata"`
@@ -812,6 +845,7 @@ func startGroup(ctx context.Context, cmd *exec.Cmd) error {
 // runProgram runs a built cell program and turns its end into the cell's
 // value or error.
 func (s *Session) runProgram(ctx context.Context, prog *gorun.Program, out Output) (map[string]any, error) {
+	s.lastTypes = nil
 	ch, err := s.newChannel(out)
 	if err != nil {
 		return nil, err
@@ -842,6 +876,8 @@ func (s *Session) runProgram(ctx context.Context, prog *gorun.Program, out Outpu
 		switch m.Type {
 		case "result":
 			value = map[string]any{"text/plain": m.Text}
+		case "types":
+			s.lastTypes = m.Types
 		case "done":
 			done = true
 		case "panic":

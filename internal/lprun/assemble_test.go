@@ -219,8 +219,8 @@ func TestAssembleExact(t *testing.T) {
 // 0 as a measurement.
 func TestMethod(t *testing.T) {
 	r := &Result{Runs: 10, Batches: 4, PlainNS: 1000, InstrumentedNS: 3000, Samples: 100, IntervalNS: 5e6}
-	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10, short: []string{"F (3)"}, slowdown: 0.012, slowdownErr: 0.02, slowPairs: 2}, false, 2, "", time.Second)
-	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations still running", "10 runs in 4 batches (1 µs each), repeated inside one process",
+	m := method("the program", r, stats{unresolved: []string{"F"}, resolutionNS: 10, short: []string{"F (3)"}, slowdown: 0.012, slowdownErr: 0.02, slowPairs: 2}, false, 2, 0, "", time.Second)
+	for _, want := range []string{"one run of the program (instrumented build, 3 µs)", "2 activations of profiled functions still running", "10 runs in 4 batches (1 µs each), repeated inside one process",
 		"about every 5 ms, in every other batch", "slowed the runs by +1.2% ± 2.0%", "\nNote: --max-time (1 s) ended the runs before 50 snapshot samples fell in F (3)",
 		"No sample fell in F: its time per run is below the resolution of about 10 ns"} {
 		if !strings.Contains(strings.Join(m, "\n"), want) {

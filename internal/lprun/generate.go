@@ -30,8 +30,12 @@ type dataRef struct {
 // stmtFile returns the statement harness's generated file, as the file
 // filename of package pkgName. With refs (the instrumented build) it
 // reads the counters; without (the plain build) it has none to read.
-func stmtFile(pkgName, filename, setup, stmt string, refs []dataRef) ([]byte, error) {
+func stmtFile(pkgName, filename string, scopes []gorun.Scope, setup, stmt string, refs []dataRef) ([]byte, error) {
 	setupBlock, err := gorun.Block("setup", setup)
+	if err != nil {
+		return nil, err
+	}
+	open, closeScopes, err := gorun.OpenScopes(scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +64,8 @@ func _speedup_stmt(start func()) {
 %s
 	start()
 %s
-}
-`, pkgName, dataCode(refs), setupBlock, stmtBlock)
+%s}
+`, pkgName, dataCode(refs), open+setupBlock, stmtBlock, closeScopes)
 	return gorun.AddImports(filename, []byte(src))
 }
 

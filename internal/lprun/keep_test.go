@@ -2,7 +2,7 @@ package lprun
 
 import (
 	"context"
-	"math"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,7 +76,7 @@ func TestKeepTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
-	total := func(stmt string) (int64, *lineprof.Func, float64) {
+	total := func(stmt string) (int64, *lineprof.Func) {
 		res, err := Run(context.Background(), Options{Dir: mixDir(t), Funcs: []string{"Mix"}, Stmt: stmt, MaxTime: 300 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
@@ -85,27 +85,76 @@ func TestKeepTime(t *testing.T) {
 			t.Errorf("%s: %s", stmt, m)
 		}
 		f := res.Profile.Funcs[0]
-		return f.TotalNS(), f, res.TotalErr
+		return f.TotalNS(), f
 	}
+	// Each round alternates the two forms three times and compares their
+	// fastest runs: a loaded machine only ever adds time.
 	var ratio float64
-	for round := 0; round < 4; round++ {
-		dropped, f, errD := total("Mix(1_000_000)")
-		kept, _, errK := total("Sink = Mix(1_000_000)")
-		var body int64
-		for _, l := range f.Lines {
-			if l.Line == f.Line+3 { // x = x*... + ...
-				body = l.TimeNS
+	for round := 0; round < 3; round++ {
+		var dropped, kept, body int64
+		for range 3 {
+			d, f := total("Mix(1_000_000)")
+			k, _ := total("Sink = Mix(1_000_000)")
+			if dropped == 0 || d < dropped {
+				dropped = d
+				body = 0
+				for _, l := range f.Lines {
+					if l.Line == f.Line+3 { // x = x*... + ...
+						body = l.TimeNS
+					}
+				}
+			}
+			if kept == 0 || k < kept {
+				kept = k
 			}
 		}
 		ratio = float64(dropped) / float64(kept)
-		// Within 15%, widened by the errors the two sessions state (on
-		// a loaded machine, sessions a second apart differ by more: the
-		// deleted work shows anyway, as a body line without time).
-		margin := 0.15 + math.Hypot(errD, errK)
-		if math.Abs(ratio-1) < margin && body > dropped/10 {
+		if ratio > 0.85 && ratio < 1.15 && body > dropped/10 {
 			return
 		}
-		t.Logf("round %d: discarded %d ns (body %d ns), kept %d ns: ratio %.2f, margin ±%.2f", round, dropped, body, kept, ratio, margin)
+		t.Logf("round %d: discarded %d ns (body %d ns), kept %d ns: ratio %.2f", round, dropped, body, kept, ratio)
 	}
 	t.Errorf("discarded/kept Total time ratio %.2f (or the body line lost its time), want within 15%% of 1", ratio)
+}
+
+// TestKeepInlinedHelper: an inlined helper called from a profiled loop
+// keeps its work, and its time, when the statement discards the loop's
+// result: its share of the loop is most of it in both forms (pprof gives it
+// about 85% of Loop's time; the fault gave it 0) and the two forms' step
+// times agree within 30%. The 15% agreement of the issue is TestKeepTime's,
+// on whole totals: a helper's part of them is fewer samples, split between
+// two functions, so two separate runs scatter more on a loaded machine.
+func TestKeepInlinedHelper(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	dir, _ := filepath.Abs("testdata/helper")
+	times := func(stmt string) (loop, step int64) {
+		res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Loop", "step"}, Stmt: stmt, MaxTime: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Profile.Funcs {
+			switch f.Name {
+			case "Loop":
+				loop = f.TotalNS()
+			case "step":
+				step = f.TotalNS()
+			}
+		}
+		return loop, step
+	}
+	var msg string
+	for round := 0; round < 4; round++ {
+		dLoop, dStep := times("Loop(1_000_000)")
+		kLoop, kStep := times("Sink = Loop(1_000_000)")
+		ratio := float64(dStep) / float64(max(kStep, 1))
+		dShare, kShare := float64(dStep)/float64(max(dLoop, 1)), float64(kStep)/float64(max(kLoop, 1))
+		if ratio > 1/1.3 && ratio < 1.3 && dShare > 0.5 && kShare > 0.5 {
+			return
+		}
+		msg = fmt.Sprintf("discarded: step %d ns of Loop's %d ns (%.0f%%); kept: step %d ns of %d ns (%.0f%%); ratio %.2f", dStep, dLoop, 100*dShare, kStep, kLoop, 100*kShare, ratio)
+		t.Logf("round %d: %s", round, msg)
+	}
+	t.Errorf("%s: want step's share above 50%% in both forms and their ratio within 30%% of 1", msg)
 }

@@ -33,6 +33,8 @@ type Options struct {
 	// Stmt is the Go statements to run, and Setup statements run before
 	// them in each run, outside the timing and outside the hits.
 	Stmt, Setup string
+	// Scopes enclose the setup and the statement (see gorun.OpenScopes).
+	Scopes []gorun.Scope
 	// Dir is the package the statement runs in (-C); empty runs it in a
 	// temporary module, and functions must then be package-qualified.
 	Dir string
@@ -210,7 +212,7 @@ func result(o Options, pl *plan, m *measurement) (*Result, error) {
 	var res *Result
 	if o.ExactTime {
 		res = &Result{Profile: AssembleExact(in), Runs: 1, InstrumentedNS: m.instrumentedNS()}
-		res.Profile.Method = exactMethod(o.what(), res.InstrumentedNS, m.hits.Active)
+		res.Profile.Method = exactMethod(o.what(), res.InstrumentedNS, m.hits.Active, m.hits.Stray)
 	} else {
 		samples, err := readCPUProfiles(m.cpuFiles)
 		if err != nil {
@@ -225,7 +227,7 @@ func result(o Options, pl *plan, m *measurement) (*Result, error) {
 		}
 		res, st = assemble(in)
 		res.InstrumentedNS = m.instrumentedNS()
-		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.runs.Separate, o.MaxTime)
+		res.Profile.Method = method(o.what(), res, st, m.hits.Goexit, m.hits.Active, m.hits.Stray, m.runs.Separate, o.MaxTime)
 	}
 	res.BuildTime = m.buildTime
 	if p := m.panic; p != nil {

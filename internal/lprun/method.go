@@ -10,7 +10,7 @@ import (
 // method describes how the numbers were measured and their error, for the
 // report's header. what names what ran ("the statement", "the program").
 // sep says why a program ran once per process; maxTime is --max-time.
-func method(what string, r *Result, st stats, goexit bool, active int64, sep string, maxTime time.Duration) []string {
+func method(what string, r *Result, st stats, goexit bool, active int64, stray int, sep string, maxTime time.Duration) []string {
 	hits := "Hits: exact counts of one run of " + what + " (instrumented build"
 	if r.InstrumentedNS > 0 {
 		hits += ", " + fmtDur(r.InstrumentedNS)
@@ -19,9 +19,7 @@ func method(what string, r *Result, st stats, goexit bool, active int64, sep str
 	if goexit {
 		hits += " The statement ended in runtime.Goexit."
 	}
-	if active > 0 {
-		hits += fmt.Sprintf(" %d activation%s still running when the statement returned (goroutines it did not wait for) %s not counted.", active, plural(int(active)), isAre(int(active)))
-	}
+	hits += strayText(stray, active)
 	runs := fmt.Sprintf("%d runs in %d batches (%s each)", r.Runs, r.Batches, fmtDur(r.PlainNS))
 	if r.Runs == 1 {
 		runs = fmt.Sprintf("one run (%s)", fmtDur(r.PlainNS))
@@ -71,11 +69,34 @@ func method(what string, r *Result, st stats, goexit bool, active int64, sep str
 	return out
 }
 
-// exactMethod is method for --exact-time.
-func exactMethod(what string, instrumentedNS, active int64) []string {
-	hits := "Hits: exact counts of one run of " + what + " (instrumented build, " + fmtDur(instrumentedNS) + ")."
-	if active > 0 {
-		hits += fmt.Sprintf(" %d activation%s still running when the statement returned %s not counted.", active, plural(int(active)), isAre(int(active)))
+// strayText says which hits a run that left goroutines running did not
+// count: stray goroutines that it started were still running a second
+// after it returned, with active profiled activations in progress.
+func strayText(stray int, active int64) string {
+	switch {
+	case stray > 0 && active > 0:
+		return fmt.Sprintf(" %d goroutine%s that the statement started without waiting for %s still running 1 s after it returned: %s %d activation%s of profiled functions in progress and any later ones are not counted.",
+			stray, plural(stray), one(stray, "was", "were"), one(stray, "its", "their"), active, plural(int(active)))
+	case stray > 0:
+		return fmt.Sprintf(" %d goroutine%s that the statement started without waiting for %s still running 1 s after it returned: hits %s make%s later are not counted.",
+			stray, plural(stray), one(stray, "was", "were"), one(stray, "it", "they"), one(stray, "s", ""))
+	case active > 0:
+		return fmt.Sprintf(" %d activation%s of profiled functions still running 1 s after the end (goroutines not waited for) %s not counted.", active, plural(int(active)), isAre(int(active)))
 	}
+	return ""
+}
+
+// one returns singular for n == 1, else plural.
+func one(n int, singular, plural string) string {
+	if n == 1 {
+		return singular
+	}
+	return plural
+}
+
+// exactMethod is method for --exact-time.
+func exactMethod(what string, instrumentedNS, active int64, stray int) []string {
+	hits := "Hits: exact counts of one run of " + what + " (instrumented build, " + fmtDur(instrumentedNS) + ")."
+	hits += strayText(stray, active)
 	return []string{hits, "Time: --exact-time: every line event of that run timed with the runtime's clock, whose cost (tens of ns per event) is counted in the times, as line_profiler does."}
 }

@@ -3,7 +3,6 @@ package lprun
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,47 +17,27 @@ import (
 // temporary go.mod (passed with -modfile) that replaces the module with
 // the copy. The user's go.mod, go.sum and module cache are never touched.
 type modCopies struct {
-	tmp    string
-	copies map[string]string // module path -> copy directory
+	tmp        string
+	gomodcache string            // the module cache's root (go env GOMODCACHE)
+	copies     map[string]string // module path -> copy directory
 }
 
-// copy copies the module in dir (module path path) once and returns the
-// copy's directory.
+// copy returns the directory of a copy of the module in dir (module path
+// path): the kept copy (see keptCopy), or, when it cannot be kept, a copy
+// in the run's temporary directory.
 func (m *modCopies) copy(path, dir string) (string, error) {
 	if d, ok := m.copies[path]; ok {
 		return d, nil
 	}
-	dst := filepath.Join(m.tmp, "mod", fmt.Sprint(len(m.copies)))
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	if root, err := modCopyRoot(); err == nil && m.gomodcache != "" {
+		if d, err := keptCopy(root, m.gomodcache, path, dir); err == nil {
+			m.copies[path] = d
+			return d, nil
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o777)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o666)
-	})
-	if err != nil {
-		return "", fmt.Errorf("copying module %s: %v", path, err)
 	}
-	if _, err := os.Stat(filepath.Join(dst, "go.mod")); err != nil {
-		// A module without go.mod (from before modules) still needs one
-		// to be the target of a directory replacement.
-		if err := os.WriteFile(filepath.Join(dst, "go.mod"), []byte("module "+path+"\n"), 0o666); err != nil {
-			return "", err
-		}
+	dst := filepath.Join(m.tmp, "mod", fmt.Sprint(len(m.copies)))
+	if err := copyModule(path, dir, dst); err != nil {
+		return "", err
 	}
 	m.copies[path] = dst
 	return dst, nil
@@ -68,7 +47,7 @@ func (m *modCopies) copy(path, dir string) (string, error) {
 // itself, or, for a module-cache module, which the go command will not
 // overlay, its place in a copy of the module.
 func (m *modCopies) place(p *pkgInfo, file string) (string, error) {
-	if p.ModuleDir == "" || !isModCache(p.ModuleDir) {
+	if p.ModuleDir == "" || !m.inModCache(p.ModuleDir) {
 		return file, nil
 	}
 	dir, err := m.copy(p.ModulePath, p.ModuleDir)
@@ -82,13 +61,16 @@ func (m *modCopies) place(p *pkgInfo, file string) (string, error) {
 	return filepath.Join(dir, rel), nil
 }
 
-func isModCache(dir string) bool {
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		return false
+// inModCache reports whether dir is in the module cache.
+func (m *modCopies) inModCache(dir string) bool {
+	if m.gomodcache == "" {
+		out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+		if err != nil {
+			return false
+		}
+		m.gomodcache = strings.TrimSpace(string(out))
 	}
-	mc := strings.TrimSpace(string(out))
-	return mc != "" && strings.HasPrefix(dir, mc+string(filepath.Separator))
+	return m.gomodcache != "" && strings.HasPrefix(dir, m.gomodcache+string(filepath.Separator))
 }
 
 // buildFiles returns what points the instrumented build of the module

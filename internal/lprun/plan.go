@@ -61,6 +61,19 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg, tmp 
 	if err != nil {
 		return nil, err
 	}
+	// The plain build compiles the files with line directives as the
+	// instrumented one does, without them, so that its samples name the
+	// same lines as the hits.
+	plainCopies := false
+	for file, fi := range pl.byFile {
+		if !fi.pkg.lineDirs[file] {
+			continue
+		}
+		if _, ok := pl.b.Overlay[fi.path]; !ok {
+			pl.b.Overlay[fi.path] = fi.pkg.srcs[file]
+		}
+		plainCopies = plainCopies || fi.path != file
+	}
 	if len(mc.copies) > 0 {
 		modRoot := rp.dir
 		if modRoot == "" {
@@ -72,6 +85,10 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg, tmp 
 		}
 		pl.a.ModFile = mf
 		pl.a.Env = append(pl.a.Env, env...)
+		if plainCopies {
+			pl.b.ModFile = mf
+			pl.b.Env = append(pl.b.Env, env...)
+		}
 	}
 	return pl, nil
 }
@@ -141,11 +158,11 @@ func (p *plan) planStmt(o Options, rp *runPkg, refs []dataRef) error {
 		genDir = filepath.Join(os.TempDir(), gorun.TempPackage)
 	}
 	genPath := filepath.Join(genDir, stmtFileName)
-	srcA, err := stmtFile(rp.name, genPath, o.Setup, o.Stmt, refs)
+	srcA, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, refs)
 	if err != nil {
 		return err
 	}
-	srcB, err := stmtFile(rp.name, genPath, o.Setup, o.Stmt, nil)
+	srcB, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, nil)
 	if err != nil {
 		return err
 	}
@@ -204,6 +221,7 @@ func (p *plan) hook(file, name string) error {
 	if err != nil {
 		return err
 	}
+	src, _ = disableLineDirectives(src)
 	srcA, flush := src, ""
 	if fi := p.byFile[file]; fi != nil {
 		srcA = fi.res.Src

@@ -31,7 +31,11 @@ type pkgInfo struct {
 
 	fset  *token.FileSet
 	files []*ast.File
-	srcs  map[string][]byte
+	// srcs are the files' sources as both builds compile them: with their
+	// line directives disabled (see disableLineDirectives); lineDirs
+	// marks the files that had some.
+	srcs     map[string][]byte
+	lineDirs map[string]bool
 }
 
 // target is one function to profile.
@@ -49,11 +53,13 @@ func (p *pkgInfo) parse() error {
 	}
 	p.fset = token.NewFileSet()
 	p.srcs = map[string][]byte{}
+	p.lineDirs = map[string]bool{}
 	for _, f := range p.GoFiles {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
+		src, p.lineDirs[f] = disableLineDirectives(src)
 		af, err := parser.ParseFile(p.fset, f, src, parser.ParseComments|parser.SkipObjectResolution)
 		if err != nil {
 			return fmt.Errorf("%v", err)
@@ -247,16 +253,28 @@ func find(p *pkgInfo, n lineprof.FuncName) []*target {
 	return out
 }
 
-// lookup resolves one -f argument.
+// lookup resolves one -f argument. Besides the documented spellings it
+// takes pprof's: a function literal's name ("Pipeline.func1") selects the
+// function holding it, and a promoted method ("Outer.Do") the method of
+// the embedded type.
 func (r *resolver) lookup(arg string) ([]*target, error) {
 	n, err := lineprof.ParseFuncName(arg)
 	if err != nil {
+		if outer, ok := closureOf(arg); ok {
+			return r.lookupClosure(arg, outer)
+		}
 		return nil, &InputError{err}
 	}
 	if n.Ambiguous && r.local != nil {
 		m := lineprof.FuncName{Recv: n.Pkg, Name: n.Name}
 		if ts := find(r.local, m); len(ts) > 0 {
 			return ts, nil
+		}
+		if ts, err := r.promoted(r.local, n.Pkg, n.Name); err != nil || len(ts) > 0 {
+			return ts, err
+		}
+		if outer, ok := closureOf(arg); ok {
+			return r.lookupClosure(arg, outer)
 		}
 	}
 	var p *pkgInfo
@@ -268,11 +286,25 @@ func (r *resolver) lookup(arg string) ([]*target, error) {
 	} else {
 		p, err = r.pkg(n.Pkg)
 		if err != nil {
+			if outer, ok := closureOf(arg); ok {
+				return r.lookupClosure(arg, outer)
+			}
+			if n.Ambiguous {
+				return nil, notTypeOrPackage(arg, n, r.local, err)
+			}
 			return nil, inputErr("function %s: %v", arg, err)
 		}
 	}
 	if ts := find(p, lineprof.FuncName{Recv: n.Recv, Name: n.Name}); len(ts) > 0 {
 		return ts, nil
+	}
+	if n.Recv != "" {
+		if ts, err := r.promoted(p, n.Recv, n.Name); err != nil || len(ts) > 0 {
+			return ts, err
+		}
+	}
+	if outer, ok := closureOf(arg); ok {
+		return r.lookupClosure(arg, outer)
 	}
 	return nil, unknown(arg, n, p)
 }

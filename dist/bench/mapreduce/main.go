@@ -176,27 +176,54 @@ func load() float64 {
 	return f
 }
 
+// run writes the comparison of dist with par to w: n trivial items, then
+// CPU-bound items and the tSNR of a data set of shape XxYxZxT, each timed
+// reps times after one untimed run.
 func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	if n < 1 || reps < 1 {
 		return fmt.Errorf("-n and -reps must be positive")
 	}
-	var d [4]int
-	parts := strings.Split(shape, "x")
-	if len(parts) != 4 {
-		return fmt.Errorf("shape %q: want XxYxZxT", shape)
-	}
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 1 {
-			return fmt.Errorf("shape %q: bad size %q", shape, p)
-		}
-		d[i] = v
+	d, err := parseShape(shape)
+	if err != nil {
+		return err
 	}
 	cores := runtime.GOMAXPROCS(0)
 	fmt.Fprintf(w, "dist vs par; GOMAXPROCS %d, NumCPU %d, runs: %d (after one untimed)\n", cores, runtime.NumCPU(), reps)
 	loadBefore := load()
+	if err := trivial(ctx, w, n, reps); err != nil {
+		return err
+	}
+	if err := parallelism(ctx, w, reps, cores, shape, d); err != nil {
+		return err
+	}
+	loadAfter := load()
+	if l := max(loadBefore, loadAfter); l > float64(runtime.NumCPU()) {
+		fmt.Fprintf(w, "caution: the machine was busy (load average %.1f before, %.1f after, on %d CPUs): other processes took CPU time from these runs, and the speedups understate what idle cores give\n",
+			loadBefore, loadAfter, runtime.NumCPU())
+	}
+	return nil
+}
 
-	// 1. Trivial items.
+// parseShape parses a data set's shape XxYxZxT, four positive sizes.
+func parseShape(shape string) ([4]int, error) {
+	var d [4]int
+	parts := strings.Split(shape, "x")
+	if len(parts) != 4 {
+		return d, fmt.Errorf("shape %q: want XxYxZxT", shape)
+	}
+	for i, p := range parts {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 {
+			return d, fmt.Errorf("shape %q: bad size %q", shape, p)
+		}
+		d[i] = v
+	}
+	return d, nil
+}
+
+// trivial compares dist with par on the sum of the squares of n integers,
+// and prints dist's fixed cost and cost per element.
+func trivial(ctx context.Context, w io.Writer, n, reps int) error {
 	xs := make([]int, n)
 	for i := range xs {
 		xs[i] = i
@@ -224,8 +251,36 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	fmt.Fprintf(w, "  dist / par: %.0fx (best times); dist's fixed cost %s, then %.0f ns per element (par: %.2f ns)\n",
 		float64(distT.best())/float64(parT.best()), dur(oneT.best()), perElem, float64(parT.best())/float64(n))
 	fmt.Fprintf(w, "  targets: 1e6 items under 3 s (here %s), within 10x of par\n", dur(distT.best()))
+	return nil
+}
 
-	// 2. Parallelism: one shard against one per core.
+// parallelism compares one shard with one per core, on CPU-bound items
+// and on the tSNR of a data set of shape d (written shape), the latter
+// with par too.
+func parallelism(ctx context.Context, w io.Writer, reps, cores int, shape string, d [4]int) error {
+	spins, spin1, spinN := spinTimings(ctx, cores)
+	items, tsnr1, tsnrN, tsnrPar := tsnrTimings(ctx, cores, d)
+	if err := alternate(reps, spin1, spinN, tsnr1, tsnrN, tsnrPar); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%d CPU-bound items of about 60 ms:\n", len(spins))
+	show(w, spin1, spinN)
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average\n", cores,
+		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores), spinN.inFlight())
+	if !sameResults(tsnr1.got.(tsnr.Stats).Result(), tsnrN.got.(tsnr.Stats).Result(), tsnrPar.got.(tsnr.Stats).Result()) {
+		return fmt.Errorf("tSNR: the results of Shards(1), Shards(%d) and par differ", cores)
+	}
+	fmt.Fprintf(w, "tSNR of %s in %d spans (results identical, bit for bit, with par):\n", shape, len(items))
+	show(w, tsnr1, tsnrN, tsnrPar)
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average; dist / par: %.2f\n", cores,
+		speedup(tsnr1.best(), tsnrN.best(), cores), speedup(tsnr1.median(), tsnrN.median(), cores), tsnrN.inFlight(),
+		float64(tsnrN.best())/float64(tsnrPar.best()))
+	return nil
+}
+
+// spinTimings returns 4 CPU-bound items per core and the timings of their
+// map with one shard and with one per core, the latter observed.
+func spinTimings(ctx context.Context, cores int) ([]int, *timing, *timing) {
 	spins := make([]int, 4*cores)
 	for i := range spins {
 		spins[i] = 5
@@ -238,42 +293,32 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 		spinN.rec = diag.NewRecorder()
 		return dist.MapReduce(ctx, spins, spin, addU, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(spinN.rec))
 	}
-	items := span.Spans(d[0], d[1], d[2], d[3], 1, (d[3]+4*cores-1)/(4*cores))
-	tsnr1 := &timing{name: "tSNR, Shards(1)", f: func() (any, error) {
+	return spins, spin1, spinN
+}
+
+// tsnrTimings returns about 4 spans per core of a data set of shape d and
+// the timings of their tSNR with one shard, with one per core (observed)
+// and with par.
+func tsnrTimings(ctx context.Context, cores int, d [4]int) (items []span.Span, one, many, withPar *timing) {
+	items = span.Spans(d[0], d[1], d[2], d[3], 1, (d[3]+4*cores-1)/(4*cores))
+	one = &timing{name: "tSNR, Shards(1)", f: func() (any, error) {
 		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(1))
 	}}
-	tsnrN := &timing{name: fmt.Sprintf("tSNR, Shards(%d)", cores), rec: diag.NewRecorder()}
-	tsnrN.f = func() (any, error) {
-		tsnrN.rec = diag.NewRecorder()
-		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(tsnrN.rec))
+	many = &timing{name: fmt.Sprintf("tSNR, Shards(%d)", cores), rec: diag.NewRecorder()}
+	many.f = func() (any, error) {
+		many.rec = diag.NewRecorder()
+		return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(cores), dist.Observe(many.rec))
 	}
-	tsnrPar := &timing{name: fmt.Sprintf("tSNR, par.MapReduce Workers(%d)", cores), f: func() (any, error) {
+	withPar = &timing{name: fmt.Sprintf("tSNR, par.MapReduce Workers(%d)", cores), f: func() (any, error) {
 		return par.MapReduce(ctx, items, func(ctx context.Context, c []span.Span) (tsnr.Stats, error) {
 			return span.SpanMoments(ctx, c[0])
 		}, tsnr.Merge, par.ChunkSize(1))
 	}}
-	if err := alternate(reps, spin1, spinN, tsnr1, tsnrN, tsnrPar); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "%d CPU-bound items of about 60 ms:\n", len(spins))
-	show(w, spin1, spinN)
-	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average\n", cores,
-		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores), spinN.inFlight())
-	a, b, c := tsnr1.got.(tsnr.Stats).Result(), tsnrN.got.(tsnr.Stats).Result(), tsnrPar.got.(tsnr.Stats).Result()
-	same := slices.Equal(a.TSNR, b.TSNR) && slices.Equal(a.Mean, b.Mean) && slices.Equal(a.Std, b.Std) &&
+	return items, one, many, withPar
+}
+
+// sameResults reports whether the tSNR results are identical, bit for bit.
+func sameResults(a, b, c tsnr.Result) bool {
+	return slices.Equal(a.TSNR, b.TSNR) && slices.Equal(a.Mean, b.Mean) && slices.Equal(a.Std, b.Std) &&
 		slices.Equal(a.TSNR, c.TSNR) && slices.Equal(a.Mean, c.Mean) && slices.Equal(a.Std, c.Std)
-	if !same {
-		return fmt.Errorf("tSNR: the results of Shards(1), Shards(%d) and par differ", cores)
-	}
-	fmt.Fprintf(w, "tSNR of %s in %d spans (results identical, bit for bit, with par):\n", shape, len(items))
-	show(w, tsnr1, tsnrN, tsnrPar)
-	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average; dist / par: %.2f\n", cores,
-		speedup(tsnr1.best(), tsnrN.best(), cores), speedup(tsnr1.median(), tsnrN.median(), cores), tsnrN.inFlight(),
-		float64(tsnrN.best())/float64(tsnrPar.best()))
-	loadAfter := load()
-	if l := max(loadBefore, loadAfter); l > float64(runtime.NumCPU()) {
-		fmt.Fprintf(w, "caution: the machine was busy (load average %.1f before, %.1f after, on %d CPUs): other processes took CPU time from these runs, and the speedups understate what idle cores give\n",
-			loadBefore, loadAfter, runtime.NumCPU())
-	}
-	return nil
 }

@@ -46,3 +46,28 @@ func TestSpeedupInvalid(t *testing.T) {
 		t.Errorf("2x on 2 cores: %q", s)
 	}
 }
+
+func TestParseShape(t *testing.T) {
+	for _, tc := range []struct {
+		shape string
+		want  [4]int
+		err   string
+	}{
+		{"8x8x4x16", [4]int{8, 8, 4, 16}, ""},
+		{"1x2x3x4", [4]int{1, 2, 3, 4}, ""},
+		{"8x8x4", [4]int{}, `shape "8x8x4": want XxYxZxT`},
+		{"8x8x4x16x2", [4]int{}, `shape "8x8x4x16x2": want XxYxZxT`},
+		{"8x0x4x16", [4]int{}, `shape "8x0x4x16": bad size "0"`},
+		{"8xax4x16", [4]int{}, `shape "8xax4x16": bad size "a"`},
+		{"", [4]int{}, `shape "": want XxYxZxT`},
+	} {
+		d, err := parseShape(tc.shape)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.err || (err == nil && d != tc.want) {
+			t.Errorf("parseShape(%q) = %v, %q; want %v, %q", tc.shape, d, got, tc.want, tc.err)
+		}
+	}
+}

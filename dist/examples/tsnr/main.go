@@ -45,6 +45,7 @@ func main() {
 	}
 }
 
+// parseShape parses a series shape XxYxZxT, four positive sizes.
 func parseShape(s string) ([4]int, error) {
 	var d [4]int
 	parts := strings.Split(s, "x")
@@ -70,6 +71,10 @@ type version struct {
 	got   tsnr.Stats
 }
 
+// run writes to w the times of the tSNR of a synthetic series of shape
+// XxYxZxT in spans of size time points (0: 4 spans per core) with par and
+// dist, each timed reps times, and checks that all their results are
+// identical to tsnr.Chunked's.
 func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed uint64) error {
 	d, err := parseShape(shape)
 	if err != nil {
@@ -87,6 +92,34 @@ func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed ui
 	fmt.Fprintf(w, "tsnr: %dx%dx%d voxels x %d time points in %d spans of %d; GOMAXPROCS %d, runs: %d\n",
 		d[0], d[1], d[2], d[3], len(items), size, cores, reps)
 
+	versions := newVersions(ctx, items, cores)
+	if err := timeVersions(reps, versions); err != nil {
+		return err
+	}
+	for _, v := range versions {
+		fmt.Fprintf(w, "%-28s best %.3f s, median %.3f s\n", v.name+":", best(v.times).Seconds(), median(v.times).Seconds())
+	}
+	if l := load(); l > float64(runtime.NumCPU()) {
+		fmt.Fprintf(w, "caution: the machine is busy (load average %.1f on %d CPUs): other processes took CPU time from these runs\n", l, runtime.NumCPU())
+	}
+	fmt.Fprintf(w, "speedup over one core (best times): par %s, dist %s; dist / par on all cores: %.2f\n",
+		speedup(versions[0].times, versions[1].times, cores), speedup(versions[2].times, versions[3].times, cores),
+		best(versions[3].times).Seconds()/best(versions[1].times).Seconds())
+
+	want, err := checkResults(ctx, versions, d, seed, size)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "results: identical, bit for bit, in all four versions and in tsnr.Chunked(ChunkSize(%d))\n", size)
+	brain, background := byMean(want, 500)
+	fmt.Fprintf(w, "median tSNR: brain %.1f (%d voxels), background %.1f (%d voxels)\n",
+		medianF(brain), len(brain), medianF(background), len(background))
+	return nil
+}
+
+// newVersions returns the four versions compared: par.MapReduce on one
+// and on all cores, dist on one and on cores shards.
+func newVersions(ctx context.Context, items []span.Span, cores int) []*version {
 	parRun := func(workers int) func() (tsnr.Stats, error) {
 		return func() (tsnr.Stats, error) {
 			return par.MapReduce(ctx, items, func(ctx context.Context, c []span.Span) (tsnr.Stats, error) {
@@ -99,12 +132,17 @@ func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed ui
 			return dist.MapReduce(ctx, items, span.SpanMoments, tsnr.Merge, dist.ChunkSize(1), dist.Shards(shards))
 		}
 	}
-	versions := []*version{
+	return []*version{
 		{name: "par.MapReduce, Workers(1)", run: parRun(1)},
 		{name: fmt.Sprintf("par.MapReduce, Workers(%d)", cores), run: parRun(cores)},
 		{name: "dist on prism, Shards(1)", run: distRun(1)},
 		{name: fmt.Sprintf("dist on prism, Shards(%d)", cores), run: distRun(cores)},
 	}
+}
+
+// timeVersions runs the versions in turn reps times, each after a GC,
+// recording their times and their first result.
+func timeVersions(reps int, versions []*version) error {
 	for r := range reps {
 		for _, v := range versions {
 			runtime.GC() // the previous version's volumes are not this one's cost
@@ -119,55 +157,55 @@ func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed ui
 			}
 		}
 	}
-	for _, v := range versions {
-		fmt.Fprintf(w, "%-28s best %.3f s, median %.3f s\n", v.name+":", best(v.times).Seconds(), median(v.times).Seconds())
-	}
-	speedup := func(a, b *version) string {
-		s := best(a.times).Seconds() / best(b.times).Seconds()
-		out := fmt.Sprintf("%.2fx", s)
-		if s > float64(cores)*1.05 {
-			out += " (INVALID: above the number of cores; the machine's load changed during the runs)"
-		}
-		return out
-	}
-	if l := load(); l > float64(runtime.NumCPU()) {
-		fmt.Fprintf(w, "caution: the machine is busy (load average %.1f on %d CPUs): other processes took CPU time from these runs\n", l, runtime.NumCPU())
-	}
-	fmt.Fprintf(w, "speedup over one core (best times): par %s, dist %s; dist / par on all cores: %.2f\n",
-		speedup(versions[0], versions[1]), speedup(versions[2], versions[3]),
-		best(versions[3].times).Seconds()/best(versions[1].times).Seconds())
+	return nil
+}
 
-	// The same numbers: every version against par on one core, and
-	// against the tutorial's tsnr.Chunked on the series made in memory.
+// speedup formats the ratio of the best times a / b, marking what cannot
+// be real on cores cores.
+func speedup(a, b []time.Duration, cores int) string {
+	s := best(a).Seconds() / best(b).Seconds()
+	out := fmt.Sprintf("%.2fx", s)
+	if s > float64(cores)*1.05 {
+		out += " (INVALID: above the number of cores; the machine's load changed during the runs)"
+	}
+	return out
+}
+
+// checkResults checks that every version has the same numbers as par on
+// one core, and as the tutorial's tsnr.Chunked on the series made in
+// memory, and returns them.
+func checkResults(ctx context.Context, versions []*version, d [4]int, seed uint64, size int) (tsnr.Result, error) {
 	want := versions[0].got.Result()
 	for _, v := range versions[1:] {
 		if !identical(v.got.Result(), want) {
-			return fmt.Errorf("%s: result differs from %s", v.name, versions[0].name)
+			return want, fmt.Errorf("%s: result differs from %s", v.name, versions[0].name)
 		}
 	}
 	s, err := tsnr.Synthetic(ctx, d[0], d[1], d[2], d[3], seed)
 	if err != nil {
-		return err
+		return want, err
 	}
 	chunked, err := tsnr.Chunked(ctx, s, par.ChunkSize(size))
 	if err != nil {
-		return err
+		return want, err
 	}
 	if !identical(chunked, want) {
-		return fmt.Errorf("result differs from tsnr.Chunked with ChunkSize(%d)", size)
+		return want, fmt.Errorf("result differs from tsnr.Chunked with ChunkSize(%d)", size)
 	}
-	fmt.Fprintf(w, "results: identical, bit for bit, in all four versions and in tsnr.Chunked(ChunkSize(%d))\n", size)
-	var brain, background []float64
-	for v, m := range want.Mean {
-		if m > 500 {
-			brain = append(brain, want.TSNR[v])
+	return want, nil
+}
+
+// byMean splits the voxels' tSNR by their mean: above threshold (brain)
+// and the others (background).
+func byMean(r tsnr.Result, threshold float64) (above, below []float64) {
+	for v, m := range r.Mean {
+		if m > threshold {
+			above = append(above, r.TSNR[v])
 		} else {
-			background = append(background, want.TSNR[v])
+			below = append(below, r.TSNR[v])
 		}
 	}
-	fmt.Fprintf(w, "median tSNR: brain %.1f (%d voxels), background %.1f (%d voxels)\n",
-		medianF(brain), len(brain), medianF(background), len(background))
-	return nil
+	return above, below
 }
 
 // load returns the 1-minute load average, or -1 where there is none.

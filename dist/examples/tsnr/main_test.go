@@ -6,10 +6,13 @@ import (
 	"flag"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gospeedup/speedup/dist"
+	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
 )
 
 func TestMain(m *testing.M) {
@@ -44,5 +47,37 @@ func TestBadInput(t *testing.T) {
 	}
 	if err := run(context.Background(), new(bytes.Buffer), "2x2x2x2", 0, 0, 1); err == nil {
 		t.Error("reps 0: no error")
+	}
+}
+
+func TestSpeedup(t *testing.T) {
+	ms := func(ds ...int) []time.Duration {
+		var out []time.Duration
+		for _, d := range ds {
+			out = append(out, time.Duration(d)*time.Millisecond)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		a, b  []time.Duration
+		cores int
+		want  string
+	}{
+		{ms(300, 200), ms(100, 150), 2, "2.00x"},
+		{ms(100), ms(100), 1, "1.00x"},
+		{ms(300), ms(100), 2, "3.00x (INVALID: above the number of cores; the machine's load changed during the runs)"},
+		{ms(205), ms(100), 2, "2.05x"},
+	} {
+		if got := speedup(tc.a, tc.b, tc.cores); got != tc.want {
+			t.Errorf("speedup(%v, %v, %d) = %q, want %q", tc.a, tc.b, tc.cores, got, tc.want)
+		}
+	}
+}
+
+func TestByMean(t *testing.T) {
+	r := tsnr.Result{Mean: []float64{600, 10, 500, 501}, TSNR: []float64{1, 2, 3, 4}}
+	above, below := byMean(r, 500)
+	if !slices.Equal(above, []float64{1, 4}) || !slices.Equal(below, []float64{2, 3}) {
+		t.Errorf("byMean = %v, %v; want [1 4], [2 3]", above, below)
 	}
 }

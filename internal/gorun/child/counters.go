@@ -1,6 +1,9 @@
 package child
 
-import _speedup_time "time"
+import (
+	_speedup_runtime "runtime"
+	_speedup_time "time"
+)
 
 // The instrumented build's counters, read through the accessors that the
 // generated file declares (_speedup_counts, _speedup_times,
@@ -19,14 +22,10 @@ func _speedup_snapshot() (map[string][]uint64, map[string][]int64) {
 	return counts, times
 }
 
-// _speedup_collect waits for the profiled activations still running (up
-// to a second: goroutines the run waited for may still be between their
-// last deferred call and the flush of their counters) and puts the
-// counters, less base and baseT, in res.
+// _speedup_collect puts the counters, less base and baseT, in res, with
+// the number of activations that have not flushed theirs (see
+// _speedup_settle).
 func _speedup_collect(res *_speedup_lprunReply, base map[string][]uint64, baseT map[string][]int64) {
-	for i := 0; i < 1000 && _speedup_active() > 0; i++ {
-		_speedup_time.Sleep(_speedup_time.Millisecond)
-	}
 	res.Active = _speedup_active()
 	res.Counts, res.Times = _speedup_snapshot()
 	for id, c := range res.Counts {
@@ -38,5 +37,28 @@ func _speedup_collect(res *_speedup_lprunReply, base map[string][]uint64, baseT 
 		for i, v := range baseT[id] {
 			t[i] -= v
 		}
+	}
+}
+
+// _speedup_settle waits, up to a second, until every profiled activation
+// has flushed its counters (goroutines the run waited for may still be
+// between their last deferred call and their flush) and, when want >= 0,
+// no more than want goroutines are running; it returns how many goroutines
+// beyond want still run. It calls only the runtime (time.Sleep is the
+// runtime's), so that it counts in no profiled function.
+func _speedup_settle(want int) int {
+	deadline := _speedup_nanotime() + 1e9
+	for {
+		n := _speedup_runtime.NumGoroutine()
+		if (want < 0 || n <= want) && _speedup_active() == 0 {
+			return 0
+		}
+		if _speedup_nanotime() > deadline {
+			if want < 0 {
+				return 0
+			}
+			return max(n-want, 0)
+		}
+		_speedup_time.Sleep(_speedup_time.Millisecond)
 	}
 }

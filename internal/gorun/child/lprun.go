@@ -4,8 +4,8 @@ import (
 	_speedup_context "context"
 	_speedup_fmt "fmt"
 	_speedup_os "os"
+	_speedup_runtime "runtime"
 	_speedup_pprof "runtime/pprof"
-	_speedup_time "time"
 )
 
 // The harness of lprun's statements: the generated TestMain calls
@@ -53,14 +53,14 @@ func _speedup_lprunMain() {
 
 // _speedup_once runs the setup and the statement once on a new goroutine
 // and waits for them; start is called between the two.
-func _speedup_once(start func()) (p *_speedup_panic, goexit bool) {
+func _speedup_once(start func()) (p *_speedup_rawPanic, goexit bool) {
 	done := make(chan struct{})
 	go func() {
 		normal := false
 		defer func() {
 			if !normal {
 				if v := recover(); v != nil {
-					p = _speedup_recordPanic(v)
+					p = _speedup_capturePanic(v)
 				} else {
 					goexit = true
 				}
@@ -81,46 +81,54 @@ var _speedup_stmtLabels = _speedup_pprof.WithLabels(_speedup_context.Background(
 
 // _speedup_hits runs the statement once in the instrumented build and
 // puts its counts in res, then req.Repeat more times for the instrumented
-// run time only.
+// run time only. Between the two readings of the counters the harness
+// calls only the runtime (its clock, its goroutine count): no call of its
+// own may count in a profiled function of the standard library.
 func _speedup_hits(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_speedup_panic, bool) {
 	// What ran before the statement (package initialisation, the testing
 	// package: a profiled standard function may run there) is not the
 	// statement's: it is taken out.
 	var base map[string][]uint64
 	var baseT map[string][]int64
-	var t0 _speedup_time.Time
+	var t0, t1 int64
+	var g0 int
 	p, goexit := _speedup_once(func() {
 		base, baseT = _speedup_snapshot()
-		t0 = _speedup_time.Now()
+		g0 = _speedup_runtime.NumGoroutine()
+		t0 = _speedup_nanotime()
 	})
-	res.RunNS = []int64{_speedup_since(t0)}
+	if t0 != 0 {
+		t1 = _speedup_nanotime()
+	}
+	// The goroutines the statement started and did not wait for count
+	// when they end within a second (docs/lprun.md): g0 counted the
+	// statement's own goroutine, which has ended.
+	if g0 > 0 {
+		res.Stray = _speedup_settle(g0 - 1)
+	} else {
+		_speedup_settle(-1)
+	}
 	_speedup_collect(res, base, baseT)
+	res.RunNS = []int64{t1 - t0}
 	if p == nil && !goexit {
 		for range req.Repeat {
-			_speedup_once(func() { t0 = _speedup_time.Now() })
-			res.RunNS = append(res.RunNS, _speedup_since(t0))
+			_speedup_once(func() { t0 = _speedup_nanotime() })
+			res.RunNS = append(res.RunNS, _speedup_nanotime()-t0)
 		}
 	}
-	return p, goexit
+	return p.describeOrNil(), goexit
 }
 
 // _speedup_sample runs the statement repeatedly for the time
 // measurement, in batches under the samplers (see _speedup_batches).
-func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (p *_speedup_panic, goexit bool) {
+func _speedup_sample(req *_speedup_lprunRequest, res *_speedup_lprunReply) (*_speedup_panic, bool) {
+	var p *_speedup_rawPanic
+	var goexit bool
 	s := _speedup_startSampler(req)
 	_speedup_batches(req, res, s, func(start func()) bool {
 		p, goexit = _speedup_once(start)
 		return p != nil || goexit
 	})
 	s.finish()
-	return p, goexit
-}
-
-// _speedup_since returns the nanoseconds since t0, or 0 when t0 was never
-// set (the setup panicked).
-func _speedup_since(t0 _speedup_time.Time) int64 {
-	if t0.IsZero() {
-		return 0
-	}
-	return int64(_speedup_time.Since(t0))
+	return p.describeOrNil(), goexit
 }

@@ -4,9 +4,7 @@ import (
 	_speedup_fmt "fmt"
 	_speedup_os "os"
 	_speedup_runtime "runtime"
-	_speedup_sync "sync"
 	_speedup_atomic "sync/atomic"
-	_speedup_time "time"
 )
 
 // The hooks of lprun --run and --test: the generated file's init calls
@@ -20,9 +18,14 @@ import (
 
 var (
 	_speedup_progReq   _speedup_lprunRequest
-	_speedup_progStart _speedup_time.Time
+	_speedup_progStart int64
 	_speedup_sampling  *_speedup_sampler
-	_speedup_dumped    _speedup_sync.Once
+	_speedup_dumped    _speedup_atomic.Bool
+	// _speedup_progBase and _speedup_progBaseT are what the hooks' own
+	// reading of the request counted (a profiled encoding/json, bufio or
+	// os function), taken out of the results.
+	_speedup_progBase  map[string][]uint64
+	_speedup_progBaseT map[string][]int64
 	// _speedup_looping is set while _speedup_loop repeats main;
 	// _speedup_loopExit is the status of an os.Exit in the current run.
 	_speedup_looping  bool
@@ -30,7 +33,24 @@ var (
 )
 
 func _speedup_progInit() {
-	_speedup_progStart = _speedup_time.Now()
+	_speedup_progStart = _speedup_nanotime()
+	b0, bt0 := _speedup_snapshot()
+	defer func() {
+		// The hooks' work counts in no profiled function: what reading
+		// the request added is subtracted at the end.
+		b1, bt1 := _speedup_snapshot()
+		for id, c := range b1 {
+			for i, v := range b0[id] {
+				c[i] -= v
+			}
+		}
+		for id, t := range bt1 {
+			for i, v := range bt0[id] {
+				t[i] -= v
+			}
+		}
+		_speedup_progBase, _speedup_progBaseT = b1, bt1
+	}()
 	if !_speedup_connect() {
 		return // run by hand: the hooks do nothing
 	}
@@ -47,33 +67,37 @@ func _speedup_progInit() {
 	}
 }
 
-// _speedup_dump sends the results, once, when the program ends.
+// _speedup_dump sends the results, once, when the program ends. Until the
+// counters are read it calls only the runtime (not sync.Once, not package
+// time), so that it counts in no profiled function.
 func _speedup_dump() {
 	if _speedup_looping {
 		return // the loop sends them
 	}
-	_speedup_dumped.Do(func() {
-		if _speedup_out == nil || _speedup_progReq.Mode == "" {
-			return
+	if !_speedup_dumped.CompareAndSwap(false, true) {
+		return
+	}
+	if _speedup_out == nil || _speedup_progReq.Mode == "" {
+		return
+	}
+	res := &_speedup_lprunReply{RunNS: []int64{_speedup_nanotime() - _speedup_progStart}}
+	switch _speedup_progReq.Mode {
+	case "hits":
+		_speedup_settle(-1)
+		_speedup_collect(res, _speedup_progBase, _speedup_progBaseT)
+	case "time":
+		s := _speedup_sampling
+		s.running.Store(0)
+		bt := _speedup_batch{Snap: !_speedup_progReq.NoSnap, Runs: 1, NS: res.RunNS[0]}
+		n, paused, lines := s.take()
+		if bt.Snap {
+			bt.IntervalNS = s.interval.Load()
+			bt.Samples, bt.PausedNS, bt.Lines = n, paused, lines
 		}
-		res := &_speedup_lprunReply{RunNS: []int64{int64(_speedup_time.Since(_speedup_progStart))}}
-		switch _speedup_progReq.Mode {
-		case "hits":
-			_speedup_collect(res, nil, nil)
-		case "time":
-			s := _speedup_sampling
-			s.running.Store(0)
-			bt := _speedup_batch{Snap: !_speedup_progReq.NoSnap, Runs: 1, NS: res.RunNS[0]}
-			n, paused, lines := s.take()
-			if bt.Snap {
-				bt.IntervalNS = s.interval.Load()
-				bt.Samples, bt.PausedNS, bt.Lines = n, paused, lines
-			}
-			s.finish()
-			res.Batches = []_speedup_batch{bt}
-		}
-		_speedup_reply1(_speedup_reply{Lprun: res})
-	})
+		s.finish()
+		res.Batches = []_speedup_batch{bt}
+	}
+	_speedup_reply1(_speedup_reply{Lprun: res})
 }
 
 // _speedup_exit replaces os.Exit in main. While main is repeated, it

@@ -5,9 +5,9 @@ import (
 	_speedup_json "encoding/json"
 	_speedup_fmt "fmt"
 	_speedup_os "os"
-	_speedup_filepath "path/filepath"
 	_speedup_runtime "runtime"
 	_speedup_debug "runtime/debug"
+	_ "unsafe" // for go:linkname
 )
 
 // The child's end of the protocol, shared by every harness: the request
@@ -73,16 +73,40 @@ func _speedup_reply1(rep _speedup_reply) {
 // ("stmt" or "setup", the names that the blocks' /*line*/ directives give).
 // It must be called from the deferred function that recovered v.
 func _speedup_recordPanic(v any) *_speedup_panic {
-	p := &_speedup_panic{Value: _speedup_fmt.Sprint(v), Stack: string(_speedup_debug.Stack())}
-	if err, ok := v.(error); ok {
-		p.Value = err.Error()
+	return _speedup_capturePanic(v).describe()
+}
+
+// _speedup_rawPanic is a recovered panic as captured, before its value is
+// formatted.
+type _speedup_rawPanic struct {
+	v     any
+	stack []byte
+	file  string
+	line  int
+}
+
+// _speedup_capturePanic captures what _speedup_recordPanic describes,
+// calling only the runtime: lprun's counted run captures a panic before it
+// reads the counters, and a profiled function of the standard library
+// (fmt.Sprint, path/filepath.Base) must not count the harness's calls. It
+// must be called from the deferred function that recovered v.
+func _speedup_capturePanic(v any) *_speedup_rawPanic {
+	p := &_speedup_rawPanic{v: v}
+	buf := make([]byte, 1<<16)
+	for {
+		n := _speedup_runtime.Stack(buf, false)
+		if n < len(buf) || len(buf) >= 1<<24 {
+			p.stack = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 	pcs := make([]uintptr, 64)
 	frames := _speedup_runtime.CallersFrames(pcs[:_speedup_runtime.Callers(2, pcs)])
 	for {
 		f, more := frames.Next()
-		if b := _speedup_filepath.Base(f.File); b == "stmt" || b == "setup" {
-			p.File, p.Line = b, f.Line
+		if b := _speedup_base(f.File); b == "stmt" || b == "setup" {
+			p.file, p.line = b, f.Line
 			break
 		}
 		if !more {
@@ -91,3 +115,39 @@ func _speedup_recordPanic(v any) *_speedup_panic {
 	}
 	return p
 }
+
+// describe formats the captured panic (its value's String or Error method
+// may be the user's code).
+func (p *_speedup_rawPanic) describe() *_speedup_panic {
+	d := &_speedup_panic{Value: _speedup_fmt.Sprint(p.v), Stack: string(p.stack), File: p.file, Line: p.line}
+	if err, ok := p.v.(error); ok {
+		d.Value = err.Error()
+	}
+	return d
+}
+
+// describeOrNil is describe for a panic that may not have happened.
+func (p *_speedup_rawPanic) describeOrNil() *_speedup_panic {
+	if p == nil {
+		return nil
+	}
+	return p.describe()
+}
+
+// _speedup_base is path.Base for slash-separated frame file names, written
+// out so that it calls no profilable code.
+func _speedup_base(file string) string {
+	for i := len(file) - 1; i >= 0; i-- {
+		if file[i] == '/' || file[i] == '\\' {
+			return file[i+1:]
+		}
+	}
+	return file
+}
+
+// _speedup_nanotime is the runtime's monotonic clock. The harnesses time
+// the counted run with it, not with package time, whose functions the user
+// may profile (-f time.Now): no harness call may count in them.
+//
+//go:linkname _speedup_nanotime runtime.nanotime
+func _speedup_nanotime() int64

@@ -27,4 +27,4 @@ var (
 
 // The entry points, which the generated files call: uses for the tools
 // that report unused code.
-var _ = []any{_speedup_timeitMain, _speedup_lprunMain, _speedup_progInit, _speedup_dump, _speedup_exit, _speedup_keep[int]}
+var _ = []any{_speedup_timeitMain, _speedup_lprunMain, _speedup_progInit, _speedup_loop, _speedup_dump, _speedup_exit, _speedup_keep[int]}

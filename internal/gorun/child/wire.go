@@ -103,6 +103,9 @@ type _speedup_lprunReply struct {
 	Goexit bool                `json:"goexit,omitempty"`
 	// Active counts the profiled activations still running at the end.
 	Active int64 `json:"active,omitempty"`
+	// Stray counts the goroutines that the statement started and that
+	// were still running a second after it returned.
+	Stray int `json:"stray,omitempty"`
 	// Batches are the time mode's batches of runs, in order.
 	Batches []_speedup_batch `json:"batches,omitempty"`
 	// CapHit says that MaxNS ended the runs before the evidence asked

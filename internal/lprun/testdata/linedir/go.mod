@@ -1,0 +1,3 @@
+module linedir
+
+go 1.26

@@ -1,0 +1,3 @@
+module strays
+
+go 1.26
