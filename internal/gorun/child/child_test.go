@@ -2,6 +2,7 @@ package child
 
 import (
 	"errors"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -97,5 +98,43 @@ func TestInLoop(t *testing.T) {
 	n := runtime.Callers(1, st[:])
 	if _speedup_inLoop(st[:n]) {
 		t.Errorf("a test's stack taken for the loop's")
+	}
+}
+
+// TestClearlyOver: the snapshots' cost is declared only when the pairs'
+// mean slowdown exceeds the limit by two standard errors.
+func TestClearlyOver(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want bool
+	}{
+		{[]float64{0.10, 0.10, 0.10, 0.10}, true},    // no spread, 10% > 3%
+		{[]float64{0.02, 0.02, 0.02, 0.02}, false},   // under the limit
+		{[]float64{0.20, -0.10, 0.15, -0.05}, false}, // mean 5%, too noisy
+		{[]float64{0.05, 0.06, 0.05, 0.06}, true},    // mean 5.5%, se 0.29%
+		{[]float64{0.03, 0.03, 0.03, 0.03}, false},   // at the limit, not over
+	} {
+		if got := _speedup_clearlyOver(c.xs, 0.03); got != c.want {
+			t.Errorf("_speedup_clearlyOver(%v, 0.03) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+}
+
+// TestPairSlowdown: a pair's slowdown is the batch with snapshots against
+// the one without, whichever came first.
+func TestPairSlowdown(t *testing.T) {
+	for _, c := range []struct {
+		snap      bool
+		prev, cur float64
+		want      float64
+	}{
+		{true, 100, 110, 0.10},  // off then on
+		{false, 110, 100, 0.10}, // on then off
+		{true, 100, 100, 0},
+		{false, 100, 125, -0.2},
+	} {
+		if got := _speedup_pairSlowdown(c.snap, c.prev, c.cur); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("_speedup_pairSlowdown(%v, %v, %v) = %v, want %v", c.snap, c.prev, c.cur, got, c.want)
+		}
 	}
 }

@@ -228,27 +228,11 @@ func _speedup_parked(fn string) bool {
 // when the batches with snapshots are clearly (by two standard errors over
 // at least four pairs) more than 3% slower than their neighbours without.
 func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_speedup_sampler, run func(start func()) bool) {
-	maxRuns := req.MaxRuns
-	if maxRuns <= 0 {
-		maxRuns = 1 << 30
+	r := &_speedup_batchRun{req: req, res: res, s: s, run: run, maxRuns: req.MaxRuns, perTarget: make([]int, len(s.targets))}
+	if r.maxRuns <= 0 {
+		r.maxRuns = 1 << 30
 	}
-	perTarget := make([]int, len(s.targets))
-	enough := func() bool {
-		if len(res.Batches) < req.MinBatches || len(res.Batches)%2 != 0 {
-			return false
-		}
-		for _, t := range req.Need {
-			if t >= 0 && t < len(perTarget) && perTarget[t] < req.MinSamples {
-				return false
-			}
-		}
-		return true
-	}
-	// The slowdowns of the pairs of batches (with snapshots against
-	// without) at the current period, and the last batch's mean run time.
-	var slow []float64
-	var prevMean float64
-	if maxRuns > 1 && req.Warmup {
+	if r.maxRuns > 1 && req.Warmup {
 		// One run first, not measured: the first run pays for what the
 		// later ones find ready (page faults, caches, the heap's growth),
 		// and would make its batch unlike the others.
@@ -256,92 +240,161 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 			return
 		}
 	}
-	start := _speedup_time.Now()
-	runs := 0
+	r.start = _speedup_time.Now()
 	for b := 0; ; b++ {
 		snap := b%4 == 0 || b%4 == 3
-		labels := _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "stmt", "batch", _speedup_strconv.Itoa(b)))
-		bt := _speedup_batch{Snap: snap}
-		if snap {
-			bt.IntervalNS = s.interval.Load()
-		}
-		t0b := _speedup_time.Now()
-		stop := false
-		for bt.Runs == 0 || (int64(_speedup_time.Since(t0b)) < req.BatchNS && runs < maxRuns && int64(_speedup_time.Since(start)) < req.MaxNS) {
-			var t0 _speedup_time.Time
-			stop = run(func() {
-				_speedup_pprof.SetGoroutineLabels(labels)
-				if snap {
-					s.running.Store(1)
-				}
-				t0 = _speedup_time.Now()
-			})
-			var d int64
-			if !t0.IsZero() {
-				d = int64(_speedup_time.Since(t0))
-			}
-			s.running.Store(0)
-			bt.Runs++
-			runs++
-			bt.NS += d
-			if stop {
-				break
-			}
-		}
-		n, paused, lines := s.take()
-		if snap {
-			bt.Samples, bt.PausedNS, bt.Lines = n, paused, lines
-			for _, l := range lines {
-				perTarget[l.Target] += l.N
-			}
-		}
-		mean := float64(bt.NS) / float64(bt.Runs)
-		if b%2 == 1 && prevMean > 0 && mean > 0 {
-			if snap {
-				slow = append(slow, mean/prevMean-1)
-			} else {
-				slow = append(slow, prevMean/mean-1)
-			}
-		}
-		prevMean = mean
-		res.Batches = append(res.Batches, bt)
-		if stop || runs >= maxRuns || enough() {
+		bt, t0b, stop := r.batch(b, snap)
+		bt = r.record(b, bt)
+		if stop || r.runs >= r.maxRuns || r.enough() {
 			break
 		}
-		if int64(_speedup_time.Since(start)) >= req.MaxNS {
+		if int64(_speedup_time.Since(r.start)) >= req.MaxNS {
 			res.CapHit = true
 			break
 		}
 		if wall := int64(_speedup_time.Since(t0b)); snap && wall > 0 && bt.PausedNS*50 > wall {
-			// The snapshots' own calls took more than 2% of the batch's
-			// time (many goroutines to walk, or a loaded machine that
-			// deschedules the sampler while the world is stopped): fewer.
-			// A call's time counts the sampler's own descheduling, which
-			// does not always stop the runs: up to 8 times the period
-			// asked for, so that the evidence still comes; beyond, the
-			// measured slowdown decides.
-			f := min(float64(bt.PausedNS)*50/float64(wall), 4)
-			if iv, top := s.interval.Load(), 8*max(req.IntervalNS, int64(_speedup_time.Millisecond)); iv < top {
-				s.interval.Store(min(int64(float64(iv)*f), top))
-				slow = slow[:0]
-			}
+			r.easePauses(bt.PausedNS, wall)
 		}
-		if b%2 == 1 && len(slow) >= 4 {
-			// The snapshots cost more than 3% of the runs' time, beyond
-			// the noise of the pairs: half as many.
-			var m, v float64
-			for _, x := range slow {
-				m += x
-			}
-			m /= float64(len(slow))
-			for _, x := range slow {
-				v += (x - m) * (x - m)
-			}
-			se := _speedup_math.Sqrt(v / float64(len(slow)-1) / float64(len(slow)))
-			if iv := s.interval.Load(); m-2*se > 0.03 && iv < int64(_speedup_time.Second) {
-				s.interval.Store(2 * iv)
-				slow = slow[:0]
-			}
+		if b%2 == 1 && len(r.slow) >= 4 {
+			r.easeSlowdown()
 		}
 	}
+}
+
+// _speedup_batchRun is the state _speedup_batches carries from batch to
+// batch.
+type _speedup_batchRun struct {
+	req   *_speedup_lprunRequest
+	res   *_speedup_lprunReply
+	s     *_speedup_sampler
+	run   func(start func()) bool
+	start _speedup_time.Time
+	// maxRuns bounds runs, the runs made so far in all batches.
+	maxRuns, runs int
+	// perTarget counts the snapshot samples of each target.
+	perTarget []int
+	// slow holds the slowdowns of the pairs of batches (with snapshots
+	// against without) at the current period, prevMean the last batch's
+	// mean run time.
+	slow     []float64
+	prevMean float64
+}
+
+// enough reports whether the batches done are enough: at least
+// req.MinBatches of them, an even number, and req.MinSamples snapshot
+// samples in every target of req.Need.
+func (r *_speedup_batchRun) enough() bool {
+	if len(r.res.Batches) < r.req.MinBatches || len(r.res.Batches)%2 != 0 {
+		return false
+	}
+	for _, t := range r.req.Need {
+		if t >= 0 && t < len(r.perTarget) && r.perTarget[t] < r.req.MinSamples {
+			return false
+		}
+	}
+	return true
+}
+
+// batch runs batch b (with the snapshots on if snap) until it lasts
+// req.BatchNS, the runs reach maxRuns or the whole reaches req.MaxNS, at
+// least once. It returns the batch's runs and time, when it began, and
+// whether a run asked the runs to stop.
+func (r *_speedup_batchRun) batch(b int, snap bool) (bt _speedup_batch, t0b _speedup_time.Time, stop bool) {
+	labels := _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "stmt", "batch", _speedup_strconv.Itoa(b)))
+	bt = _speedup_batch{Snap: snap}
+	if snap {
+		bt.IntervalNS = r.s.interval.Load()
+	}
+	t0b = _speedup_time.Now()
+	for bt.Runs == 0 || (int64(_speedup_time.Since(t0b)) < r.req.BatchNS && r.runs < r.maxRuns && int64(_speedup_time.Since(r.start)) < r.req.MaxNS) {
+		var t0 _speedup_time.Time
+		stop = r.run(func() {
+			_speedup_pprof.SetGoroutineLabels(labels)
+			if snap {
+				r.s.running.Store(1)
+			}
+			t0 = _speedup_time.Now()
+		})
+		var d int64
+		if !t0.IsZero() {
+			d = int64(_speedup_time.Since(t0))
+		}
+		r.s.running.Store(0)
+		bt.Runs++
+		r.runs++
+		bt.NS += d
+		if stop {
+			break
+		}
+	}
+	return bt, t0b, stop
+}
+
+// record takes the snapshots' findings into batch b (kept only when it
+// had the snapshots on), notes the pair's slowdown when b ends a pair,
+// and appends the batch to res.Batches.
+func (r *_speedup_batchRun) record(b int, bt _speedup_batch) _speedup_batch {
+	n, paused, lines := r.s.take()
+	if bt.Snap {
+		bt.Samples, bt.PausedNS, bt.Lines = n, paused, lines
+		for _, l := range lines {
+			r.perTarget[l.Target] += l.N
+		}
+	}
+	mean := float64(bt.NS) / float64(bt.Runs)
+	if b%2 == 1 && r.prevMean > 0 && mean > 0 {
+		r.slow = append(r.slow, _speedup_pairSlowdown(bt.Snap, r.prevMean, mean))
+	}
+	r.prevMean = mean
+	r.res.Batches = append(r.res.Batches, bt)
+	return bt
+}
+
+// _speedup_pairSlowdown is how much slower (a fraction) the batch with
+// snapshots of a pair ran than the one without, from the pair's mean run
+// times: prev the first batch's, cur the second's, which had the
+// snapshots if snap.
+func _speedup_pairSlowdown(snap bool, prev, cur float64) float64 {
+	if snap {
+		return cur/prev - 1
+	}
+	return prev/cur - 1
+}
+
+// easePauses lengthens the snapshots' period when their own calls took
+// more than 2% of a batch's wall time (many goroutines to walk, or a
+// loaded machine that deschedules the sampler while the world is
+// stopped). A call's time counts the sampler's own descheduling, which
+// does not always stop the runs: up to 8 times the period asked for, so
+// that the evidence still comes; beyond, the measured slowdown decides.
+func (r *_speedup_batchRun) easePauses(paused, wall int64) {
+	f := min(float64(paused)*50/float64(wall), 4)
+	if iv, top := r.s.interval.Load(), 8*max(r.req.IntervalNS, int64(_speedup_time.Millisecond)); iv < top {
+		r.s.interval.Store(min(int64(float64(iv)*f), top))
+		r.slow = r.slow[:0]
+	}
+}
+
+// easeSlowdown halves the snapshots' rate when they cost more than 3% of
+// the runs' time, beyond the noise of the pairs.
+func (r *_speedup_batchRun) easeSlowdown() {
+	if iv := r.s.interval.Load(); _speedup_clearlyOver(r.slow, 0.03) && iv < int64(_speedup_time.Second) {
+		r.s.interval.Store(2 * iv)
+		r.slow = r.slow[:0]
+	}
+}
+
+// _speedup_clearlyOver reports whether the mean of xs (at least two of
+// them) exceeds limit by more than two standard errors.
+func _speedup_clearlyOver(xs []float64, limit float64) bool {
+	var m, v float64
+	for _, x := range xs {
+		m += x
+	}
+	m /= float64(len(xs))
+	for _, x := range xs {
+		v += (x - m) * (x - m)
+	}
+	se := _speedup_math.Sqrt(v / float64(len(xs)-1) / float64(len(xs)))
+	return m-2*se > limit
 }
