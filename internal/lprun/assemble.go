@@ -519,76 +519,14 @@ func (r *Runs) slowdownAt(iv int64) (float64, float64, int) {
 // assemble builds the profile from the instrumented run's counts and the
 // plain runs' samples.
 func assemble(in AssembleInput) (*Result, stats) {
-	cpu := cpuPerBatch(in.Funcs, in.CPU)
-	all := make([]int, len(in.Runs.Batches))
-	for b := range all {
-		all[b] = b
-	}
-	whole := in.set(all, cpu)
-	pairs := in.Runs.pairs()
-	groups := make([]sampleSet, len(pairs))
-	for g, p := range pairs {
-		groups[g] = in.set(p, cpu)
-	}
+	whole, groups := in.sets(cpuPerBatch(in.Funcs, in.CPU))
 	p := &lineprof.Profile{Unit: 1e-9}
 	st := stats{groups: len(groups)}
 	st.slowdown, st.slowdownErr, st.slowPairs, st.intervalNS = in.Runs.slowdown()
 	var cpuAll int64
 	for i := range in.Funcs {
-		fi := &in.Funcs[i]
-		f := fi.profileFunc()
-		hits := fi.hits()
-		ft := sampledTime(fi, i, &whole, nil)
-		ran := false
-		for _, h := range hits {
-			ran = ran || h > 0
-		}
-		if ran && ft.runN == 0 && whole.cpuTot[i] == 0 && len(ft.times) == 0 {
-			st.unresolved = append(st.unresolved, fi.Name)
-		}
-		if ran && in.Runs.CapHit && in.Runs.MinSamples > 0 && ft.snapN < float64(in.Runs.MinSamples) {
-			st.short = append(st.short, fmt.Sprintf("%s (%.0f)", fi.Name, ft.snapN))
-		}
+		p.Funcs = append(p.Funcs, in.assembleFunc(i, &whole, groups, &st))
 		cpuAll += whole.cpuTot[i]
-		// The error: the sampling error, or the spread of the
-		// independent pairs of batches when that is larger (it holds
-		// what varies from run to run besides the sampling: the
-		// machine's load, the runs themselves), as far as a repeated
-		// session may land.
-		totalErr := 1.96 * ft.relErr
-		pctErr := 1.96 * 50 / math.Sqrt(float64(max(whole.cpuTot[i], 1)))
-		if total := ft.total(); total > 0 && len(groups) >= 2 {
-			var totals []float64
-			pcts := map[int][]float64{}
-			for g := range groups {
-				gt := sampledTime(fi, i, &groups[g], &ft.split)
-				tot := gt.total()
-				totals = append(totals, tot)
-				if tot <= 0 {
-					continue
-				}
-				for l := range ft.times {
-					pcts[l] = append(pcts[l], 100*gt.times[l]/tot)
-				}
-			}
-			totalErr = max(totalErr, repeatErr(totals)/total)
-			for _, xs := range pcts {
-				pctErr = max(pctErr, repeatErr(xs))
-			}
-		}
-		if ran && (ft.snapN > 0 || whole.cpuTot[i] > 0) {
-			st.totalErr = max(st.totalErr, totalErr)
-			st.pctErr = max(st.pctErr, min(pctErr, 100))
-		}
-		for l := range ft.times {
-			if _, ok := hits[l]; !ok {
-				hits[l] = 0
-			}
-		}
-		for l, h := range hits {
-			f.Lines = append(f.Lines, lineprof.Line{Line: l, Hits: h, TimeNS: int64(math.Round(ft.times[l]))})
-		}
-		p.Funcs = append(p.Funcs, f)
 	}
 	p.Sort()
 	runs, snaps := in.Runs.count()
@@ -602,4 +540,96 @@ func assemble(in AssembleInput) (*Result, stats) {
 		st.resolutionNS = 1e9 / float64(cpuHz) / float64(max(runs, 1))
 	}
 	return res, st
+}
+
+// sets returns the samples of all the batches (whole) and those of each
+// independent pair of batches (groups), whose spread gives the errors.
+func (in *AssembleInput) sets(cpu cpuBatches) (whole sampleSet, groups []sampleSet) {
+	all := make([]int, len(in.Runs.Batches))
+	for b := range all {
+		all[b] = b
+	}
+	whole = in.set(all, cpu)
+	pairs := in.Runs.pairs()
+	groups = make([]sampleSet, len(pairs))
+	for g, p := range pairs {
+		groups[g] = in.set(p, cpu)
+	}
+	return whole, groups
+}
+
+// assembleFunc builds the profile of function i: its lines' hits and
+// times. It notes in st what the function's samples say of the profile:
+// their errors, and whether they were too few.
+func (in *AssembleInput) assembleFunc(i int, whole *sampleSet, groups []sampleSet, st *stats) *lineprof.Func {
+	fi := &in.Funcs[i]
+	f := fi.profileFunc()
+	hits := fi.hits()
+	ft := sampledTime(fi, i, whole, nil)
+	ran := false
+	for _, h := range hits {
+		ran = ran || h > 0
+	}
+	if ran && ft.runN == 0 && whole.cpuTot[i] == 0 && len(ft.times) == 0 {
+		st.unresolved = append(st.unresolved, fi.Name)
+	}
+	if ran && in.Runs.CapHit && in.Runs.MinSamples > 0 && ft.snapN < float64(in.Runs.MinSamples) {
+		st.short = append(st.short, fmt.Sprintf("%s (%.0f)", fi.Name, ft.snapN))
+	}
+	totalErr, pctErr := funcErrors(fi, i, &ft, whole, groups)
+	if ran && (ft.snapN > 0 || whole.cpuTot[i] > 0) {
+		st.totalErr = max(st.totalErr, totalErr)
+		st.pctErr = max(st.pctErr, min(pctErr, 100))
+	}
+	f.Lines = append(f.Lines, profileLines(hits, ft.times)...)
+	return f
+}
+
+// funcErrors returns the errors (95%) of function i's Total time
+// (relative) and of its lines' % Time (in points): the sampling error, or
+// the spread of the independent pairs of batches when that is larger (it
+// holds what varies from run to run besides the sampling: the machine's
+// load, the runs themselves), as far as a repeated session may land. ft is
+// the function's time in the whole; the pairs are measured as it was.
+func funcErrors(fi *FuncInput, i int, ft *funcTime, whole *sampleSet, groups []sampleSet) (totalErr, pctErr float64) {
+	totalErr = 1.96 * ft.relErr
+	pctErr = 1.96 * 50 / math.Sqrt(float64(max(whole.cpuTot[i], 1)))
+	total := ft.total()
+	if total <= 0 || len(groups) < 2 {
+		return totalErr, pctErr
+	}
+	var totals []float64
+	pcts := map[int][]float64{}
+	for g := range groups {
+		gt := sampledTime(fi, i, &groups[g], &ft.split)
+		tot := gt.total()
+		totals = append(totals, tot)
+		if tot <= 0 {
+			continue
+		}
+		for l := range ft.times {
+			pcts[l] = append(pcts[l], 100*gt.times[l]/tot)
+		}
+	}
+	totalErr = max(totalErr, repeatErr(totals)/total)
+	for _, xs := range pcts {
+		pctErr = max(pctErr, repeatErr(xs))
+	}
+	return totalErr, pctErr
+}
+
+// profileLines lists a function's lines, unsorted: those counted (hits)
+// and those sampled (times, in ns), each with both figures (0 when
+// missing). It adds the sampled lines to hits.
+func profileLines(hits map[int]int64, times map[int]float64) []lineprof.Line {
+	var lines []lineprof.Line
+	for l := range times {
+		if _, ok := hits[l]; !ok {
+			hits[l] = 0
+		}
+	}
+	for l, h := range hits {
+		lines = append(lines, lineprof.Line{Line: l, Hits: h, TimeNS: int64(math.Round(times[l]))})
+	}
+	return lines
 }

@@ -233,3 +233,33 @@ func TestMethod(t *testing.T) {
 func oneBatch(runs int, ns int64, samples int, lines ...child.LineTime) Runs {
 	return Runs{Batches: []child.Batch{{Snap: true, Runs: runs, NS: int64(runs) * ns, Samples: samples, Lines: lines}}}
 }
+
+// TestProfileLines: a function's lines are those counted and those
+// sampled, each with both figures, 0 where one is missing, the times
+// rounded to the nanosecond.
+func TestProfileLines(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		hits  map[int]int64
+		times map[int]float64
+		want  map[int]lineprof.Line
+	}{
+		{"none", map[int]int64{}, nil, map[int]lineprof.Line{}},
+		{"both", map[int]int64{3: 5}, map[int]float64{3: 10.6}, map[int]lineprof.Line{3: {Line: 3, Hits: 5, TimeNS: 11}}},
+		{"counted only", map[int]int64{4: 2}, map[int]float64{}, map[int]lineprof.Line{4: {Line: 4, Hits: 2}}},
+		{"sampled only", map[int]int64{}, map[int]float64{7: 2.4}, map[int]lineprof.Line{7: {Line: 7, TimeNS: 2}}},
+		{"mixed", map[int]int64{1: 1, 2: 0}, map[int]float64{2: 3, 9: 0.5}, map[int]lineprof.Line{
+			1: {Line: 1, Hits: 1}, 2: {Line: 2, TimeNS: 3}, 9: {Line: 9, TimeNS: 1}}},
+	} {
+		got := profileLines(c.hits, c.times)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: %d lines %+v, want %d", c.name, len(got), got, len(c.want))
+			continue
+		}
+		for _, l := range got {
+			if l != c.want[l.Line] {
+				t.Errorf("%s: line %+v, want %+v", c.name, l, c.want[l.Line])
+			}
+		}
+	}
+}
