@@ -83,6 +83,8 @@ type session struct {
 	local float64
 }
 
+// run measures every figure, then prints them in a table, each with its
+// target and verdict.
 func run(truthTime time.Duration, sessions int) error {
 	file, err := filepath.Abs("examples/distance/distance.go")
 	if err != nil {
@@ -97,13 +99,44 @@ func run(truthTime time.Duration, sessions int) error {
 		runtime.GOMAXPROCS(0), runtime.NumCPU(), bytes.TrimSpace(bytes.SplitN(load, []byte(" "), 4)[0]))
 
 	// 1. The snapshots' cost at the old fixed period, measured directly.
-	distCost := observer(func() {
+	distCost, parCost := observerCosts()
+	// 2. The truth: pprof's cumulative share per line of the
+	// uninstrumented function.
+	truthN, truthTot, err := truth(truthTime, file, start, end)
+	if err != nil {
+		return err
+	}
+	// 3. Consecutive lprun sessions.
+	ss, wallSessions, err := lprunSessions(sessions)
+	if err != nil {
+		return err
+	}
+	// 4. The whole command, warm.
+	wall, err := wholeCommand()
+	if err != nil {
+		return err
+	}
+	src, _ := os.ReadFile(file)
+	exact := checkHits(ss, wantHits(src, start, end))
+
+	fmt.Printf("%-46s %16s %12s  %-14s %s\n", "figure", "measured", "stated error", "target", "verdict")
+	reportObserver(distCost, parCost, ss)
+	reportAgreement(ss)
+	reportMedians(ss, exact, wall, wallSessions)
+	reportLines(ss[len(ss)-1], truthN, truthTot, truthTime, src)
+	return nil
+}
+
+// observerCosts times the snapshots' cost at the old fixed period on
+// distance() and on a par.Map over goroutines (see observer).
+func observerCosts() (distCost, parCost [2]float64) {
+	distCost = observer(func() {
 		for range 20 {
 			distance.Distance()
 		}
 	})
 	items := make([]int, 2000)
-	parCost := observer(func() {
+	parCost = observer(func() {
 		par.Map(context.Background(), items, func(_ context.Context, x int) (float64, error) {
 			s := 0.0
 			for k := range 20000 {
@@ -112,13 +145,17 @@ func run(truthTime time.Duration, sessions int) error {
 			return s, nil
 		})
 	})
+	return distCost, parCost
+}
 
-	// 2. The truth: pprof's cumulative share per line of the
-	// uninstrumented function.
+// truth runs distance() uninstrumented under the CPU profiler for
+// truthTime and returns the samples per line of the function (lines start
+// to end of file) and their total.
+func truth(truthTime time.Duration, file string, start, end int) (map[int]int64, int64, error) {
 	var prof bytes.Buffer
 	runtime.SetCPUProfileRate(250)
 	if err := pprof.StartCPUProfile(&prof); err != nil {
-		return err
+		return nil, 0, err
 	}
 	for t0 := time.Now(); time.Since(t0) < truthTime; {
 		distance.Distance()
@@ -126,15 +163,19 @@ func run(truthTime time.Duration, sessions int) error {
 	pprof.StopCPUProfile()
 	truthN, truthTot, err := cpuProfileLines(prof.Bytes(), file, start, end)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	if truthTot == 0 {
-		return fmt.Errorf("no CPU samples in distance")
+		return nil, 0, fmt.Errorf("no CPU samples in distance")
 	}
+	return truthN, truthTot, nil
+}
 
-	// 3. Consecutive lprun sessions, in process, each preceded by
-	// distance() timed here: the in-process times and the sessions
-	// alternate, so that a change of load hurts both.
+// lprunSessions runs consecutive lprun sessions, in process, each
+// preceded by distance() timed here: the in-process times and the
+// sessions alternate, so that a change of load hurts both. It returns the
+// sessions' figures and their total wall time.
+func lprunSessions(sessions int) ([]session, time.Duration, error) {
 	var ss []session
 	var wallSessions time.Duration
 	for range sessions {
@@ -150,49 +191,61 @@ func run(truthTime time.Duration, sessions int) error {
 			Dir: "examples/distance", Funcs: []string{"distance"}, Stmt: fmt.Sprintf("for range %d { distance() }", calls),
 		})
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		wallSessions += time.Since(t1)
-		f := res.Profile.Funcs[0]
-		s := session{total: float64(f.TotalNS()) / calls, totalErr: res.TotalErr, pctErr: res.PctErr,
-			instr: float64(res.InstrumentedNS) / calls, plain: float64(res.PlainNS) / calls,
-			slowdown: res.Slowdown, slErr: res.SlowdownErr, slowPairs: res.SlowPairs, intervalNS: res.IntervalNS, capHit: res.CapHit,
-			pct: map[int]float64{}, hits: map[int]int64{}, local: float64(local)}
-		for _, l := range f.Lines {
-			s.pct[l.Line] = 100 * float64(l.TimeNS) / float64(f.TotalNS())
-			s.hits[l.Line] = l.Hits / calls
-			if l.Hits%calls != 0 {
-				s.hits[l.Line] = -1
-			}
-			s.events += l.Hits / calls
-		}
-		ss = append(ss, s)
+		ss = append(ss, newSession(res, local))
 	}
+	return ss, wallSessions, nil
+}
 
-	// 4. The whole command, warm: build the binary, run it twice, time
-	// the second.
+// newSession takes a session's figures, per call of distance(), from
+// its result; local is distance() timed in this process before it.
+func newSession(res *lprun.Result, local time.Duration) session {
+	f := res.Profile.Funcs[0]
+	s := session{total: float64(f.TotalNS()) / calls, totalErr: res.TotalErr, pctErr: res.PctErr,
+		instr: float64(res.InstrumentedNS) / calls, plain: float64(res.PlainNS) / calls,
+		slowdown: res.Slowdown, slErr: res.SlowdownErr, slowPairs: res.SlowPairs, intervalNS: res.IntervalNS, capHit: res.CapHit,
+		pct: map[int]float64{}, hits: map[int]int64{}, local: float64(local)}
+	for _, l := range f.Lines {
+		s.pct[l.Line] = 100 * float64(l.TimeNS) / float64(f.TotalNS())
+		s.hits[l.Line] = l.Hits / calls
+		if l.Hits%calls != 0 {
+			s.hits[l.Line] = -1
+		}
+		s.events += l.Hits / calls
+	}
+	return s
+}
+
+// wholeCommand builds the binary, runs "speedup lprun" twice and returns
+// the second run's wall time (a warm build cache).
+func wholeCommand() (time.Duration, error) {
 	tmp, err := os.MkdirTemp("", "bench-lprun-")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "speedup")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/speedup").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build: %v\n%s", err, out)
+		return 0, fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	var wall time.Duration
 	for i := 0; i < 2; i++ {
 		cmd := exec.Command(bin, "lprun", "-C", "./examples/distance", "-f", "distance", "distance()")
 		t := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("speedup lprun: %v\n%s", err, out)
+			return 0, fmt.Errorf("speedup lprun: %v\n%s", err, out)
 		}
 		wall = time.Since(t)
 	}
+	return wall, nil
+}
 
-	// Hits the code implies (100x100 matrix).
-	wantHits := map[int]int64{}
-	src, _ := os.ReadFile(file)
+// wantHits returns the hits per call the code of distance() implies
+// (100x100 matrix), by line, for its lines start to end of src.
+func wantHits(src []byte, start, end int) map[int]int64 {
+	want := map[int]int64{}
 	for i, l := range bytesLines(src) {
 		n := i + 1
 		if n < start || n > end {
@@ -200,43 +253,56 @@ func run(truthTime time.Duration, sessions int) error {
 		}
 		switch {
 		case contains(l, "for i := 0; i < M; i++"):
-			wantHits[n] = 101
+			want[n] = 101
 		case contains(l, "for j := 0; j < M; j++"):
-			wantHits[n] = 100 * 101
+			want[n] = 100 * 101
 		case contains(l, "d := 0.0"), contains(l, "math.Sqrt"):
-			wantHits[n] = 100 * 100
+			want[n] = 100 * 100
 		case contains(l, "for k := 0; k < N; k++"):
-			wantHits[n] = 100 * 100 * 101
+			want[n] = 100 * 100 * 101
 		case contains(l, "tmp := "), contains(l, "d += tmp"):
-			wantHits[n] = 100 * 100 * 100
+			want[n] = 100 * 100 * 100
 		case contains(l, "X := "), contains(l, "D := "), contains(l, "M := "), contains(l, "N := "), contains(l, "return D"):
-			wantHits[n] = 1
+			want[n] = 1
 		}
 	}
+	return want
+}
+
+// checkHits reports whether every session's hits are exactly want,
+// printing each difference.
+func checkHits(ss []session, want map[int]int64) bool {
 	exact := true
 	for _, s := range ss {
-		for n, w := range wantHits {
+		for n, w := range want {
 			if s.hits[n] != w {
 				exact = false
 				fmt.Printf("hits mismatch at line %d: %d, want %d\n", n, s.hits[n], w)
 			}
 		}
 		for n, g := range s.hits {
-			if _, ok := wantHits[n]; !ok && g != 0 {
+			if _, ok := want[n]; !ok && g != 0 {
 				exact = false
 				fmt.Printf("unexpected hits at line %d: %d\n", n, g)
 			}
 		}
 	}
+	return exact
+}
 
-	fmt.Printf("%-46s %16s %12s  %-14s %s\n", "figure", "measured", "stated error", "target", "verdict")
-	row := func(name, val, claimed, target string, met bool, check error) {
-		fmt.Printf("%-46s %16s %12s  %-14s %s\n", name, val, claimed, target, benchcheck.Verdict(met, check))
-	}
-	info := func(name, val, claimed string) {
-		fmt.Printf("%-46s %16s %12s\n", name, val, claimed)
-	}
+// row prints a figure with its target and verdict.
+func row(name, val, claimed, target string, met bool, check error) {
+	fmt.Printf("%-46s %16s %12s  %-14s %s\n", name, val, claimed, target, benchcheck.Verdict(met, check))
+}
 
+// info prints a figure that has no target.
+func info(name, val, claimed string) {
+	fmt.Printf("%-46s %16s %12s\n", name, val, claimed)
+}
+
+// reportObserver prints the snapshots' cost: measured directly at the old
+// fixed period, and as each session measured it for itself.
+func reportObserver(distCost, parCost [2]float64, ss []session) {
 	fmt.Println("\nobserver effect of the stack snapshots")
 	for _, c := range []struct {
 		name string
@@ -261,7 +327,11 @@ func run(truthTime time.Duration, sessions int) error {
 		}
 		row(name, val, claimed, "< 3%", s.slowdown+s.slErr < 0.03, check)
 	}
+}
 
+// reportAgreement prints each session's Total time and how often
+// consecutive sessions differ by more than their stated errors.
+func reportAgreement(ss []session) {
 	fmt.Println("\nconsecutive sessions: Total time (per call) and its stated error")
 	var totDis, totN, pctDis, pctN int
 	var maxPctDiff float64
@@ -294,7 +364,12 @@ func run(truthTime time.Duration, sessions int) error {
 	row("  pairs differing by more than the stated error", fmt.Sprintf("%d of %d", totDis, totN), "", "< 1 in 10", totN > 0 && float64(totDis) < 0.1*float64(totN), nil)
 	row("  lines' % Time differing by more than stated", fmt.Sprintf("%d of %d", pctDis, pctN), "", "< 1 in 10", pctN > 0 && float64(pctDis) < 0.1*float64(pctN), nil)
 	info("  largest % Time difference (lines >= 2%)", fmt.Sprintf("%.1f points", maxPctDiff), "")
+}
 
+// reportMedians prints the sessions' median times (instrumented,
+// uninstrumented, reported, in this process) and their ratios, the hits'
+// verdict and the whole command's wall time.
+func reportMedians(ss []session, exact bool, wall, wallSessions time.Duration) {
 	var instrs, plains, locals, totals []time.Duration
 	var events int64
 	var pctErr, totErr float64
@@ -322,8 +397,12 @@ func run(truthTime time.Duration, sessions int) error {
 	row("  hits", fmt.Sprintf("%d events", events), "exact", "exact", exact, nil)
 	row("whole command, warm cache", fmt.Sprintf("%.2f s", wall.Seconds()), "", "< 5 s", wall < 5*time.Second, nil)
 	info("  (mean in-process session, for reference)", fmt.Sprintf("%.2f s", wallSessions.Seconds()/float64(len(ss))), "")
+}
 
-	last := ss[len(ss)-1]
+// reportLines prints % Time per line of the last session against pprof's
+// share (truthN of truthTot samples, over truthTime) and the largest
+// difference on the lines holding at least 2%.
+func reportLines(last session, truthN map[int]int64, truthTot int64, truthTime time.Duration, src []byte) {
 	fmt.Printf("\n%% Time per line: last lprun session vs pprof (uninstrumented, %s, %d samples)\n", truthTime, truthTot)
 	fmt.Printf("%6s %8s %8s %8s  %s\n", "line", "lprun", "pprof", "diff", "contents")
 	var lines []int
@@ -350,7 +429,6 @@ func run(truthTime time.Duration, sessions int) error {
 	}
 	fmt.Println()
 	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), fmt.Sprintf("±%.1f", last.pctErr), "<= 10 points", maxDiff <= 10, nil)
-	return nil
 }
 
 // observer times work with a sampler taking goroutine snapshots as lprun's
