@@ -147,78 +147,105 @@ func lprunFlags() (*flag.FlagSet, *lprunFlagValues) {
 	return fs, v
 }
 
+// parseLprun reads lprun's command line into the options of a statement
+// or a --run/--test program target, every flag checked before the builds.
 func parseLprun(c *command, args []string, stdin io.Reader, stdout io.Writer) (*lprunConfig, error) {
 	fs, v := lprunFlags()
-	cfg := &v.lprunConfig
-	dir, unit, runPkg, testPkg, tags := &v.dir, &v.unit, &v.runPkg, &v.testPkg, &v.tags
-	maxTime, interval, exact, race := &v.maxTime, &v.interval, &v.exact, &v.race
 	pos, err := parseFlags(c, fs, args, stdout)
 	if err != nil {
 		return nil, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["timeout"] && cfg.timeout <= 0 {
-		return nil, usageError("lprun: --timeout must be positive (omit it for no limit)")
+	if err := v.checkCommon(set); err != nil {
+		return nil, err
 	}
-	if *unit != "" {
-		u, err := strconv.ParseFloat(*unit, 64)
+	if v.runPkg != "" || v.testPkg != "" {
+		err = v.programOptions(pos, stdin)
+	} else {
+		err = v.statementOptions(pos, set["C"], stdin)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &v.lprunConfig, nil
+}
+
+// checkCommon checks the flags that apply to every target (--timeout, -u,
+// -D, -T) and reads -u into the report options; set holds the names of the
+// flags given.
+func (v *lprunFlagValues) checkCommon(set map[string]bool) error {
+	if set["timeout"] && v.timeout <= 0 {
+		return usageError("lprun: --timeout must be positive (omit it for no limit)")
+	}
+	if v.unit != "" {
+		u, err := strconv.ParseFloat(v.unit, 64)
 		if err != nil || !(u > 0 && u <= 1e3) { // NaN too
-			return nil, usageError("lprun: -u %s: want a positive number of seconds such as 1e-6", *unit)
+			return usageError("lprun: -u %s: want a positive number of seconds such as 1e-6", v.unit)
 		}
-		cfg.report.Unit = u
+		v.report.Unit = u
 	}
-	for _, out := range []struct{ flag, path string }{{"-D", cfg.dumpFile}, {"-T", cfg.textFile}} {
+	for _, out := range []struct{ flag, path string }{{"-D", v.dumpFile}, {"-T", v.textFile}} {
 		if err := checkOutput(out.path); err != nil {
-			return nil, usageError("lprun: %s %s: %v", out.flag, out.path, err)
+			return usageError("lprun: %s %s: %v", out.flag, out.path, err)
 		}
 	}
-	if *runPkg != "" || *testPkg != "" {
-		if *runPkg != "" && *testPkg != "" {
-			return nil, usageError("lprun: --run and --test exclude each other")
-		}
-		if *dir != "" {
-			return nil, usageError("lprun: -C does not apply to --run and --test (name the package)")
-		}
-		if *maxTime <= 0 || *interval <= 0 {
-			return nil, usageError("lprun: --max-time and --interval must be positive")
-		}
-		if v.setup != "" {
-			return nil, usageError("lprun: -s applies to a statement, not to --run and --test")
-		}
-		cfg.opts = lprun.Options{Program: &lprun.Program{Test: *testPkg != "", Pkg: *runPkg + *testPkg, Args: pos},
-			Funcs: v.funcs, Pkgs: v.pkgs, Tags: *tags, Race: *race, MaxTime: *maxTime, Interval: *interval, ExactTime: *exact, Stdin: stdin}
-		return cfg, nil
+	return nil
+}
+
+// programOptions sets the options of a --run or --test target, whose
+// arguments (pos) are the program's or the test binary's.
+func (v *lprunFlagValues) programOptions(pos []string, stdin io.Reader) error {
+	if v.runPkg != "" && v.testPkg != "" {
+		return usageError("lprun: --run and --test exclude each other")
 	}
+	if v.dir != "" {
+		return usageError("lprun: -C does not apply to --run and --test (name the package)")
+	}
+	if v.maxTime <= 0 || v.interval <= 0 {
+		return usageError("lprun: --max-time and --interval must be positive")
+	}
+	if v.setup != "" {
+		return usageError("lprun: -s applies to a statement, not to --run and --test")
+	}
+	v.opts = lprun.Options{Program: &lprun.Program{Test: v.testPkg != "", Pkg: v.runPkg + v.testPkg, Args: pos},
+		Funcs: v.funcs, Pkgs: v.pkgs, Tags: v.tags, Race: v.race, MaxTime: v.maxTime, Interval: v.interval, ExactTime: v.exact, Stdin: stdin}
+	return nil
+}
+
+// statementOptions sets the options of a statement target: the one STMT
+// argument (or stdin for "-"), run in the package of -C (dirGiven reports
+// whether -C was given) or of the current directory.
+func (v *lprunFlagValues) statementOptions(pos []string, dirGiven bool, stdin io.Reader) error {
 	if len(pos) != 1 {
-		return nil, usageError("lprun: want exactly one STMT argument (got %d); quote the statements", len(pos))
+		return usageError("lprun: want exactly one STMT argument (got %d); quote the statements", len(pos))
 	}
-	if *maxTime <= 0 || *interval <= 0 {
-		return nil, usageError("lprun: --max-time and --interval must be positive")
+	if v.maxTime <= 0 || v.interval <= 0 {
+		return usageError("lprun: --max-time and --interval must be positive")
 	}
-	if set["C"] && *dir == "" {
-		return nil, usageError("lprun: -C needs a directory")
+	if dirGiven && v.dir == "" {
+		return usageError("lprun: -C needs a directory")
 	}
 	// The package is checked now, as a usage error, and found in the
 	// current directory without -C, as go test does.
-	pkg, err := snippet.PackageDir(*dir, *tags)
+	pkg, err := snippet.PackageDir(v.dir, v.tags)
 	if err != nil {
-		return nil, usageError("lprun: %v", err)
+		return usageError("lprun: %v", err)
 	}
 	if pkg != nil {
-		*dir = pkg.Dir
+		v.dir = pkg.Dir
 	}
 	stmt := pos[0]
 	if stmt == "-" {
 		if stmt, err = readStdin(stdin); err != nil {
-			return nil, fmt.Errorf("lprun: %v", err)
+			return fmt.Errorf("lprun: %v", err)
 		}
 	}
-	cfg.opts = lprun.Options{
-		Dir: *dir, Funcs: v.funcs, Pkgs: v.pkgs, Stmt: stmt, Setup: v.setup, Tags: *tags, Race: *race,
-		MaxTime: *maxTime, Interval: *interval, ExactTime: *exact,
+	v.opts = lprun.Options{
+		Dir: v.dir, Funcs: v.funcs, Pkgs: v.pkgs, Stmt: stmt, Setup: v.setup, Tags: v.tags, Race: v.race,
+		MaxTime: v.maxTime, Interval: v.interval, ExactTime: v.exact,
 	}
-	return cfg, nil
+	return nil
 }
 
 func runLprun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

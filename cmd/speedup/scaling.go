@@ -115,6 +115,11 @@ type scalingConfig struct {
 	json, verbose  bool
 	plot           string
 	timeout        time.Duration
+
+	// procs are the worker counts to time, sorted, starting at 1; numCPU
+	// is the machine's, above which a point is flagged.
+	procs  []int
+	numCPU int
 }
 
 // scalingFlags defines scaling's flags, the one list of them.
@@ -134,61 +139,13 @@ func scalingFlags() (*flag.FlagSet, *scalingConfig) {
 	return fs, cfg
 }
 
+// runScaling builds STMT once, times it at every worker count and writes
+// the report.
 func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := commands["scaling"]
-	fs, cfg := scalingFlags()
-	cpu, number, repeat, asJSON, plotFile, timeout, verbose := &cfg.cpu, &cfg.number, &cfg.repeat, &cfg.json, &cfg.plot, &cfg.timeout, &cfg.verbose
-	pos, err := parseFlags(c, fs, attachedCounts(fs, args), stdout)
+	cfg, err := parseScaling(args, stdin, stdout)
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
-	// Everything the user typed is checked before the build and the
-	// measurements, which can take minutes.
-	switch {
-	case len(pos) == 0:
-		return usageError("scaling: missing STMT (Go statements, or - to read them from stdin); run 'speedup help scaling'")
-	case len(pos) > 1:
-		return usageError("scaling: one STMT expected, got %d arguments (quote the statements)", len(pos))
-	case *number < 0 || set["n"] && *number == 0:
-		return usageError("scaling: -n %d: the loop count must be positive (omit -n for automatic)", *number)
-	case *repeat < 0 || set["r"] && *repeat == 0:
-		return usageError("scaling: -r %d: the run count must be positive", *repeat)
-	case set["timeout"] && *timeout <= 0:
-		return usageError("scaling: --timeout must be positive (omit it for no limit)")
-	case set["C"] && cfg.Dir == "":
-		return usageError("scaling: -C needs a directory")
-	}
-	numCPU := runtime.NumCPU()
-	procs := scaling.DefaultProcs(numCPU)
-	if set["cpu"] {
-		// An explicit --cpu "" is a mistake (an unset shell variable, say),
-		// not a request for the default list: ParseProcs rejects it.
-		if procs, err = scaling.ParseProcs(*cpu); err != nil {
-			return usageError("scaling: --cpu: %v", err)
-		}
-	}
-	slices.Sort(procs)
-	if procs[0] != 1 {
-		return usageError("scaling: --cpu %s: the list must include 1, the serial time every speedup is relative to", *cpu)
-	}
-	if *plotFile != "" {
-		if _, err := scaling.PlotFormat(*plotFile); err != nil {
-			return usageError("scaling: --plot: %v", err)
-		}
-		if err := checkOutput(*plotFile); err != nil {
-			return usageError("scaling: --plot %s: %v", *plotFile, err)
-		}
-	}
-	cfg.Setup, cfg.Stmt = cfg.setup, pos[0]
-	if cfg.Stmt == "-" {
-		if cfg.Stmt, err = readStdin(stdin); err != nil {
-			return fmt.Errorf("scaling: %v", err)
-		}
-	}
-
 	// Build the harness once: every P runs the same binary, so that the
 	// only difference between the points is the worker count.
 	prog, err := snippet.Build(ctx, cfg.Config)
@@ -197,45 +154,150 @@ func runScaling(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	defer prog.Close()
 
-	progress := terminal(stderr)
-	opts := timeit.Options{Number: *number, Repeat: *repeat}
-	measure := func(p int) (*timeit.Result, error) {
-		o := opts
-		if progress != nil {
-			o.Progress, o.Label = progress, fmt.Sprintf("scaling P=%d", p)
-		}
-		// GOMAXPROCS in the child's environment, rather than a
-		// runtime.GOMAXPROCS call in the snippet, is read by its runtime
-		// at startup, so the scheduler and the garbage collector are
-		// sized for P from the first instruction, as in a real program
-		// run that way.
-		res, err := prog.Measure(ctx, snippet.Measurement{
-			Env:     []string{"GOMAXPROCS=" + strconv.Itoa(p)},
-			Timeout: *timeout,
-			Stdout:  stderr,
-			Stderr:  stderr,
-			Options: o,
-		})
-		if err != nil {
-			return nil, err
-		}
-		res.Procs = p
-		// Calibrate once, at P=1 (measured first), then time the same
-		// work at every P.
-		opts.Number = res.Loops
-		if *verbose {
-			for _, w := range res.Warnings() {
-				fmt.Fprintf(stderr, "P=%d: %v\n", p, w)
-			}
-			fmt.Fprintf(stderr, "P=%d: %s\n", p, res)
-		}
-		return res, nil
+	m := &scalingMeasurer{
+		prog:     prog,
+		cfg:      cfg,
+		stderr:   stderr,
+		progress: terminal(stderr),
+		opts:     timeit.Options{Number: cfg.number, Repeat: cfg.repeat},
 	}
-	rep, err := scaling.Sweep(procs, numCPU, measure)
+	rep, err := scaling.Sweep(cfg.procs, cfg.numCPU, func(p int) (*timeit.Result, error) {
+		return m.measure(ctx, p)
+	})
 	if err != nil {
 		return fmt.Errorf("scaling: %w", err)
 	}
-	return writeScaling(rep, *asJSON, *plotFile, prog.BuildTime, stdout)
+	return writeScaling(rep, cfg.json, cfg.plot, prog.BuildTime, stdout)
+}
+
+// parseScaling reads scaling's command line. Everything the user typed is
+// checked before the build and the measurements, which can take minutes.
+func parseScaling(args []string, stdin io.Reader, stdout io.Writer) (*scalingConfig, error) {
+	fs, cfg := scalingFlags()
+	pos, err := parseFlags(commands["scaling"], fs, attachedCounts(fs, args), stdout)
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := cfg.checkArgs(pos, set); err != nil {
+		return nil, err
+	}
+	cfg.numCPU = runtime.NumCPU()
+	if cfg.procs, err = scalingProcs(cfg.cpu, set["cpu"], cfg.numCPU); err != nil {
+		return nil, err
+	}
+	if err := checkScalingPlot(cfg.plot); err != nil {
+		return nil, err
+	}
+	cfg.Setup, cfg.Stmt = cfg.setup, pos[0]
+	if cfg.Stmt == "-" {
+		if cfg.Stmt, err = readStdin(stdin); err != nil {
+			return nil, fmt.Errorf("scaling: %v", err)
+		}
+	}
+	return cfg, nil
+}
+
+// checkArgs rejects a missing or split STMT and flags given explicitly
+// with a value that means nothing; set holds the names of the flags given.
+func (cfg *scalingConfig) checkArgs(pos []string, set map[string]bool) error {
+	switch {
+	case len(pos) == 0:
+		return usageError("scaling: missing STMT (Go statements, or - to read them from stdin); run 'speedup help scaling'")
+	case len(pos) > 1:
+		return usageError("scaling: one STMT expected, got %d arguments (quote the statements)", len(pos))
+	case cfg.number < 0 || set["n"] && cfg.number == 0:
+		return usageError("scaling: -n %d: the loop count must be positive (omit -n for automatic)", cfg.number)
+	case cfg.repeat < 0 || set["r"] && cfg.repeat == 0:
+		return usageError("scaling: -r %d: the run count must be positive", cfg.repeat)
+	case set["timeout"] && cfg.timeout <= 0:
+		return usageError("scaling: --timeout must be positive (omit it for no limit)")
+	case set["C"] && cfg.Dir == "":
+		return usageError("scaling: -C needs a directory")
+	}
+	return nil
+}
+
+// scalingProcs returns the sorted worker counts of --cpu (given reports
+// whether it was), or the default list for numCPU cores. The list must
+// include 1.
+func scalingProcs(cpu string, given bool, numCPU int) ([]int, error) {
+	procs := scaling.DefaultProcs(numCPU)
+	if given {
+		// An explicit --cpu "" is a mistake (an unset shell variable, say),
+		// not a request for the default list: ParseProcs rejects it.
+		var err error
+		if procs, err = scaling.ParseProcs(cpu); err != nil {
+			return nil, usageError("scaling: --cpu: %v", err)
+		}
+	}
+	slices.Sort(procs)
+	if procs[0] != 1 {
+		return nil, usageError("scaling: --cpu %s: the list must include 1, the serial time every speedup is relative to", cpu)
+	}
+	return procs, nil
+}
+
+// checkScalingPlot checks that a --plot file (an empty name is no plot)
+// has a known format and can be written.
+func checkScalingPlot(plotFile string) error {
+	if plotFile == "" {
+		return nil
+	}
+	if _, err := scaling.PlotFormat(plotFile); err != nil {
+		return usageError("scaling: --plot: %v", err)
+	}
+	if err := checkOutput(plotFile); err != nil {
+		return usageError("scaling: --plot %s: %v", plotFile, err)
+	}
+	return nil
+}
+
+// scalingMeasurer times the built snippet at one worker count after
+// another, for scaling.Sweep.
+type scalingMeasurer struct {
+	prog     *snippet.Program
+	cfg      *scalingConfig
+	stderr   io.Writer
+	progress io.Writer // nil when stderr is not a terminal
+
+	// opts are the timing options of the next point: the loop count is
+	// calibrated once, at P=1 (measured first), then the same work is
+	// timed at every P.
+	opts timeit.Options
+}
+
+// measure times the snippet in a fresh process with GOMAXPROCS=p.
+func (m *scalingMeasurer) measure(ctx context.Context, p int) (*timeit.Result, error) {
+	o := m.opts
+	if m.progress != nil {
+		o.Progress, o.Label = m.progress, fmt.Sprintf("scaling P=%d", p)
+	}
+	// GOMAXPROCS in the child's environment, rather than a
+	// runtime.GOMAXPROCS call in the snippet, is read by its runtime
+	// at startup, so the scheduler and the garbage collector are
+	// sized for P from the first instruction, as in a real program
+	// run that way.
+	res, err := m.prog.Measure(ctx, snippet.Measurement{
+		Env:     []string{"GOMAXPROCS=" + strconv.Itoa(p)},
+		Timeout: m.cfg.timeout,
+		Stdout:  m.stderr,
+		Stderr:  m.stderr,
+		Options: o,
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Procs = p
+	m.opts.Number = res.Loops
+	if m.cfg.verbose {
+		for _, w := range res.Warnings() {
+			fmt.Fprintf(m.stderr, "P=%d: %v\n", p, w)
+		}
+		fmt.Fprintf(m.stderr, "P=%d: %s\n", p, res)
+	}
+	return res, nil
 }
 
 // writeScaling prints the report, then draws the plot: a plot that cannot

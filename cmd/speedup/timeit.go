@@ -182,6 +182,8 @@ func runTimeit(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	return err
 }
 
+// parseTimeit reads timeit's command line: the flags, each checked before
+// the build and the measurements (which can take minutes), and STMT.
 func parseTimeit(args []string, stdin io.Reader, stdout io.Writer) (*timeitConfig, error) {
 	cfg := &timeitConfig{}
 	var setup, params multiFlag
@@ -193,32 +195,66 @@ func parseTimeit(args []string, stdin io.Reader, stdout io.Writer) (*timeitConfi
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := cfg.checkCounts(set); err != nil {
+		return nil, err
+	}
+	if err := cfg.checkModes(set, gc); err != nil {
+		return nil, err
+	}
+	cfg.Setup = setup
+	if cfg.Params, err = parseTimeitParams(params); err != nil {
+		return nil, err
+	}
+	if err := checkTimeitPlot(cfg.plot, cfg.Params); err != nil {
+		return nil, err
+	}
+	if cfg.Stmt, cfg.stmtFromStdin, err = timeitStmt(pos, stdin); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// checkCounts rejects a -n, -r, -p or --timeout given explicitly with a
+// value that means nothing; set holds the names of the flags given.
+func (cfg *timeitConfig) checkCounts(set map[string]bool) error {
 	if set["n"] && cfg.number <= 0 {
-		return nil, usageError("timeit: -n must be at least 1 (omit it to choose automatically)")
+		return usageError("timeit: -n must be at least 1 (omit it to choose automatically)")
 	}
 	if set["r"] && cfg.repeat <= 0 {
-		return nil, usageError("timeit: -r must be at least 1")
+		return usageError("timeit: -r must be at least 1")
 	}
 	if set["p"] && (cfg.precision < 1 || cfg.precision > 17) {
-		return nil, usageError("timeit: -p must be between 1 and 17")
+		return usageError("timeit: -p must be between 1 and 17")
 	}
 	if set["timeout"] && cfg.timeout <= 0 {
-		return nil, usageError("timeit: --timeout must be positive (omit it for no limit)")
+		return usageError("timeit: --timeout must be positive (omit it for no limit)")
 	}
+	return nil
+}
+
+// checkModes reads --gc into cfg.gcOff and rejects an empty or spaced
+// --benchstat name and an empty -C; set holds the names of the flags given.
+func (cfg *timeitConfig) checkModes(set map[string]bool, gc string) error {
 	switch gc {
 	case "on":
 	case "off":
 		cfg.gcOff = true
 	default:
-		return nil, usageError("timeit: --gc must be on or off, not %q", gc)
+		return usageError("timeit: --gc must be on or off, not %q", gc)
 	}
 	if set["benchstat"] && (cfg.benchstat == "" || strings.ContainsAny(cfg.benchstat, " \t\n")) {
-		return nil, usageError("timeit: --benchstat needs a benchmark name without spaces")
+		return usageError("timeit: --benchstat needs a benchmark name without spaces")
 	}
 	if set["C"] && cfg.Dir == "" {
-		return nil, usageError("timeit: -C needs a directory")
+		return usageError("timeit: -C needs a directory")
 	}
-	cfg.Setup = setup
+	return nil
+}
+
+// parseTimeitParams parses the --param flags in order, each name at most
+// once.
+func parseTimeitParams(params multiFlag) ([]timeit.Param, error) {
+	var out []timeit.Param
 	seen := map[string]bool{}
 	for _, p := range params {
 		pp, err := timeit.ParseParam(p)
@@ -229,46 +265,59 @@ func parseTimeit(args []string, stdin io.Reader, stdout io.Writer) (*timeitConfi
 			return nil, usageError("timeit: --param %s given twice", pp.Name)
 		}
 		seen[pp.Name] = true
-		cfg.Params = append(cfg.Params, pp)
+		out = append(out, pp)
 	}
-	if cfg.plot != "" {
-		if len(cfg.Params) != 1 {
-			return nil, usageError("timeit: --plot needs exactly one --param (got %d)", len(cfg.Params))
-		}
-		if ext := strings.ToLower(filepath.Ext(cfg.plot)); ext != ".svg" && ext != ".png" {
-			return nil, usageError("timeit: --plot file must end in .svg or .png")
-		}
-		// Found out now, not after a sweep of several minutes.
-		if err := checkOutput(cfg.plot); err != nil {
-			return nil, usageError("timeit: --plot: %v", err)
-		}
-		p := cfg.Params[0]
-		for _, v := range p.Values {
-			switch x, ok := timeit.Number(v); {
-			case !ok:
-				return nil, usageError("timeit: --plot needs numeric --param values")
-			case x <= 0:
-				return nil, usageError("timeit: --plot: %s is not a positive number; a log axis cannot show it", p.Format(v))
-			}
+	return out, nil
+}
+
+// checkTimeitPlot checks a --plot file (an empty name is no plot) against
+// the parameters it would draw: exactly one, with positive numeric values
+// for its log axis, and a file that can be written. All of it is found out
+// now, not after a sweep of several minutes.
+func checkTimeitPlot(plot string, params []timeit.Param) error {
+	if plot == "" {
+		return nil
+	}
+	if len(params) != 1 {
+		return usageError("timeit: --plot needs exactly one --param (got %d)", len(params))
+	}
+	if ext := strings.ToLower(filepath.Ext(plot)); ext != ".svg" && ext != ".png" {
+		return usageError("timeit: --plot file must end in .svg or .png")
+	}
+	if err := checkOutput(plot); err != nil {
+		return usageError("timeit: --plot: %v", err)
+	}
+	p := params[0]
+	for _, v := range p.Values {
+		switch x, ok := timeit.Number(v); {
+		case !ok:
+			return usageError("timeit: --plot needs numeric --param values")
+		case x <= 0:
+			return usageError("timeit: --plot: %s is not a positive number; a log axis cannot show it", p.Format(v))
 		}
 	}
+	return nil
+}
+
+// timeitStmt returns the statements to time from the positional
+// arguments, reading them from stdin for "-" (fromStdin is then true).
+func timeitStmt(pos []string, stdin io.Reader) (stmt string, fromStdin bool, err error) {
 	switch {
 	case len(pos) == 0:
-		return nil, usageError("timeit: missing STMT (Go statements, or - to read them from stdin); see 'speedup help timeit'")
+		return "", false, usageError("timeit: missing STMT (Go statements, or - to read them from stdin); see 'speedup help timeit'")
 	case len(pos) == 1 && pos[0] == "-":
-		stmt, err := readStdin(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("timeit: %v", err)
+		if stmt, err = readStdin(stdin); err != nil {
+			return "", false, fmt.Errorf("timeit: %v", err)
 		}
-		cfg.Stmt, cfg.stmtFromStdin = stmt, true
+		fromStdin = true
 	default:
 		// An unquoted statement arrives in pieces ("Dot(x," "x)").
-		cfg.Stmt = strings.Join(pos, " ")
+		stmt = strings.Join(pos, " ")
 	}
-	if strings.TrimSpace(cfg.Stmt) == "" {
-		return nil, usageError("timeit: STMT is empty")
+	if strings.TrimSpace(stmt) == "" {
+		return "", false, usageError("timeit: STMT is empty")
 	}
-	return cfg, nil
+	return stmt, fromStdin, nil
 }
 
 // attachedCounts rewrites IPython's -n1000, -r3 and -p4 (a count attached
