@@ -157,7 +157,7 @@ func (g *blockGen) topLevel(body *ast.BlockStmt) (guards []string, compound bool
 	for i, st := range body.List {
 		switch st := st.(type) {
 		case *ast.AssignStmt, *ast.DeclStmt:
-			guards = append(guards, declared(st)...)
+			guards = append(guards, Declared(st)...)
 		case *ast.ForStmt, *ast.RangeStmt, *ast.IfStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt, *ast.BlockStmt:
 			compound = true
 		case *ast.DeferStmt:
@@ -179,9 +179,10 @@ func (g *blockGen) topLevel(body *ast.BlockStmt) (guards []string, compound bool
 	return guards, compound
 }
 
-// declared returns the variables that an assignment or declaration
-// declares.
-func declared(st ast.Stmt) []string {
+// Declared returns the variables that a statement declares at its own
+// level (a := or a var declaration; "_" is no variable): what a block,
+// a snippet or a notebook cell leaves defined after it.
+func Declared(st ast.Stmt) []string {
 	var out []string
 	switch st := st.(type) {
 	case *ast.AssignStmt:
@@ -269,7 +270,7 @@ func (g *blockGen) wrap(x ast.Expr) {
 func (g *blockGen) keepDeclared(list []ast.Stmt, end token.Pos) {
 	var text string
 	for _, st := range list {
-		for _, v := range declared(st) {
+		for _, v := range Declared(st) {
 			text += "; " + keepFunc + "(" + v + ")"
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"go/token"
 	"sort"
 	"strings"
+
+	"github.com/gospeedup/speedup/internal/gorun"
 )
 
 // A cell holds Go declarations and statements, mixed in any order. The
@@ -331,7 +333,7 @@ func (c *Cell) parseStmts(stmts string) error {
 	c.stmtFile = sf
 	body := sf.Decls[0].(*ast.FuncDecl).Body
 	for _, st := range body.List {
-		c.Defines = append(c.Defines, topDefines(st)...)
+		c.Defines = append(c.Defines, gorun.Declared(st)...)
 	}
 	if n := len(body.List); n > 0 {
 		if es, ok := body.List[n-1].(*ast.ExprStmt); ok {
@@ -363,7 +365,7 @@ func (c *Cell) collectUses(body *ast.BlockStmt) {
 				c.Touches[id.Name] = true
 			}
 		}
-		for _, name := range topDefines(st) {
+		for _, name := range gorun.Declared(st) {
 			own[name] = true
 		}
 	}
@@ -463,32 +465,6 @@ func touchCall(x *ast.CallExpr, touch func(ast.Expr)) {
 	for _, a := range x.Args {
 		touch(a)
 	}
-}
-
-// topDefines returns the variables a top-level statement declares.
-func topDefines(st ast.Stmt) []string {
-	var out []string
-	switch st := st.(type) {
-	case *ast.AssignStmt:
-		if st.Tok == token.DEFINE {
-			for _, l := range st.Lhs {
-				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
-					out = append(out, id.Name)
-				}
-			}
-		}
-	case *ast.DeclStmt:
-		if gd, ok := st.Decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
-			for _, sp := range gd.Specs {
-				for _, id := range sp.(*ast.ValueSpec).Names {
-					if id.Name != "_" {
-						out = append(out, id.Name)
-					}
-				}
-			}
-		}
-	}
-	return out
 }
 
 // readOnlyBuiltins change none of their arguments.
