@@ -52,9 +52,23 @@ func Synthetic(ctx context.Context, nx, ny, nz, nt int, seed uint64, opts ...par
 	}
 	s := &Series{NX: nx, NY: ny, NZ: nz, NT: nt, Data: make([]float64, nx*ny*nz*nt)}
 	// Per-voxel baseline and noise level, computed once.
-	nv := s.Voxels()
-	base := make([]float64, nv)
-	sigma := make([]float64, nv)
+	base, sigma := Phantom(nx, ny, nz)
+	err := par.For(ctx, nt, func(ctx context.Context, t int) error {
+		FillVolume(s.Volume(t), base, sigma, seed, t)
+		return nil
+	}, append([]par.Option{par.Name("synthesize")}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Phantom returns the synthetic series' per-voxel baseline and noise
+// level for an nx*ny*nz volume: a bright ellipsoid on a dark background.
+func Phantom(nx, ny, nz int) (base, sigma []float64) {
+	nv := nx * ny * nz
+	base = make([]float64, nv)
+	sigma = make([]float64, nv)
 	for z := range nz {
 		for y := range ny {
 			for x := range nx {
@@ -72,19 +86,19 @@ func Synthetic(ctx context.Context, nx, ny, nz, nt int, seed uint64, opts ...par
 			}
 		}
 	}
-	err := par.For(ctx, nt, func(ctx context.Context, t int) error {
-		rng := rand.New(rand.NewPCG(seed, uint64(t)))
-		slow := 1 + 0.005*math.Sin(2*math.Pi*float64(t)/40) + 0.0001*float64(t)
-		vol := s.Volume(t)
-		for v := range vol {
-			vol[v] = base[v]*slow + sigma[v]*rng.NormFloat64()
-		}
-		return nil
-	}, append([]par.Option{par.Name("synthesize")}, opts...)...)
-	if err != nil {
-		return nil, err
+	return base, sigma
+}
+
+// FillVolume writes volume t of the synthetic series into vol: the
+// baseline with a slow drift, plus noise from a generator seeded by
+// (seed, t) alone, so that any volume can be made on its own (par's
+// workers, or dist's on other machines) and come out the same.
+func FillVolume(vol, base, sigma []float64, seed uint64, t int) {
+	rng := rand.New(rand.NewPCG(seed, uint64(t)))
+	slow := 1 + 0.005*math.Sin(2*math.Pi*float64(t)/40) + 0.0001*float64(t)
+	for v := range vol {
+		vol[v] = base[v]*slow + sigma[v]*rng.NormFloat64()
 	}
-	return s, nil
 }
 
 // Stats holds per-voxel moments of N time points: the mean and M2, the sum

@@ -7,8 +7,6 @@ package span
 
 import (
 	"context"
-	"math"
-	"math/rand/v2"
 
 	"github.com/gospeedup/speedup/dist"
 	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
@@ -26,37 +24,11 @@ type Span struct {
 // volume t is drawn from its own generator seeded by (seed, t), so a
 // worker can make any span of the series by itself.
 func (sp Span) Volumes() [][]float64 {
-	nx, ny, nz := sp.NX, sp.NY, sp.NZ
-	nv := nx * ny * nz
-	base := make([]float64, nv)
-	sigma := make([]float64, nv)
-	for z := range nz {
-		for y := range ny {
-			for x := range nx {
-				v := (z*ny+y)*nx + x
-				dx := (float64(x)+0.5)/float64(nx)*2 - 1
-				dy := (float64(y)+0.5)/float64(ny)*2 - 1
-				dz := (float64(z)+0.5)/float64(nz)*2 - 1
-				r2 := dx*dx/0.8 + dy*dy/0.9 + dz*dz/0.7
-				if r2 < 1 {
-					base[v] = 1000 - 300*r2
-					sigma[v] = base[v] * (0.01 + 0.03*r2)
-				} else {
-					base[v], sigma[v] = 50, 10
-				}
-			}
-		}
-	}
+	base, sigma := tsnr.Phantom(sp.NX, sp.NY, sp.NZ)
 	vols := make([][]float64, sp.T1-sp.T0)
 	for i := range vols {
-		t := sp.T0 + i
-		rng := rand.New(rand.NewPCG(sp.Seed, uint64(t)))
-		slow := 1 + 0.005*math.Sin(2*math.Pi*float64(t)/40) + 0.0001*float64(t)
-		vol := make([]float64, nv)
-		for v := range vol {
-			vol[v] = base[v]*slow + sigma[v]*rng.NormFloat64()
-		}
-		vols[i] = vol
+		vols[i] = make([]float64, len(base))
+		tsnr.FillVolume(vols[i], base, sigma, sp.Seed, sp.T0+i)
 	}
 	return vols
 }
