@@ -13,8 +13,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gospeedup/speedup/diag"
@@ -33,22 +31,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "tsnr:", err)
 		os.Exit(1)
 	}
-}
-
-func parseShape(s string) ([4]int, error) {
-	var d [4]int
-	parts := strings.Split(s, "x")
-	if len(parts) != 4 {
-		return d, fmt.Errorf("shape %q: want XxYxZxT", s)
-	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 {
-			return d, fmt.Errorf("shape %q: bad size %q", s, p)
-		}
-		d[i] = n
-	}
-	return d, nil
 }
 
 // tolerance is the agreement demanded of the chunked result: both methods
@@ -72,7 +54,7 @@ func best(reps int, f func() error) (time.Duration, error) {
 }
 
 func run(shape string, workers, chunk, reps int, seed uint64) error {
-	d, err := parseShape(shape)
+	d, err := tsnr.ParseShape(shape)
 	if err != nil {
 		return err
 	}

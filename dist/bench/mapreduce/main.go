@@ -183,7 +183,7 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 	if n < 1 || reps < 1 {
 		return fmt.Errorf("-n and -reps must be positive")
 	}
-	d, err := parseShape(shape)
+	d, err := tsnr.ParseShape(shape)
 	if err != nil {
 		return err
 	}
@@ -202,23 +202,6 @@ func run(ctx context.Context, w io.Writer, n, reps int, shape string) error {
 			loadBefore, loadAfter, runtime.NumCPU())
 	}
 	return nil
-}
-
-// parseShape parses a data set's shape XxYxZxT, four positive sizes.
-func parseShape(shape string) ([4]int, error) {
-	var d [4]int
-	parts := strings.Split(shape, "x")
-	if len(parts) != 4 {
-		return d, fmt.Errorf("shape %q: want XxYxZxT", shape)
-	}
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 1 {
-			return d, fmt.Errorf("shape %q: bad size %q", shape, p)
-		}
-		d[i] = v
-	}
-	return d, nil
 }
 
 // trivial compares dist with par on the sum of the squares of n integers,

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gospeedup/speedup/dist"
+	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
 )
 
 func TestMain(m *testing.M) {
@@ -61,13 +62,13 @@ func TestParseShape(t *testing.T) {
 		{"8xax4x16", [4]int{}, `shape "8xax4x16": bad size "a"`},
 		{"", [4]int{}, `shape "": want XxYxZxT`},
 	} {
-		d, err := parseShape(tc.shape)
+		d, err := tsnr.ParseShape(tc.shape)
 		got := ""
 		if err != nil {
 			got = err.Error()
 		}
 		if got != tc.err || (err == nil && d != tc.want) {
-			t.Errorf("parseShape(%q) = %v, %q; want %v, %q", tc.shape, d, got, tc.want, tc.err)
+			t.Errorf("tsnr.ParseShape(%q) = %v, %q; want %v, %q", tc.shape, d, got, tc.want, tc.err)
 		}
 	}
 }

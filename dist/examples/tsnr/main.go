@@ -45,23 +45,6 @@ func main() {
 	}
 }
 
-// parseShape parses a series shape XxYxZxT, four positive sizes.
-func parseShape(s string) ([4]int, error) {
-	var d [4]int
-	parts := strings.Split(s, "x")
-	if len(parts) != 4 {
-		return d, fmt.Errorf("shape %q: want XxYxZxT", s)
-	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 {
-			return d, fmt.Errorf("shape %q: bad size %q", s, p)
-		}
-		d[i] = n
-	}
-	return d, nil
-}
-
 // version is one way of computing the moments, timed in turn with the
 // others.
 type version struct {
@@ -76,7 +59,7 @@ type version struct {
 // dist, each timed reps times, and checks that all their results are
 // identical to tsnr.Chunked's.
 func run(ctx context.Context, w io.Writer, shape string, size, reps int, seed uint64) error {
-	d, err := parseShape(shape)
+	d, err := tsnr.ParseShape(shape)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"github.com/gospeedup/speedup/par"
 )
@@ -61,6 +63,24 @@ func Synthetic(ctx context.Context, nx, ny, nz, nt int, seed uint64, opts ...par
 		return nil, err
 	}
 	return s, nil
+}
+
+// ParseShape parses a series shape written XxYxZxT (as in "64x64x32x300"):
+// four positive sizes, the voxels and then the time points.
+func ParseShape(s string) ([4]int, error) {
+	var d [4]int
+	parts := strings.Split(s, "x")
+	if len(parts) != 4 {
+		return d, fmt.Errorf("shape %q: want XxYxZxT", s)
+	}
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return d, fmt.Errorf("shape %q: bad size %q", s, p)
+		}
+		d[i] = n
+	}
+	return d, nil
 }
 
 // Phantom returns the synthetic series' per-voxel baseline and noise
