@@ -19,9 +19,9 @@ import (
 // temporary directory (GOWORK=copy), with absolute paths, next to a copy of
 // its go.work.sum, where its writes go.
 
-// goWork returns the workspace file governing dir, or "" outside a
-// workspace.
-func goWork(ctx context.Context, dir string, env []string) (string, error) {
+// GoWork returns the workspace file governing dir ("go env GOWORK" run
+// there with env, nil meaning speedup's own), or "" outside a workspace.
+func GoWork(ctx context.Context, dir string, env []string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOWORK")
 	cmd.Dir = dir
 	cmd.Env = env
@@ -40,7 +40,7 @@ func goWork(ctx context.Context, dir string, env []string) (string, error) {
 // command at a copy, under tmp, of the workspace file governing dir, or nil
 // outside a workspace.
 func workspaceCopy(ctx context.Context, dir, tmp string, env []string) ([]string, error) {
-	w, err := goWork(ctx, dir, env)
+	w, err := GoWork(ctx, dir, env)
 	if err != nil || w == "" {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ var envMu sync.Mutex
 func withWorkspaceCopy(dir string, f func() error) error {
 	envMu.Lock()
 	defer envMu.Unlock()
-	w, err := goWork(context.Background(), dir, nil)
+	w, err := GoWork(context.Background(), dir, nil)
 	if err != nil || w == "" {
 		return f()
 	}

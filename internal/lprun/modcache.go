@@ -78,13 +78,11 @@ func (m *modCopies) inModCache(dir string) bool {
 // -modfile, or, in workspace mode (where the go command refuses -modfile),
 // a temporary go.work to name in GOWORK (env).
 func (m *modCopies) buildFiles(ctx context.Context, dir string) (modfile string, env []string, err error) {
-	cmd := exec.CommandContext(ctx, "go", "env", "GOWORK")
-	cmd.Dir = dir
-	out, err := cmd.Output()
+	gowork, err := gorun.GoWork(ctx, dir, nil)
 	if err != nil {
-		return "", nil, fmt.Errorf("go env GOWORK: %v", err)
+		return "", nil, err
 	}
-	if gowork := strings.TrimSpace(string(out)); gowork != "" && gowork != "off" {
+	if gowork != "" {
 		wf := filepath.Join(m.tmp, "lprun.work")
 		if err := gorun.WriteWorkFile(ctx, gowork, wf, m.copies); err != nil {
 			return "", nil, err
