@@ -1,7 +1,6 @@
 package dist_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospeedup/speedup/internal/docexample"
 )
 
 // The tutorial's Part 4 shows dist's commands as "% command" lines in
@@ -20,49 +21,6 @@ import (
 // tests); this test runs the "% " lines from the repository's root and
 // compares their output with the documented one, numbers masked, as the
 // core's test does.
-
-type example struct {
-	line int
-	cmd  string
-	want []string
-}
-
-func parsePercent(data []byte) []example {
-	var out []example
-	var cur *example
-	in := false
-	flush := func() {
-		if cur != nil {
-			out = append(out, *cur)
-			cur = nil
-		}
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.HasPrefix(strings.TrimSpace(line), "```") {
-			if in {
-				flush()
-			}
-			in = !in
-			continue
-		}
-		if !in {
-			continue
-		}
-		if strings.HasPrefix(line, "% ") {
-			flush()
-			cur = &example{line: n, cmd: strings.TrimPrefix(line, "% ")}
-			continue
-		}
-		if cur != nil {
-			cur.want = append(cur.want, line)
-		}
-	}
-	flush()
-	return out
-}
 
 var (
 	timeRE   = regexp.MustCompile(`[-+]?[0-9][0-9.,]*(?:e[-+]?[0-9]+)?\s?(?:ns|µs|us|ms|s)\b`)
@@ -108,24 +66,24 @@ func TestTutorialPart4(t *testing.T) {
 		t.Fatal("docs/tutorial.md has no Part 4")
 	}
 	line0 := bytes.Count(data[:i], []byte("\n"))
-	examples := parsePercent(data[i:])
+	examples := docexample.Examples("docs/tutorial.md", data[i:], "% ")
 	if len(examples) < 3 {
 		t.Fatalf("%d examples in Part 4, want at least 3", len(examples))
 	}
 	for _, ex := range examples {
-		t.Run(strconv.Itoa(line0+ex.line), func(t *testing.T) {
+		t.Run(strconv.Itoa(line0+ex.Line), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", ex.cmd)
+			c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", ex.Cmd)
 			c.Dir = root
 			got, err := c.CombinedOutput()
 			if err != nil {
-				t.Fatalf("docs/tutorial.md:%d: %s: %v\n%s", line0+ex.line, ex.cmd, err, got)
+				t.Fatalf("docs/tutorial.md:%d: %s: %v\n%s", line0+ex.Line, ex.Cmd, err, got)
 			}
-			g, w := shape(strings.Split(string(got), "\n")), shape(ex.want)
+			g, w := shape(strings.Split(string(got), "\n")), shape(ex.Want)
 			if strings.Join(g, "\n") != strings.Join(w, "\n") {
 				t.Errorf("docs/tutorial.md:%d: output of %q no longer reads as documented.\n--- documented (masked)\n%s\n--- got (masked)\n%s\n--- got\n%s",
-					line0+ex.line, ex.cmd, strings.Join(w, "\n"), strings.Join(g, "\n"), got)
+					line0+ex.Line, ex.Cmd, strings.Join(w, "\n"), strings.Join(g, "\n"), got)
 			}
 		})
 	}

@@ -19,7 +19,6 @@
 package docs
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -33,59 +32,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospeedup/speedup/internal/docexample"
 	"github.com/gospeedup/speedup/internal/golden"
 )
-
-// example is one "$ command" with its documented output.
-type example struct {
-	file string
-	line int
-	cmd  string
-	want []string
-}
-
-// parseExamples returns the examples of one Markdown document.
-func parseExamples(name string, data []byte) []example {
-	var (
-		out     []example
-		inBlock bool
-		cur     *example
-	)
-	flush := func() {
-		if cur != nil {
-			for len(cur.want) > 0 && strings.TrimSpace(cur.want[len(cur.want)-1]) == "" {
-				cur.want = cur.want[:len(cur.want)-1]
-			}
-			out = append(out, *cur)
-			cur = nil
-		}
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.HasPrefix(strings.TrimSpace(line), "```") {
-			if inBlock {
-				flush()
-			}
-			inBlock = !inBlock
-			continue
-		}
-		if !inBlock {
-			continue
-		}
-		if strings.HasPrefix(line, "$ ") {
-			flush()
-			cur = &example{file: name, line: n, cmd: strings.TrimPrefix(line, "$ ")}
-			continue
-		}
-		if cur != nil {
-			cur.want = append(cur.want, line)
-		}
-	}
-	flush()
-	return out
-}
 
 // docsRoot is the checkout's path when the documented outputs were made.
 const docsRoot = "/work/main"
@@ -142,14 +91,14 @@ func TestDocExamples(t *testing.T) {
 	}
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	docs = append([]string{filepath.Join(root, "README.md")}, docs...)
-	var all []example
+	var all []docexample.Example
 	for _, d := range docs {
 		data, err := os.ReadFile(d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rel, _ := filepath.Rel(root, d)
-		all = append(all, parseExamples(rel, data)...)
+		all = append(all, docexample.Examples(rel, data, "$ ")...)
 	}
 	if len(all) == 0 {
 		t.Fatal("no examples found in README.md and docs/*.md")
@@ -174,15 +123,15 @@ func TestDocExamples(t *testing.T) {
 	ran := map[string]outcome{}
 
 	for _, ex := range all {
-		if strings.HasPrefix(ex.cmd, "go test") || strings.HasPrefix(ex.cmd, "git ") {
+		if strings.HasPrefix(ex.Cmd, "go test") || strings.HasPrefix(ex.Cmd, "git ") {
 			continue // running the test suite from inside itself would recurse
 		}
-		t.Run(ex.file+":"+strconv.Itoa(ex.line), func(t *testing.T) {
+		t.Run(ex.File+":"+strconv.Itoa(ex.Line), func(t *testing.T) {
 			// One pass: out is itself under /tmp/, and must not be rewritten.
-			cmdline := strings.NewReplacer("docs/img/", out+"/", "/tmp/", out+"/").Replace(ex.cmd)
-			pure := cmdline == ex.cmd
+			cmdline := strings.NewReplacer("docs/img/", out+"/", "/tmp/", out+"/").Replace(ex.Cmd)
+			pure := cmdline == ex.Cmd
 			wantFail := false
-			for _, w := range ex.want {
+			for _, w := range ex.Want {
 				if strings.HasPrefix(w, "speedup: ") {
 					wantFail = true // documented errors exit non-zero
 				}
@@ -233,15 +182,15 @@ func runExample(cmdline, root string, env []string) outcome {
 
 // check says how o differs from the example's documented output, or ""
 // when it reads as documented.
-func (o outcome) check(ex example, wantFail bool) string {
+func (o outcome) check(ex docexample.Example, wantFail bool) string {
 	if o.err != nil && !wantFail {
-		return fmt.Sprintf("%s:%d: %s: %v\n%s", ex.file, ex.line, ex.cmd, o.err, o.got)
+		return fmt.Sprintf("%s:%d: %s: %v\n%s", ex.File, ex.Line, ex.Cmd, o.err, o.got)
 	}
 	g := shape(strings.Split(string(o.got), "\n"))
-	w := shape(ex.want)
+	w := shape(ex.Want)
 	if strings.Join(g, "\n") != strings.Join(w, "\n") {
 		return fmt.Sprintf("%s:%d: output of %q no longer reads as documented.\n--- documented (masked)\n%s\n--- got (masked)\n%s\n--- got\n%s",
-			ex.file, ex.line, ex.cmd, strings.Join(w, "\n"), strings.Join(g, "\n"), o.got)
+			ex.File, ex.Line, ex.Cmd, strings.Join(w, "\n"), strings.Join(g, "\n"), o.got)
 	}
 	return ""
 }
