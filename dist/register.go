@@ -1,10 +1,7 @@
 package dist
 
 import (
-	"bytes"
 	"context"
-	"encoding"
-	"encoding/gob"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -412,18 +409,12 @@ func checkGob[T any](fn, role string) error {
 	return nil
 }
 
-var (
-	gobEncoderType    = reflect.TypeFor[gob.GobEncoder]()
-	binaryMarshalType = reflect.TypeFor[encoding.BinaryMarshaler]()
-)
-
 func gobbable(t reflect.Type, seen map[reflect.Type]bool) error {
 	if seen[t] {
 		return nil
 	}
 	seen[t] = true
-	if t.Implements(gobEncoderType) || reflect.PointerTo(t).Implements(gobEncoderType) ||
-		t.Implements(binaryMarshalType) || reflect.PointerTo(t).Implements(binaryMarshalType) {
+	if hasOwnEncoding(t) {
 		return nil
 	}
 	switch t.Kind() {
@@ -451,21 +442,6 @@ func gobbable(t reflect.Type, seen map[reflect.Type]bool) error {
 		if exported == 0 && t.NumField() == 0 {
 			return nil // struct{} is fine
 		}
-	}
-	return nil
-}
-
-func encode[T any](v T) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&v); err != nil {
-		return nil, fmt.Errorf("dist: encoding %T: %v", v, err)
-	}
-	return b.Bytes(), nil
-}
-
-func decode[T any](data []byte, v *T) error {
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
-		return fmt.Errorf("dist: decoding %T: %v", *v, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -172,7 +173,7 @@ func newJobID() string {
 }
 
 // encodeChunks encodes the items of each chunk of bounds as a chunk
-// element: chunk index, first item index, gob-encoded items. Beam ships a
+// element: chunk index, first item index, encoded items (see codec.go). Beam ships a
 // Create's values inside the pipeline's description (JSON, then base64),
 // whose decoding costs far more than the items' own encoding: chunks beyond
 // a few KB go to a file in the job's directory instead, which the worker
@@ -497,17 +498,22 @@ func chunkElem(index, first int, data []byte) []byte {
 
 func parseChunk(b []byte) (index, first int, data []byte, err error) {
 	i, n := binary.Uvarint(b)
-	if n <= 0 {
+	if n <= 0 || i > math.MaxInt32 {
 		return 0, 0, nil, errors.New("dist: corrupt chunk")
 	}
 	f, m := binary.Uvarint(b[n:])
-	if m <= 0 || len(b) <= n+m {
+	if m <= 0 || f > math.MaxInt || len(b) <= n+m {
 		return 0, 0, nil, errors.New("dist: corrupt chunk")
 	}
-	if b[n+m] == 1 {
-		return int(i), int(f), nil, nil
+	switch b[n+m] {
+	case 0:
+		return int(i), int(f), b[n+m+1:], nil
+	case 1:
+		if len(b) == n+m+1 {
+			return int(i), int(f), nil, nil
+		}
 	}
-	return int(i), int(f), b[n+m+1:], nil
+	return 0, 0, nil, errors.New("dist: corrupt chunk")
 }
 
 // indexed frames a partial result with its chunk's index, so that partial
@@ -518,7 +524,7 @@ func indexed(index int, data []byte) []byte {
 
 func parseIndexed(b []byte) (int, []byte, error) {
 	i, n := binary.Uvarint(b)
-	if n <= 0 {
+	if n <= 0 || i > math.MaxInt32 {
 		return 0, nil, errors.New("dist: corrupt partial result")
 	}
 	return int(i), b[n:], nil

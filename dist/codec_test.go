@@ -1,0 +1,319 @@
+package dist
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"io"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+type padded struct {
+	A int8
+	B int64
+	C bool
+	D float32
+	E [3]uint16
+}
+
+type nested struct {
+	P  padded
+	Ps [2]padded
+	Z  complex64
+	W  complex128
+	U  uint
+	I  int
+}
+
+type point struct{ X, Y float64 }
+
+type swapped struct{ Y, X float64 }
+
+type withString struct {
+	N    int
+	Name string
+}
+
+type empty struct{}
+
+// celsius has its own encoding: dist must use it, as gob does.
+type celsius float64
+
+func (c celsius) MarshalBinary() ([]byte, error) { return []byte(time.Duration(c).String()), nil }
+func (c *celsius) UnmarshalBinary(b []byte) error {
+	d, err := time.ParseDuration(string(b))
+	*c = celsius(d)
+	return err
+}
+
+// roundTrip encodes v, checks the frame's kind and decodes it back.
+func roundTrip[T any](t *testing.T, v T, raw bool) {
+	t.Helper()
+	b, err := encode(v)
+	if err != nil {
+		t.Fatalf("encode %T: %v", v, err)
+	}
+	if got := b[0] == tagRaw; got != raw {
+		t.Errorf("%T: raw frame %v, want %v", v, got, raw)
+	}
+	var back T
+	if err := decode(b, &back); err != nil {
+		t.Fatalf("decode %T: %v", v, err)
+	}
+	if !reflect.DeepEqual(v, back) && !(reflect.ValueOf(v).Kind() == reflect.Slice && reflect.ValueOf(v).Len() == 0 && reflect.ValueOf(back).Len() == 0) {
+		t.Errorf("%T: round trip gave %v, want %v", v, back, v)
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	p := padded{A: -3, B: math.MinInt64, C: true, D: -1.5, E: [3]uint16{1, 65535, 7}}
+	tests := []struct {
+		name string
+		f    func(t *testing.T)
+	}{
+		{"bool", func(t *testing.T) { roundTrip(t, []bool{true, false, true}, true) }},
+		{"int", func(t *testing.T) { roundTrip(t, []int{0, -1, math.MaxInt, math.MinInt}, true) }},
+		{"int8", func(t *testing.T) { roundTrip(t, []int8{-128, 127, 0}, true) }},
+		{"int16", func(t *testing.T) { roundTrip(t, []int16{-32768, 32767}, true) }},
+		{"int32", func(t *testing.T) { roundTrip(t, []int32{math.MinInt32, math.MaxInt32}, true) }},
+		{"int64", func(t *testing.T) { roundTrip(t, []int64{math.MinInt64, math.MaxInt64}, true) }},
+		{"uint", func(t *testing.T) { roundTrip(t, []uint{0, math.MaxUint}, true) }},
+		{"uint8", func(t *testing.T) { roundTrip(t, []byte("bytes"), true) }},
+		{"uint16", func(t *testing.T) { roundTrip(t, []uint16{65535}, true) }},
+		{"uint32", func(t *testing.T) { roundTrip(t, []uint32{math.MaxUint32}, true) }},
+		{"uint64", func(t *testing.T) { roundTrip(t, []uint64{math.MaxUint64, 1}, true) }},
+		{"float32", func(t *testing.T) { roundTrip(t, []float32{math.MaxFloat32, -0.25, float32(math.Inf(-1))}, true) }},
+		{"float64", func(t *testing.T) { roundTrip(t, []float64{math.SmallestNonzeroFloat64, math.Pi, math.Inf(1)}, true) }},
+		{"complex64", func(t *testing.T) { roundTrip(t, []complex64{complex(1, -2)}, true) }},
+		{"complex128", func(t *testing.T) { roundTrip(t, []complex128{complex(math.Pi, math.E)}, true) }},
+		{"array", func(t *testing.T) { roundTrip(t, [][4]float64{{1, 2, 3, 4}, {5, 6, 7, 8}}, true) }},
+		{"struct", func(t *testing.T) { roundTrip(t, []point{{1, 2}, {3, 4}}, true) }},
+		{"padded struct", func(t *testing.T) { roundTrip(t, []padded{p, {}, p}, true) }},
+		{"nested struct", func(t *testing.T) {
+			roundTrip(t, []nested{{P: p, Ps: [2]padded{p, {A: 1}}, Z: 1i, W: -2i, U: 9, I: -9}}, true)
+		}},
+		{"empty struct", func(t *testing.T) { roundTrip(t, []empty{{}, {}, {}}, true) }},
+		{"empty slice", func(t *testing.T) { roundTrip(t, []int{}, true) }},
+		{"nil slice", func(t *testing.T) { roundTrip(t, []point(nil), true) }},
+		{"one int", func(t *testing.T) { roundTrip(t, 42, true) }},
+		{"one struct", func(t *testing.T) { roundTrip(t, p, true) }},
+		{"one array", func(t *testing.T) { roundTrip(t, [2]bool{true, false}, true) }},
+		{"named slice", func(t *testing.T) { roundTrip(t, namedInts{1, 2, 3}, true) }},
+		{"gob: string", func(t *testing.T) { roundTrip(t, []string{"a", "b"}, false) }},
+		{"gob: struct with string", func(t *testing.T) { roundTrip(t, []withString{{1, "x"}}, false) }},
+		{"gob: slices of slices", func(t *testing.T) { roundTrip(t, [][]int{{1}, {2, 3}}, false) }},
+		{"gob: map", func(t *testing.T) { roundTrip(t, map[string]int{"a": 1}, false) }},
+		{"gob: pointer", func(t *testing.T) { x := 3; roundTrip(t, []*int{&x}, false) }},
+		{"gob: own encoding", func(t *testing.T) { roundTrip(t, []celsius{1.5e9, 2}, false) }},
+		{"gob: error", func(t *testing.T) { roundTrip(t, ItemError{Func: "f", Index: 3, Msg: "m"}, false) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.f)
+	}
+}
+
+type namedInts []int
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func gobEncodeTo(w io.Writer, v any) error { return gob.NewEncoder(w).Encode(v) }
+
+// Padding goes out as zeros, whatever the memory held, so that equal
+// values have equal frames: MapReducePerKey groups keys by their bytes.
+func TestCodecZeroesPadding(t *testing.T) {
+	a := []padded{{A: 1, B: 2, C: true, D: 3}, {A: 4}}
+	b := []padded{{A: 1, B: 2, C: true, D: 3}, {A: 4}}
+	for i := range b { // garbage in b's padding: after A (7 bytes), after C (3 bytes), after E (2 bytes)
+		base := unsafe.Pointer(&b[i])
+		for _, off := range []uintptr{1, 7, 17, 19, 30, 31} {
+			*(*byte)(unsafe.Add(base, off)) = 0xAB
+		}
+	}
+	if unsafe.Sizeof(padded{}) != 32 {
+		t.Skipf("padded is %d bytes on this machine", unsafe.Sizeof(padded{}))
+	}
+	ea, _ := encode(a)
+	eb, _ := encode(b)
+	if !bytes.Equal(ea, eb) {
+		t.Errorf("equal values, different frames:\n%x\n%x", ea, eb)
+	}
+	l := layoutOf(reflect.TypeFor[[]padded]())
+	want := []span{{1, 7}, {17, 3}, {30, 2}}
+	if !reflect.DeepEqual(l.pads, want) {
+		t.Errorf("padding of padded: %v, want %v", l.pads, want)
+	}
+}
+
+func TestCodecLayoutChoice(t *testing.T) {
+	tests := []struct {
+		typ reflect.Type
+		raw bool
+	}{
+		{reflect.TypeFor[[]int](), true},
+		{reflect.TypeFor[[][1000]padded](), false}, // too many padding ranges
+		{reflect.TypeFor[[][1 << 20]byte](), true}, // one range, however long
+		{reflect.TypeFor[[]struct{ a int }](), false},
+		{reflect.TypeFor[[]uintptr](), false},
+		{reflect.TypeFor[[]time.Duration](), true},
+		{reflect.TypeFor[[]time.Time](), false},
+		{reflect.TypeFor[string](), false},
+		{reflect.TypeFor[[]any](), false},
+	}
+	for _, tt := range tests {
+		if got := layoutOf(tt.typ).ok; got != tt.raw {
+			t.Errorf("%v: raw %v, want %v", tt.typ, got, tt.raw)
+		}
+	}
+}
+
+// A frame that does not fit the reader's type is an error naming the
+// difference, never wrong numbers.
+func TestCodecMismatch(t *testing.T) {
+	ints, _ := encode([]int64{1, 2, 3})
+	int32s, _ := encode([]int32{1, 2})
+	pts, _ := encode([]point{{1, 2}})
+	one, _ := encode(int64(7))
+	bools, _ := encode([]bool{true, false})
+	badBool := bytes.Clone(bools)
+	badBool[len(badBool)-1] = 2
+	badVersion := bytes.Clone(ints)
+	badVersion[1] = 9
+	badOrder := bytes.Clone(ints)
+	badOrder[2] = 'B'
+	hugeCount := append(bytes.Clone(ints[:12]), binary.AppendUvarint(nil, 1<<62)...)
+	hugeCount = append(hugeCount, ints[13:]...)
+	check := func(name string, err error, want string) {
+		t.Helper()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want one containing %q", name, err, want)
+		}
+	}
+	var f32 []float32
+	check("int32 as float32", decode(int32s, &f32), "different layout")
+	var i32 []int32
+	check("int64 as int32", decode(ints, &i32), "8-byte elements, this binary's are 4 bytes")
+	var sw []swapped
+	check("fields swapped", decode(pts, &sw), "different layout")
+	var strs []string
+	check("raw as gob type", decode(ints, &strs), "carries []string with gob")
+	var i64s []int64
+	check("value as slice", decode(one, &i64s), "different layout")
+	var i64 int64
+	check("slice as value", decode(ints, &i64), "different layout")
+	var bs []bool
+	check("bool 2", decode(badBool, &bs), "a bool of value 2")
+	check("version", decode(badVersion, &i64s), "version 9")
+	check("byte order", decode(badOrder, &i64s), "byte order")
+	check("truncated", decode(ints[:len(ints)-1], &i64s), "corrupt raw frame: 3 elements of 8 bytes in 23 bytes")
+	check("huge count", decode(hugeCount, &i64s), "corrupt raw frame")
+	check("empty", decode(nil, &i64s), "empty frame")
+	check("unknown tag", decode([]byte{0x0c, 1, 2}, &i64s), "not a dist frame (first byte 0x0c)")
+	check("gob garbage", decode([]byte{tagGob, 1, 2}, &i64s), "dist: decoding []int64")
+
+	// A gob frame of a type that has a raw layout is still read: a
+	// big-endian driver writes gob.
+	var b bytes.Buffer
+	b.WriteByte(tagGob)
+	v := []int64{5, 6}
+	if err := gobEncodeTo(&b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if err := decode(b.Bytes(), &i64s); err != nil || !reflect.DeepEqual(i64s, v) {
+		t.Errorf("gob frame of []int64: %v, %v", i64s, err)
+	}
+}
+
+// The layout's fingerprint names fields, kinds, sizes and offsets.
+func TestCodecFingerprint(t *testing.T) {
+	l := layoutOf(reflect.TypeFor[[]padded]())
+	want := "[]{A int8/1 @0;B int64/8 @8;C bool @16;D float32/4 @20;E [3]uint16/2 @24;} size 32"
+	if unsafe.Sizeof(uintptr(0)) == 8 && l.desc != want {
+		t.Errorf("layout of []padded:\n%s\nwant\n%s", l.desc, want)
+	}
+	if layoutOf(reflect.TypeFor[[]point]()).fp == layoutOf(reflect.TypeFor[[]swapped]()).fp {
+		t.Error("point and swapped have the same fingerprint")
+	}
+}
+
+// FuzzDecode feeds frames, valid and not, to the decoders of the types a
+// chunk or result can have: each must return an error or values whose
+// frame decodes the same again, and never panic.
+func FuzzDecode(f *testing.F) {
+	seeds := [][]byte{must(encode([]int{1, 2, 3})), must(encode([]padded{{A: 1, C: true}})), must(encode([]bool{true})),
+		must(encode(int64(3))), must(encode([]string{"x"})), must(encode([]empty{{}}))}
+	for _, b := range seeds {
+		f.Add(b)
+	}
+	f.Add([]byte{tagRaw, rawVersion, rawLittle, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzOne[[]int](t, b)
+		fuzzOne[[]padded](t, b)
+		fuzzOne[[]bool](t, b)
+		fuzzOne[int64](t, b)
+		fuzzOne[[]string](t, b)
+		fuzzOne[[]empty](t, b)
+		if _, err := parseRawHeader(b); err == nil && len(b) > 0 && b[0] != tagRaw {
+			t.Errorf("parseRawHeader accepted a frame of tag %#02x", b[0])
+		}
+	})
+}
+
+func fuzzOne[T any](t *testing.T, b []byte) {
+	var v T
+	if decode(b, &v) != nil {
+		return
+	}
+	again, err := encode(v)
+	if err != nil {
+		return // gob may decode what it cannot encode again
+	}
+	var w T
+	if err := decode(again, &w); err != nil {
+		t.Fatalf("%T: re-encoded frame does not decode: %v", v, err)
+	}
+	if b[0] == tagRaw {
+		// Raw: the data are the bytes, so the same frame comes back,
+		// except for padding, which goes out as zeros.
+		if layoutOf(reflect.TypeFor[T]()).pads == nil && !bytes.Equal(again, b) {
+			t.Fatalf("%T: frame %x re-encoded as %x", v, b, again)
+		}
+	}
+}
+
+// FuzzChunkFrames feeds the parsers of chunk elements and of indexed
+// partial results, which read what other processes wrote.
+func FuzzChunkFrames(f *testing.F) {
+	f.Add(chunkElem(3, 100, []byte{tagRaw, 1, 2}))
+	f.Add(chunkElem(0, 0, nil))
+	f.Add(indexed(7, []byte("acc")))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if index, first, data, err := parseChunk(b); err == nil {
+			if index < 0 || first < 0 {
+				t.Fatalf("parseChunk(%x): negative index %d or first %d", b, index, first)
+			}
+			again := chunkElem(index, first, data)
+			if i2, f2, d2, err := parseChunk(again); err != nil || i2 != index || f2 != first || !bytes.Equal(d2, data) || (d2 == nil) != (data == nil) {
+				t.Fatalf("parseChunk(%x) = %d %d %x; again: %d %d %x %v", b, index, first, data, i2, f2, d2, err)
+			}
+		}
+		if index, data, err := parseIndexed(b); err == nil {
+			if index < 0 {
+				t.Fatalf("parseIndexed(%x): negative index %d", b, index)
+			}
+			if i2, d2, err := parseIndexed(indexed(index, data)); err != nil || i2 != index || !bytes.Equal(d2, data) {
+				t.Fatalf("parseIndexed(%x) = %d %x; again: %d %x %v", b, index, data, i2, d2, err)
+			}
+		}
+	})
+}
