@@ -293,18 +293,18 @@ func fuzzOne[T any](t *testing.T, b []byte) {
 // FuzzChunkFrames feeds the parsers of chunk elements and of indexed
 // partial results, which read what other processes wrote.
 func FuzzChunkFrames(f *testing.F) {
-	f.Add(chunkElem(3, 100, []byte{tagRaw, 1, 2}))
-	f.Add(chunkElem(0, 0, nil))
+	f.Add(chunkElem(3, 100, []byte{tagRaw, 1, 2}, 3))
+	f.Add(chunkElem(0, 0, nil, 1<<20))
 	f.Add(indexed(7, []byte("acc")))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if index, first, data, err := parseChunk(b); err == nil {
-			if index < 0 || first < 0 {
-				t.Fatalf("parseChunk(%x): negative index %d or first %d", b, index, first)
+		if index, first, data, size, err := parseChunk(b); err == nil {
+			if index < 0 || first < 0 || size < 0 || (data != nil && size != len(data)) {
+				t.Fatalf("parseChunk(%x): index %d, first %d, size %d, %d bytes", b, index, first, size, len(data))
 			}
-			again := chunkElem(index, first, data)
-			if i2, f2, d2, err := parseChunk(again); err != nil || i2 != index || f2 != first || !bytes.Equal(d2, data) || (d2 == nil) != (data == nil) {
-				t.Fatalf("parseChunk(%x) = %d %d %x; again: %d %d %x %v", b, index, first, data, i2, f2, d2, err)
+			again := chunkElem(index, first, data, size)
+			if i2, f2, d2, s2, err := parseChunk(again); err != nil || i2 != index || f2 != first || s2 != size || !bytes.Equal(d2, data) || (d2 == nil) != (data == nil) {
+				t.Fatalf("parseChunk(%x) = %d %d %x %d; again: %d %d %x %d %v", b, index, first, data, size, i2, f2, d2, s2, err)
 			}
 		}
 		if index, data, err := parseIndexed(b); err == nil {
