@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gospeedup/speedup/dist"
 	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
@@ -28,6 +29,8 @@ func TestRunSmall(t *testing.T) {
 	for _, s := range []string{
 		"sum of squares of 1000 integers (equal results: 332833500):",
 		"dist / par: ", " ns per element", "CPU-bound map, Shards(1):",
+		"Beam alone: Impulse:", "Beam alone: Create(1 elem)→ParDo0:", "dist's fixed cost (1 item) / Beam's floor: ",
+		"within 10x of par: ",
 		"tSNR of 8x8x4x16 in ", "results identical, bit for bit, with par", "chunks running at once: ",
 	} {
 		if !strings.Contains(out.String(), s) {
@@ -36,6 +39,22 @@ func TestRunSmall(t *testing.T) {
 	}
 	if err := run(context.Background(), &out, 0, 1, "8x8x4x16"); err == nil {
 		t.Error("-n 0: no error")
+	}
+}
+
+func TestVerdict10x(t *testing.T) {
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		par, dist, floor time.Duration
+		want             string
+	}{
+		{ms, 9 * ms, 5 * ms, "met (10x of par is 10.0 ms)"},
+		{300 * time.Microsecond, 30 * ms, 4 * ms, "missed: 10x of par is 3.0 ms; Beam's emptiest pipeline alone takes 4.0 ms here: the target is below Beam's floor"},
+		{ms, 30 * ms, 4 * ms, "missed: 10x of par is 10.0 ms, above Beam's floor (4.0 ms), and dist takes 30.0 ms"},
+	} {
+		if got := verdict10x(tt.par, tt.dist, tt.floor); got != tt.want {
+			t.Errorf("verdict10x(%v, %v, %v) = %q, want %q", tt.par, tt.dist, tt.floor, got, tt.want)
+		}
 	}
 }
 
