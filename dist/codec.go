@@ -7,6 +7,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -196,48 +197,67 @@ func addSpans(s, add []span, off uintptr) []span {
 // encode encodes v as a frame: raw when its type has a raw layout (see
 // above), gob otherwise.
 func encode[T any](v T) ([]byte, error) {
+	head, body, err := encodeParts(v)
+	if err != nil || body == nil {
+		return head, err
+	}
+	return append(head, body...), nil
+}
+
+// encodeParts encodes v as a frame in two parts, to be written one after
+// the other. For a raw frame of a type without padding, body is v's own
+// memory, not a copy: the driver writes a chunk's items from the caller's
+// slice, and a worker its results from their slice. body is nil otherwise.
+// v must not change until the parts are written.
+func encodeParts[T any](v T) (head, body []byte, err error) {
 	if littleEndian {
 		if l := layoutOf(reflect.TypeFor[T]()); l.ok {
-			return encodeRaw(l, &v), nil
+			p, n := rawMemory(l, &v)
+			size := int(l.size)
+			head = rawFrameHeader(l, n, n*size)
+			if n == 0 || size == 0 {
+				return head, nil, nil
+			}
+			mem := unsafe.Slice((*byte)(p), n*size)
+			if len(l.pads) == 0 {
+				return head, mem, nil
+			}
+			data := append(head, mem...)
+			body := data[len(head):]
+			for e := 0; e < len(body); e += size {
+				for _, s := range l.pads {
+					clear(body[e+int(s.off) : e+int(s.off+s.n)])
+				}
+			}
+			return data, nil, nil
 		}
 	}
 	var b bytes.Buffer
 	b.WriteByte(tagGob)
 	if err := gob.NewEncoder(&b).Encode(&v); err != nil {
-		return nil, fmt.Errorf("dist: encoding %T: %v", v, err)
+		return nil, nil, fmt.Errorf("dist: encoding %T: %v", v, err)
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), nil, nil
 }
 
-// encodeRaw writes the raw frame of *v, whose type has layout l.
-func encodeRaw[T any](l *rawLayout, v *T) []byte {
-	var p unsafe.Pointer
-	n := 1
+// rawMemory returns the address and number of the elements of *v, whose
+// type has layout l: a slice's, or *v itself.
+func rawMemory[T any](l *rawLayout, v *T) (unsafe.Pointer, int) {
 	if l.slice {
 		s := reflect.ValueOf(v).Elem()
-		n, p = s.Len(), s.UnsafePointer()
-	} else {
-		p = unsafe.Pointer(v)
+		return s.UnsafePointer(), s.Len()
 	}
-	size := int(l.size)
-	out := make([]byte, 0, rawHeaderMax+n*size)
+	return unsafe.Pointer(v), 1
+}
+
+// rawFrameHeader returns the header of a raw frame of n elements of layout
+// l, with room for dataLen more bytes.
+func rawFrameHeader(l *rawLayout, n, dataLen int) []byte {
+	out := make([]byte, 0, rawHeaderMax+dataLen)
 	out = append(out, tagRaw, rawVersion, rawLittle)
-	out = binary.AppendUvarint(out, uint64(size))
+	out = binary.AppendUvarint(out, uint64(l.size))
 	out = binary.LittleEndian.AppendUint64(out, l.fp)
-	out = binary.AppendUvarint(out, uint64(n))
-	if n == 0 || size == 0 {
-		return out
-	}
-	data := out[len(out) : len(out)+n*size]
-	copy(data, unsafe.Slice((*byte)(p), n*size))
-	if len(l.pads) > 0 {
-		for e := 0; e < len(data); e += size {
-			for _, s := range l.pads {
-				clear(data[e+int(s.off) : e+int(s.off+s.n)])
-			}
-		}
-	}
-	return out[:len(out)+n*size]
+	return binary.AppendUvarint(out, uint64(n))
 }
 
 // decode decodes a frame written by encode into *v.
@@ -270,55 +290,61 @@ type rawHeader struct {
 // parseRawHeader parses and checks the header of a raw frame, whatever it
 // holds.
 func parseRawHeader(b []byte) (rawHeader, error) {
-	var h rawHeader
-	if len(b) < 3 || b[0] != tagRaw {
-		return h, fmt.Errorf("corrupt raw frame (%d bytes)", len(b))
-	}
-	if b[1] != rawVersion {
-		return h, fmt.Errorf("raw frame of version %d, this binary reads version %d", b[1], rawVersion)
-	}
-	if b[2] != rawLittle {
-		return h, fmt.Errorf("raw frame of unknown byte order %q", b[2])
-	}
-	b = b[3:]
-	var n int
-	if h.size, n = binary.Uvarint(b); n <= 0 {
-		return h, fmt.Errorf("corrupt raw frame header")
-	}
-	b = b[n:]
-	if len(b) < 8 {
-		return h, fmt.Errorf("corrupt raw frame header")
-	}
-	h.fp, b = binary.LittleEndian.Uint64(b), b[8:]
-	if h.count, n = binary.Uvarint(b); n <= 0 {
-		return h, fmt.Errorf("corrupt raw frame header")
+	h, n, err := parseRawPrefix(b, int64(len(b)))
+	if err != nil {
+		return h, err
 	}
 	h.data = b[n:]
-	// The count must agree with the data's length; elements of size 0
-	// have none, and a count beyond any chunk's is corrupt.
-	if h.size == 0 {
-		if len(h.data) != 0 || h.count > 1<<31-1 {
-			return h, fmt.Errorf("corrupt raw frame: %d elements of size 0 in %d bytes", h.count, len(h.data))
-		}
-	} else if h.count > uint64(len(h.data))/h.size || h.count*h.size != uint64(len(h.data)) {
-		return h, fmt.Errorf("corrupt raw frame: %d elements of %d bytes in %d bytes", h.count, h.size, len(h.data))
-	}
 	return h, nil
 }
 
-// decodeRaw checks that the raw frame b has *v's layout and copies its
-// data into *v.
-func decodeRaw[T any](b []byte, v *T) error {
-	h, err := parseRawHeader(b)
-	if err != nil {
-		return err
+// parseRawPrefix parses the header at the start of b, the first bytes of a
+// frame of total bytes, and returns it with its length. The header's count
+// and element size must account for the frame's other bytes exactly.
+func parseRawPrefix(b []byte, total int64) (h rawHeader, n int, err error) {
+	if len(b) < 3 || b[0] != tagRaw {
+		return h, 0, fmt.Errorf("corrupt raw frame (%d bytes)", total)
 	}
-	if !littleEndian {
-		return fmt.Errorf("raw frame written by a little-endian machine, and this one is big-endian")
+	if b[1] != rawVersion {
+		return h, 0, fmt.Errorf("raw frame of version %d, this binary reads version %d", b[1], rawVersion)
 	}
-	t := reflect.TypeFor[T]()
-	l := layoutOf(t)
+	if b[2] != rawLittle {
+		return h, 0, fmt.Errorf("raw frame of unknown byte order %q", b[2])
+	}
+	n = 3
+	var k int
+	if h.size, k = binary.Uvarint(b[n:]); k <= 0 {
+		return h, 0, fmt.Errorf("corrupt raw frame header")
+	}
+	n += k
+	if len(b) < n+8 {
+		return h, 0, fmt.Errorf("corrupt raw frame header")
+	}
+	h.fp = binary.LittleEndian.Uint64(b[n:])
+	n += 8
+	if h.count, k = binary.Uvarint(b[n:]); k <= 0 {
+		return h, 0, fmt.Errorf("corrupt raw frame header")
+	}
+	n += k
+	// The count must agree with the data's length; elements of size 0
+	// have none, and a count beyond any chunk's is corrupt.
+	dataLen := uint64(total - int64(n))
+	if h.size == 0 {
+		if dataLen != 0 || h.count > 1<<31-1 {
+			return h, 0, fmt.Errorf("corrupt raw frame: %d elements of size 0 in %d bytes", h.count, dataLen)
+		}
+	} else if h.count > dataLen/h.size || h.count*h.size != dataLen {
+		return h, 0, fmt.Errorf("corrupt raw frame: %d elements of %d bytes in %d bytes", h.count, h.size, dataLen)
+	}
+	return h, n, nil
+}
+
+// checkRaw reports whether a raw frame of header h can be read as a value
+// of type t, of layout l.
+func checkRaw(h rawHeader, t reflect.Type, l *rawLayout) error {
 	switch {
+	case !littleEndian:
+		return fmt.Errorf("raw frame written by a little-endian machine, and this one is big-endian")
 	case !l.ok:
 		return fmt.Errorf("raw frame, but this binary carries %v with gob: the driver and the workers run different builds of the program", t)
 	case h.size != uint64(l.size):
@@ -328,26 +354,94 @@ func decodeRaw[T any](b []byte, v *T) error {
 	case !l.slice && h.count != 1:
 		return fmt.Errorf("raw frame of %d values, want 1", h.count)
 	}
+	return nil
+}
+
+// checkBools reports a byte of a bool in data, elements of layout l, that
+// is neither 0 nor 1: Go's bools hold nothing else.
+func checkBools(l *rawLayout, data []byte) error {
 	size := int(l.size)
 	for _, s := range l.bools {
-		for e := 0; e < len(h.data); e += size {
-			for _, c := range h.data[e+int(s.off) : e+int(s.off+s.n)] {
+		for e := 0; e < len(data); e += size {
+			for _, c := range data[e+int(s.off) : e+int(s.off+s.n)] {
 				if c > 1 {
 					return fmt.Errorf("corrupt raw frame: a bool of value %d", c)
 				}
 			}
 		}
 	}
+	return nil
+}
+
+// rawTarget makes room for count elements in *v, of type t and layout l,
+// and returns the bytes the frame's data go to.
+func rawTarget[T any](t reflect.Type, l *rawLayout, count int, v *T) []byte {
 	var p unsafe.Pointer
 	if l.slice {
-		s := reflect.MakeSlice(t, int(h.count), int(h.count))
+		s := reflect.MakeSlice(t, count, count)
 		reflect.ValueOf(v).Elem().Set(s)
 		p = s.UnsafePointer()
 	} else {
 		p = unsafe.Pointer(v)
 	}
-	if len(h.data) > 0 {
-		copy(unsafe.Slice((*byte)(p), len(h.data)), h.data)
+	return unsafe.Slice((*byte)(p), count*int(l.size))
+}
+
+// decodeRaw checks that the raw frame b has *v's layout and copies its
+// data into *v.
+func decodeRaw[T any](b []byte, v *T) error {
+	h, err := parseRawHeader(b)
+	if err != nil {
+		return err
+	}
+	t := reflect.TypeFor[T]()
+	l := layoutOf(t)
+	if err := checkRaw(h, t, l); err != nil {
+		return err
+	}
+	if err := checkBools(l, h.data); err != nil {
+		return err
+	}
+	copy(rawTarget(t, l, int(h.count), v), h.data)
+	return nil
+}
+
+// readRaw decodes the frame of total bytes that r holds into *v. A raw
+// frame's data are read straight into *v's memory: no buffer holds them on
+// the way, which saves a copy of every chunk a worker reads from a file.
+func readRaw[T any](r io.Reader, total int64, v *T) error {
+	head := make([]byte, min(total, rawHeaderMax))
+	if _, err := io.ReadFull(r, head); err != nil {
+		return fmt.Errorf("dist: decoding %T: reading the frame: %v", *v, err)
+	}
+	if len(head) == 0 || head[0] != tagRaw {
+		// gob, or not a frame: read it whole for decode to judge.
+		if total > maxPrealloc {
+			return fmt.Errorf("dist: decoding %T: a frame of %d bytes", *v, total)
+		}
+		data := make([]byte, total)
+		copy(data, head)
+		if _, err := io.ReadFull(r, data[len(head):]); err != nil {
+			return fmt.Errorf("dist: decoding %T: reading the frame: %v", *v, err)
+		}
+		return decode(data, v)
+	}
+	h, n, err := parseRawPrefix(head, total)
+	if err == nil {
+		t := reflect.TypeFor[T]()
+		l := layoutOf(t)
+		if err = checkRaw(h, t, l); err == nil {
+			dst := rawTarget(t, l, int(h.count), v)
+			k := copy(dst, head[n:])
+			if _, err = io.ReadFull(r, dst[k:]); err == nil {
+				err = checkBools(l, dst)
+			}
+		}
+	}
+	if err != nil {
+		var zero T
+		*v = zero
+		return fmt.Errorf("dist: decoding %T: %v", *v, err)
 	}
 	return nil
 }

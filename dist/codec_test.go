@@ -2,10 +2,12 @@ package dist
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"io"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -65,9 +67,28 @@ func roundTrip[T any](t *testing.T, v T, raw bool) {
 	if err := decode(b, &back); err != nil {
 		t.Fatalf("decode %T: %v", v, err)
 	}
-	if !reflect.DeepEqual(v, back) && !(reflect.ValueOf(v).Kind() == reflect.Slice && reflect.ValueOf(v).Len() == 0 && reflect.ValueOf(back).Len() == 0) {
+	if !sameValue(v, back) {
 		t.Errorf("%T: round trip gave %v, want %v", v, back, v)
 	}
+	// The same frame in two parts, and read from a stream (a chunk's
+	// file) rather than from memory.
+	head, body, err := encodeParts(v)
+	if err != nil || !bytes.Equal(append(head, body...), b) {
+		t.Errorf("%T: encodeParts gave %x + %x, %v; encode %x", v, head, body, err, b)
+	}
+	var streamed T
+	if err := readRaw(bytes.NewReader(b), int64(len(b)), &streamed); err != nil || !sameValue(v, streamed) {
+		t.Errorf("%T: readRaw gave %v, %v; want %v", v, streamed, err, v)
+	}
+}
+
+// sameValue is reflect.DeepEqual, except that all empty slices are equal.
+func sameValue(a, b any) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if va.Kind() == reflect.Slice && va.Len() == 0 && vb.Len() == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 func TestCodecRoundTrip(t *testing.T) {
@@ -220,6 +241,21 @@ func TestCodecMismatch(t *testing.T) {
 	check("unknown tag", decode([]byte{0x0c, 1, 2}, &i64s), "not a dist frame (first byte 0x0c)")
 	check("gob garbage", decode([]byte{tagGob, 1, 2}, &i64s), "dist: decoding []int64")
 
+	// Read from a stream: the same errors, and nothing left in *v.
+	var f32s = []float32{9}
+	check("stream: int32 as float32", readRaw(bytes.NewReader(int32s), int64(len(int32s)), &f32s), "different layout")
+	if f32s != nil {
+		t.Errorf("stream: int32 as float32 left %v", f32s)
+	}
+	bs = []bool{true}
+	check("stream: bool 2", readRaw(bytes.NewReader(badBool), int64(len(badBool)), &bs), "a bool of value 2")
+	if bs != nil {
+		t.Errorf("stream: bool 2 left %v", bs)
+	}
+	check("stream: short", readRaw(bytes.NewReader(ints[:20]), int64(len(ints)), &i64s), "unexpected EOF")
+	check("stream: size stated too small", readRaw(bytes.NewReader(ints), int64(len(ints)-8), &i64s), "corrupt raw frame: 3 elements of 8 bytes in 16 bytes")
+	check("stream: empty", readRaw(bytes.NewReader(nil), 0, &i64s), "empty frame")
+
 	// A gob frame of a type that has a raw layout is still read: a
 	// big-endian driver writes gob.
 	var b bytes.Buffer
@@ -256,6 +292,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte{tagRaw, rawVersion, rawLittle, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})
 	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzStream[[]int](t, b)
+		fuzzStream[[]padded](t, b)
+		fuzzStream[[]bool](t, b)
 		fuzzOne[[]int](t, b)
 		fuzzOne[[]padded](t, b)
 		fuzzOne[[]bool](t, b)
@@ -266,6 +305,20 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("parseRawHeader accepted a frame of tag %#02x", b[0])
 		}
 	})
+}
+
+// fuzzStream checks that reading frame b from a stream agrees with
+// decoding it from memory.
+func fuzzStream[T any](t *testing.T, b []byte) {
+	var mem, str T
+	errMem := decode(b, &mem)
+	errStr := readRaw(bytes.NewReader(b), int64(len(b)), &str)
+	if (errMem == nil) != (errStr == nil) {
+		t.Fatalf("%T: frame %x: decode error %v, readRaw error %v", mem, b, errMem, errStr)
+	}
+	if errMem == nil && !sameValue(mem, str) {
+		t.Fatalf("%T: frame %x: decode %v, readRaw %v", mem, b, mem, str)
+	}
 }
 
 func fuzzOne[T any](t *testing.T, b []byte) {
@@ -316,4 +369,46 @@ func FuzzChunkFrames(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A chunk's file is read straight into the items; a file whose size is not
+// the one the chunk element states is an error.
+func TestDecodeChunkFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	items := []point{{1, 2}, {3, 4}, {5, 6}}
+	head, body, err := encodeParts(items)
+	if err != nil || body == nil {
+		t.Fatalf("encodeParts: %x %x %v", head, body, err)
+	}
+	path := filepath.Join(dir, "in")
+	if err := writeFile(ctx, path, head, body); err != nil {
+		t.Fatal(err)
+	}
+	size := int64(len(head) + len(body))
+	var got []point
+	if err := decodeChunk(ctx, chunkSource{path: path, size: size}, &got); err != nil || !reflect.DeepEqual(got, items) {
+		t.Errorf("decodeChunk: %v, %v", got, err)
+	}
+	for _, tt := range []struct {
+		size int64
+		want string
+	}{
+		{size - 1, "corrupt raw frame"},
+		{size + 1, "corrupt raw frame"},
+	} {
+		if err := decodeChunk(ctx, chunkSource{path: path, size: tt.size}, &got); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("size %d of %d: error %v, want %q", tt.size, size, err, tt.want)
+		}
+	}
+	if err := writeFile(ctx, path, head, body, []byte("extra")); err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeChunk(ctx, chunkSource{path: path, size: size}, &got); err == nil || !strings.Contains(err.Error(), "longer than its") {
+		t.Errorf("longer file: error %v", err)
+	}
+	var fromMem []point
+	if err := decodeChunk(ctx, chunkSource{data: append(head, body...)}, &fromMem); err != nil || !reflect.DeepEqual(fromMem, items) {
+		t.Errorf("decodeChunk in memory: %v, %v", fromMem, err)
+	}
 }

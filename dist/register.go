@@ -25,15 +25,16 @@ type mapEntry struct {
 	late bool  // registered after Init: workers will not know it
 	err  error // the registration's mistake, if any
 	// mapChunk applies the function to every item of an encoded chunk and
-	// returns the encoded results ([]R).
-	mapChunk func(ctx context.Context, data []byte, first int) ([]byte, error)
+	// returns the encoded results ([]R), a frame in two parts (see
+	// encodeParts).
+	mapChunk func(ctx context.Context, src chunkSource, first int) (head, body []byte, err error)
 	// reduceChunk maps every item and folds the results with merge, which
 	// must be a func(R, R) R; it returns the encoded accumulator.
-	reduceChunk func(ctx context.Context, data []byte, first int, merge any) ([]byte, error)
+	reduceChunk func(ctx context.Context, src chunkSource, first int, merge any) ([]byte, error)
 	// perKeyChunk runs an emitting function over the chunk, combines the
 	// values of each key with merge, and returns the encoded keys and
 	// accumulators in the order the keys were first emitted.
-	perKeyChunk func(ctx context.Context, data []byte, first int, merge any) (keys, accs [][]byte, err error)
+	perKeyChunk func(ctx context.Context, src chunkSource, first int, merge any) (keys, accs [][]byte, err error)
 	// format turns an encoded result (Map, MapReduce) or an encoded key and
 	// accumulator (MapReducePerKey) into one line of text, for WriteTo.
 	format    func(data []byte) ([]string, error)
@@ -122,10 +123,10 @@ func RegisterMap[T, R any](fn func(ctx context.Context, item T) (R, error)) {
 		return
 	}
 	e := &mapEntry{name: name, sig: reflect.TypeOf(fn).String(), late: initialized.Load()}
-	e.mapChunk = func(ctx context.Context, data []byte, first int) ([]byte, error) {
+	e.mapChunk = func(ctx context.Context, src chunkSource, first int) ([]byte, []byte, error) {
 		var items []T
-		if err := decode(data, &items); err != nil {
-			return nil, err
+		if err := decodeChunk(ctx, src, &items); err != nil {
+			return nil, nil, err
 		}
 		out := make([]R, len(items))
 		err := each(ctx, name, first, len(items), func(i int) (err error) {
@@ -133,17 +134,17 @@ func RegisterMap[T, R any](fn func(ctx context.Context, item T) (R, error)) {
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return encode(out)
+		return encodeParts(out)
 	}
-	e.reduceChunk = func(ctx context.Context, data []byte, first int, mergeAny any) ([]byte, error) {
+	e.reduceChunk = func(ctx context.Context, src chunkSource, first int, mergeAny any) ([]byte, error) {
 		merge, ok := mergeAny.(func(R, R) R)
 		if !ok {
 			return nil, fmt.Errorf("dist: merge %T does not take the results of %s", mergeAny, name)
 		}
 		var items []T
-		if err := decode(data, &items); err != nil {
+		if err := decodeChunk(ctx, src, &items); err != nil {
 			return nil, err
 		}
 		var acc R
@@ -208,13 +209,13 @@ func RegisterMapPerKey[T any, K comparable, A any](fn func(ctx context.Context, 
 		return
 	}
 	e := &mapEntry{name: name, sig: reflect.TypeOf(fn).String(), late: initialized.Load()}
-	e.perKeyChunk = func(ctx context.Context, data []byte, first int, mergeAny any) (keys, accs [][]byte, err error) {
+	e.perKeyChunk = func(ctx context.Context, src chunkSource, first int, mergeAny any) (keys, accs [][]byte, err error) {
 		merge, ok := mergeAny.(func(A, A) A)
 		if !ok {
 			return nil, nil, fmt.Errorf("dist: merge %T does not take the values of %s", mergeAny, name)
 		}
 		var items []T
-		if err := decode(data, &items); err != nil {
+		if err := decodeChunk(ctx, src, &items); err != nil {
 			return nil, nil, err
 		}
 		// Combining within the chunk first (Beam's combiner lifting)

@@ -181,18 +181,19 @@ func newJobID() string {
 func encodeChunks[T any](ctx context.Context, dir string, items []T, bounds [][2]int) ([][]byte, error) {
 	chunks := make([][]byte, len(bounds))
 	for i, b := range bounds {
-		data, err := encode(items[b[0]:b[1]])
+		head, body, err := encodeParts(items[b[0]:b[1]])
 		if err != nil {
 			return nil, err
 		}
-		size := len(data)
-		if len(data) > inlineMax {
-			if err := writeFile(ctx, inName(dir, i), data); err != nil {
+		size := len(head) + len(body)
+		if size > inlineMax {
+			if err := writeFile(ctx, inName(dir, i), head, body); err != nil {
 				return nil, fmt.Errorf("dist: writing the input: %v", err)
 			}
-			data = nil
+			chunks[i] = chunkElem(i, b[0], nil, size)
+			continue
 		}
-		chunks[i] = chunkElem(i, b[0], data, size)
+		chunks[i] = chunkElem(i, b[0], append(head, body...), size)
 	}
 	return chunks, nil
 }
@@ -319,7 +320,7 @@ func readResults(ctx context.Context, files []string) ([][]byte, error) {
 	out := make([][]byte, len(files))
 	for i, f := range files {
 		var err error
-		if out[i], err = readFile(ctx, f, -1); err != nil {
+		if out[i], err = readFile(ctx, f); err != nil {
 			return nil, err
 		}
 	}
@@ -413,21 +414,18 @@ func inName(dir string, chunk int) string { return join(dir, fmt.Sprintf("in-%06
 // inlineMax is the largest encoded chunk carried in the pipeline itself.
 const inlineMax = 8 << 10
 
-// readFile reads the file at path, of size bytes when size >= 0. Reading
-// into a buffer of the file's size, rather than one that grows as it
-// fills, copies each byte once: for the chunks' files, whose size the
-// chunk element carries, that halved the time of the workers' reads. A
-// file of another size is an error.
-func readFile(ctx context.Context, path string, size int64) ([]byte, error) {
+// readFile reads the file at path into a buffer of the file's size,
+// rather than one that grows as it fills (io.ReadAll), which copies each
+// byte about twice more.
+func readFile(ctx context.Context, path string) ([]byte, error) {
 	fs, err := filesystem.New(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer fs.Close()
-	if size < 0 {
-		if size, err = fs.Size(ctx, path); err != nil {
-			return nil, err
-		}
+	size, err := fs.Size(ctx, path)
+	if err != nil {
+		return nil, err
 	}
 	r, err := fs.OpenRead(ctx, path)
 	if err != nil {
@@ -435,7 +433,7 @@ func readFile(ctx context.Context, path string, size int64) ([]byte, error) {
 	}
 	defer r.Close()
 	if size > maxPrealloc {
-		return io.ReadAll(r) // a size beyond any chunk's: let the file say
+		return io.ReadAll(r)
 	}
 	buf := make([]byte, size)
 	if _, err := io.ReadFull(r, buf); err != nil {
@@ -447,12 +445,45 @@ func readFile(ctx context.Context, path string, size int64) ([]byte, error) {
 	return buf, nil
 }
 
-// maxPrealloc bounds the buffer readFile allocates from a stated size.
+// maxPrealloc bounds the buffers allocated from a stated size.
 const maxPrealloc = 1 << 30
 
-// writeFile writes data under a temporary name and renames it, so that a
-// reader never sees half a file, even when a runner retries a bundle.
-func writeFile(ctx context.Context, path string, data []byte) error {
+// chunkSource is where a chunk's encoded items are: in the chunk element,
+// or in a file of known size.
+type chunkSource struct {
+	data []byte
+	path string
+	size int64
+}
+
+// decodeChunk decodes the items of a chunk into *v.
+func decodeChunk[T any](ctx context.Context, src chunkSource, v *T) error {
+	if src.path == "" {
+		return decode(src.data, v)
+	}
+	fs, err := filesystem.New(ctx, src.path)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	r, err := fs.OpenRead(ctx, src.path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := readRaw(r, src.size, v); err != nil {
+		return fmt.Errorf("%s: %v", src.path, err)
+	}
+	if n, _ := io.ReadFull(r, make([]byte, 1)); n != 0 {
+		return fmt.Errorf("dist: %s: longer than its %d bytes", src.path, src.size)
+	}
+	return nil
+}
+
+// writeFile writes the concatenation of parts under a temporary name and
+// renames it, so that a reader never sees half a file, even when a runner
+// retries a bundle.
+func writeFile(ctx context.Context, path string, parts ...[]byte) error {
 	fs, err := filesystem.New(ctx, path)
 	if err != nil {
 		return err
@@ -461,7 +492,7 @@ func writeFile(ctx context.Context, path string, data []byte) error {
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	tmp := path + ".tmp-" + hex.EncodeToString(rnd[:])
-	if err := filesystem.Write(ctx, fs, tmp, data); err != nil {
+	if err := writeParts(ctx, fs, tmp, parts); err != nil {
 		return err
 	}
 	if err := filesystem.Rename(ctx, fs, tmp, path); err != nil {
@@ -469,9 +500,23 @@ func writeFile(ctx context.Context, path string, data []byte) error {
 		if rm, ok := fs.(filesystem.Remover); ok {
 			rm.Remove(ctx, tmp)
 		}
-		return filesystem.Write(ctx, fs, path, data)
+		return writeParts(ctx, fs, path, parts)
 	}
 	return nil
+}
+
+func writeParts(ctx context.Context, fs filesystem.Interface, path string, parts [][]byte) error {
+	w, err := fs.OpenWrite(ctx, path)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 // firstItemError returns the failing item with the lowest index among the
@@ -648,19 +693,18 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 	if err != nil {
 		return err
 	}
+	src := chunkSource{data: data, size: int64(size)}
 	if data == nil {
-		if data, err = readFile(ctx, inName(f.Dir, index), int64(size)); err != nil {
-			return err
-		}
+		src.path = inName(f.Dir, index)
 	}
 	switch kind(f.Kind) {
 	case kindMap:
-		out, err := e.mapChunk(ctx, data, first)
+		head, body, err := e.mapChunk(ctx, src, first)
 		if err != nil {
 			return err
 		}
 		if f.WriteTo != "" {
-			lines, err := e.format(out)
+			lines, err := e.format(append(head, body...))
 			if err != nil {
 				return err
 			}
@@ -670,7 +714,7 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 			emit(nil, indexed(index, nil))
 			return nil
 		}
-		if err := writeFile(ctx, partName(f.Dir, index), out); err != nil {
+		if err := writeFile(ctx, partName(f.Dir, index), head, body); err != nil {
 			return err
 		}
 		emit(nil, indexed(index, nil))
@@ -679,7 +723,7 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 		if err != nil {
 			return err
 		}
-		acc, err := e.reduceChunk(ctx, data, first, r.fn)
+		acc, err := e.reduceChunk(ctx, src, first, r.fn)
 		if err != nil {
 			return err
 		}
@@ -689,7 +733,7 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 		if err != nil {
 			return err
 		}
-		keys, accs, err := e.perKeyChunk(ctx, data, first, r.fn)
+		keys, accs, err := e.perKeyChunk(ctx, src, first, r.fn)
 		if err != nil {
 			return err
 		}
