@@ -214,14 +214,14 @@ func encodeParts[T any](v T) (head, body []byte, err error) {
 		if l := layoutOf(reflect.TypeFor[T]()); l.ok {
 			p, n := rawMemory(l, &v)
 			size := int(l.size)
-			head = rawFrameHeader(l, n, n*size)
 			if n == 0 || size == 0 {
-				return head, nil, nil
+				return rawFrameHeader(l, n, 0), nil, nil
 			}
 			mem := unsafe.Slice((*byte)(p), n*size)
 			if len(l.pads) == 0 {
-				return head, mem, nil
+				return rawFrameHeader(l, n, 0), mem, nil
 			}
+			head = rawFrameHeader(l, n, len(mem))
 			data := append(head, mem...)
 			body := data[len(head):]
 			for e := 0; e < len(body); e += size {
