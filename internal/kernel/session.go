@@ -929,8 +929,11 @@ func cellFrames(stack string) []string {
 			if j := strings.LastIndex(fn, "("); j > 0 {
 				fn = fn[:j]
 			}
-			if k := strings.LastIndex(fn, "."); k >= 0 && strings.HasPrefix(fn, gorun.TempPackage) {
-				fn = fn[k+1:]
+			// A cell's function is in the session's package (its own
+			// module's, or the -C package): its name is enough.
+			fn = fn[strings.LastIndex(fn, "/")+1:]
+			if _, name, ok := strings.Cut(fn, "."); ok {
+				fn = name
 			}
 			loc := strings.TrimSpace(lines[i])
 			if j := strings.Index(loc, " +0x"); j > 0 {

@@ -36,6 +36,9 @@ type pkgInfo struct {
 	// marks the files that had some.
 	srcs     map[string][]byte
 	lineDirs map[string]bool
+	// overlay holds files that are not on disk as the build sees them
+	// (Options.Overlay), for the local package.
+	overlay map[string][]byte
 }
 
 // target is one function to profile.
@@ -55,7 +58,7 @@ func (p *pkgInfo) parse() error {
 	p.srcs = map[string][]byte{}
 	p.lineDirs = map[string]bool{}
 	for _, f := range p.GoFiles {
-		src, err := os.ReadFile(f)
+		src, err := p.source(f)
 		if err != nil {
 			return err
 		}
@@ -68,6 +71,29 @@ func (p *pkgInfo) parse() error {
 		p.files = append(p.files, af)
 	}
 	return nil
+}
+
+// source returns a file's contents as the build sees them: the overlay's,
+// or the file's on disk.
+func (p *pkgInfo) source(path string) ([]byte, error) {
+	if src, ok := p.overlay[path]; ok && src != nil {
+		return src, nil
+	}
+	return os.ReadFile(path)
+}
+
+// sourceLines returns lines from..to (1-based, inclusive) of a file as
+// the build sees it, as lineprof.SourceLines does for files on disk.
+func (p *pkgInfo) sourceLines(path string, from, to int) []string {
+	src, ok := p.overlay[path]
+	if !ok || src == nil {
+		return lineprof.SourceLines(path, from, to)
+	}
+	lines := strings.Split(string(src), "\n")
+	if from < 1 || from > len(lines) || to < from {
+		return nil
+	}
+	return lines[from-1 : min(to, len(lines))]
 }
 
 // funcs lists the package's function declarations with bodies.
