@@ -203,7 +203,7 @@ type reportFunc struct {
 }
 
 type reportRow struct {
-	line                           int
+	line                          int
 	hits, time, perHit, pct, text string
 }
 
