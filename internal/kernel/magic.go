@@ -518,7 +518,7 @@ func parseLprunFlags(args string) (f map[string][]string, stmt string, maxTime t
 	if err != nil {
 		return nil, "", 0, usage("%%lprun: %v", err)
 	}
-	// Shorter than speedup lprun's 2 s default, for a notebook; the
+	// Shorter than speedup lprun's 5 s default, for a notebook; the
 	// report says when it was too short for the error it wants.
 	maxTime = time.Second
 	if v := f["max-time"]; len(v) > 0 {
