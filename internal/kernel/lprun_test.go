@@ -127,7 +127,9 @@ func TestLprunCellsSameWithoutC(t *testing.T) {
 	}
 	var got [2]reportFunc
 	vars := "xs := []float64{1, 2, 3, 4, 5}\nys := make([]float64, len(xs))"
-	for i, o := range []Options{{Dir: "testdata/geo"}, {}} {
+	// The session's own module requires this one (the kernel started in
+	// it), for the renamed import of pairsCell.
+	for i, o := range []Options{{Dir: "testdata/geo"}, {WorkDir: "."}} {
 		s, err := NewSession(o)
 		if err != nil {
 			t.Fatal(err)
@@ -146,6 +148,7 @@ func TestLprunCellsSameWithoutC(t *testing.T) {
 		}
 		got[i] = lprunReport(t, c, "%lprun --max-time 200ms -f dist dist(xs, ys)", 1)[0]
 		checkFunc(t, got[i], "dist", "cell2", 2, distCell, distHits)
+		checkRenamedImport(t, c)
 	}
 	for i := range got {
 		for j := range got[i].rows {
@@ -156,6 +159,34 @@ func TestLprunCellsSameWithoutC(t *testing.T) {
 	if !reflect.DeepEqual(got[0], got[1]) {
 		t.Errorf("with -C:\n%+v\nwithout:\n%+v", got[0], got[1])
 	}
+}
+
+// checkRenamedImport: a package imported under another name in a cell is
+// known by that name to %lprun's statement, to its setup (the earlier
+// cells it needs) and to -f, though goimports cannot guess it.
+func checkRenamedImport(t *testing.T, c *cellRunner) {
+	t.Helper()
+	for _, code := range []string{`import pairs "github.com/gospeedup/speedup/examples/distance"`, "M := pairs.RandMatrix(4, 3)"} {
+		if _, out, err := c.exec(code); err != nil {
+			t.Fatalf("%q: %v %s", code, err, out)
+		}
+	}
+	file, err := filepath.Abs("../../examples/distance/distance.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pairwise's hits for 4 rows of 3, by line from its func line.
+	fn := 1 + strings.Count(string(src[:strings.Index(string(src), "\nfunc Pairwise(")+1]), "\n")
+	hits := map[int]int64{}
+	for d, h := range map[int]int64{1: 1, 2: 1, 3: 5, 4: 4, 5: 20, 6: 16, 7: 64, 8: 48, 9: 48, 11: 16, 14: 1} {
+		hits[fn+d] = h
+	}
+	fns := lprunReport(t, c, "%lprun --max-time 200ms -f pairs.Pairwise pairs.Pairwise(M)", 1)
+	checkFunc(t, fns[0], "distance.Pairwise", file, fn, string(src), hits)
 }
 
 // lprunReport runs a %lprun cell, checks that it showed one report as

@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"html"
 	"os"
 	"os/exec"
@@ -350,7 +347,8 @@ func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params
 	if err != nil {
 		return nil, compileError(err)
 	}
-	src = s.addCellImports(src)
+	// The cells' imports (goimports cannot guess a renamed one).
+	src = gorun.AddUsedImports(src, s.importList(nil))
 	prog, err := gorun.Build(ctx, s.buildOptions(files), gorun.TimeitFileName, src)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -445,7 +443,7 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
-	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Overlay: overlay, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Scopes: scopes, Setup: strings.Join(setup, "\n"),
+	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Overlay: overlay, Imports: s.importList(nil), Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Scopes: scopes, Setup: strings.Join(setup, "\n"),
 		MaxTime: maxTime, Stdout: &stdout, Stderr: &stderr})
 	out.Stream("stdout", stdout.String())
 	out.Stream("stderr", stderr.String())
@@ -738,61 +736,4 @@ func (s *Session) rm(args string, out Output) error {
 		out.Stream("stdout", msg+".\n")
 	}
 	return nil
-}
-
-// addCellImports adds to a generated file the imports that the cells
-// declared and that its code uses but lacks (goimports cannot guess a
-// renamed import such as pairs ".../distance").
-func (s *Session) addCellImports(src []byte) []byte {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution)
-	if err != nil {
-		return src
-	}
-	have := map[string]bool{}
-	for _, im := range f.Imports {
-		p, _ := strconv.Unquote(im.Path.Value)
-		name := importName(p)
-		if im.Name != nil {
-			name = im.Name.Name
-		}
-		have[name] = true
-	}
-	used := map[string]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if sel, ok := n.(*ast.SelectorExpr); ok {
-			if id, ok := sel.X.(*ast.Ident); ok {
-				used[id.Name] = true
-			}
-		}
-		return true
-	})
-	var add []string
-	for k := range s.imports {
-		name, path, ok := strings.Cut(k, " ")
-		if !ok {
-			path, name = k, importName(k)
-		}
-		if used[name] && !have[name] {
-			add = append(add, name+" "+strconv.Quote(path))
-			have[name] = true
-		}
-	}
-	if len(add) == 0 {
-		return src
-	}
-	sort.Strings(add)
-	end := fset.Position(f.Name.End()).Offset
-	return []byte(string(src[:end]) + "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)" + string(src[end:]))
-}
-
-// importName is the name a package is used by: the last element of its
-// path, skipping a major version suffix.
-func importName(path string) string {
-	parts := strings.Split(path, "/")
-	name := parts[len(parts)-1]
-	if len(parts) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
-		name = parts[len(parts)-2]
-	}
-	return name
 }

@@ -391,7 +391,7 @@ func (s *Session) genFile(path, fixedImports, body string, cellImports []string)
 	if err == nil {
 		for _, im := range f.Imports {
 			if p, err := strconv.Unquote(im.Path.Value); err == nil && im.Name == nil {
-				s.resolved[importName(p)] = p // what goimports chose, for completion
+				s.resolved[gorun.ImportName(p)] = p // what goimports chose, for completion
 			}
 			spec := im.Path.Value
 			if im.Name != nil {

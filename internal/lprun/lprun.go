@@ -47,6 +47,13 @@ type Options struct {
 	// passes its cells' declarations this way, so that nothing is written
 	// into the user's package.
 	Overlay map[string][]byte
+	// Imports are import specs as a Go file spells them (`pairs
+	// "example.com/distance"`, `"math/rand/v2"`) that the statement and
+	// the setup may use without importing: the generated file imports
+	// those it uses (goimports cannot guess a renamed one), and -f may
+	// name their packages by these names (-f pairs.Pairwise). The kernel
+	// passes the cells' imports.
+	Imports []string
 	// Program, when set, profiles a program or a package's tests instead
 	// of a statement.
 	Program *Program

@@ -163,11 +163,11 @@ func (p *plan) planStmt(o Options, rp *runPkg, refs []dataRef) error {
 		genDir = filepath.Join(os.TempDir(), gorun.TempPackage)
 	}
 	genPath := filepath.Join(genDir, stmtFileName)
-	srcA, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, refs)
+	srcA, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, o.Imports, refs)
 	if err != nil {
 		return err
 	}
-	srcB, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, nil)
+	srcB, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, o.Imports, nil)
 	if err != nil {
 		return err
 	}

@@ -202,7 +202,10 @@ type resolver struct {
 	tags  string
 	env   []string
 	local *pkgInfo
-	pkgs  map[string]*pkgInfo // by import path or name as written
+	// imports are Options.Imports: names of packages besides the local
+	// package's imports.
+	imports []string
+	pkgs    map[string]*pkgInfo // by import path or name as written
 }
 
 // pkg returns the package that spec names: a name imported by the local
@@ -220,18 +223,15 @@ func (r *resolver) pkg(spec string) (*pkgInfo, error) {
 		// A package name as the local package imports it.
 		for _, f := range r.local.files {
 			for _, im := range f.Imports {
-				ip := strings.Trim(im.Path.Value, `"`)
-				name := ip[strings.LastIndex(ip, "/")+1:]
-				if im.Name != nil {
-					name = im.Name.Name
-				} else if strings.HasPrefix(name, "v") && strings.Count(ip, "/") > 0 && isVersion(name) {
-					// math/rand/v2 is package rand.
-					prev := ip[:strings.LastIndex(ip, "/")]
-					name = prev[strings.LastIndex(prev, "/")+1:]
+				if importName(im) == spec {
+					path = strings.Trim(im.Path.Value, `"`)
 				}
-				if name == spec {
-					path = ip
-				}
+			}
+		}
+		// Or as the caller's imports name it (the kernel's cells).
+		for _, im := range r.imports {
+			if name, ip, ok := gorun.ParseImportSpec(im); ok && name == spec && path == spec {
+				path = ip
 			}
 		}
 	}
@@ -251,18 +251,6 @@ func (r *resolver) pkg(spec string) (*pkgInfo, error) {
 	}
 	r.pkgs[spec] = p
 	return p, nil
-}
-
-func isVersion(s string) bool {
-	if len(s) < 2 || s[0] != 'v' {
-		return false
-	}
-	for _, c := range s[1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // find returns the declarations of p that n names (all of them for a

@@ -57,7 +57,7 @@ func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, er
 			return nil, nil, err
 		}
 	}
-	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
+	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, imports: o.Imports, pkgs: map[string]*pkgInfo{}}
 	if rp.pkg != nil {
 		r.dir = rp.pkg.Dir
 	}
