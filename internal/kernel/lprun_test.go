@@ -101,7 +101,7 @@ func TestLprunCellsInPackage(t *testing.T) {
 
 	// A misspelt function: one error, no report.
 	r, _, err = c.record("%lprun -f dsit dist(xs, ys)")
-	if !errors.As(err, &ce) || !strings.Contains(ce.Value, "no function dsit") || !strings.Contains(ce.Value, "dist") || len(r.displays) != 0 {
+	if !errors.As(err, &ce) || ce.Name != "UsageError" || !strings.HasPrefix(ce.Value, "%lprun: no function dsit in package geo") || !strings.HasSuffix(ce.Value, "did you mean dist?") || len(r.displays) != 0 {
 		t.Errorf("%%lprun -f dsit: %#v %d displays", err, len(r.displays))
 	}
 

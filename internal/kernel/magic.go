@@ -451,6 +451,11 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		var ie *lprun.InputError
+		if errors.As(err, &ie) {
+			// What -f or -m names does not exist: the user's input.
+			return nil, usage("%%lprun: %v", ie.Err)
+		}
 		return nil, compileError(cellCompileError(err, shift, offsets))
 	}
 	p := res.Profile
