@@ -128,11 +128,7 @@ func RegisterMap[T, R any](fn func(ctx context.Context, item T) (R, error)) {
 		if err := decodeChunk(ctx, src, &items); err != nil {
 			return nil, nil, err
 		}
-		out := make([]R, len(items))
-		err := each(ctx, name, first, len(items), func(i int) (err error) {
-			out[i], err = fn(ctx, items[i])
-			return err
-		})
+		out, err := mapItems(ctx, name, first, items, fn)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -147,19 +143,7 @@ func RegisterMap[T, R any](fn func(ctx context.Context, item T) (R, error)) {
 		if err := decodeChunk(ctx, src, &items); err != nil {
 			return nil, err
 		}
-		var acc R
-		err := each(ctx, name, first, len(items), func(i int) error {
-			r, err := fn(ctx, items[i])
-			if err != nil {
-				return err
-			}
-			if i == 0 {
-				acc = r
-			} else {
-				acc = merge(acc, r)
-			}
-			return nil
-		})
+		acc, err := foldItems(ctx, name, first, items, fn, merge)
 		if err != nil {
 			return nil, err
 		}
@@ -376,16 +360,12 @@ func shortName(name string) string {
 // in its error: a returned error, a panic (with the stack) or the
 // context's end. The recover and the context check cost once per chunk
 // and once per 256 items, not per item: for trivial functions they would
-// cost more than the work.
+// cost more than the work. mapItems and foldItems are each's loop for Map
+// and MapReduce, written out: without the call of body per item, a
+// trivial item costs about half as much.
 func each(ctx context.Context, name string, first, n int, body func(i int) error) (err error) {
 	i := 0
-	defer func() {
-		if v := recover(); v != nil {
-			buf := make([]byte, 64<<10)
-			buf = buf[:runtime.Stack(buf, false)]
-			err = &ItemError{Func: name, Index: first + i, Msg: fmt.Sprintf("panic: %v", v), Panic: true, Stack: string(buf)}
-		}
-	}()
+	defer recoverItem(name, first, &i, &err)
 	for ; i < n; i++ {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -397,6 +377,60 @@ func each(ctx context.Context, name string, first, n int, body func(i int) error
 		}
 	}
 	return nil
+}
+
+// mapItems returns fn of every item, as each would call it.
+func mapItems[T, R any](ctx context.Context, name string, first int, items []T, fn func(context.Context, T) (R, error)) (out []R, err error) {
+	out = make([]R, len(items))
+	i := 0
+	defer recoverItem(name, first, &i, &err)
+	for ; i < len(items); i++ {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		r, err := fn(ctx, items[i])
+		if err != nil {
+			return nil, &ItemError{Func: name, Index: first + i, Msg: err.Error()}
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
+// foldItems returns the fold with merge of fn of every item, as each would
+// call it.
+func foldItems[T, R any](ctx context.Context, name string, first int, items []T, fn func(context.Context, T) (R, error), merge func(R, R) R) (acc R, err error) {
+	i := 0
+	defer recoverItem(name, first, &i, &err)
+	for ; i < len(items); i++ {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return acc, err
+			}
+		}
+		r, err := fn(ctx, items[i])
+		if err != nil {
+			return acc, &ItemError{Func: name, Index: first + i, Msg: err.Error()}
+		}
+		if i == 0 {
+			acc = r
+		} else {
+			acc = merge(acc, r)
+		}
+	}
+	return acc, nil
+}
+
+// recoverItem, deferred, turns a panic of the item *i into the *ItemError
+// *err, with the stack.
+func recoverItem(name string, first int, i *int, err *error) {
+	if v := recover(); v != nil {
+		buf := make([]byte, 64<<10)
+		buf = buf[:runtime.Stack(buf, false)]
+		*err = &ItemError{Func: name, Index: first + *i, Msg: fmt.Sprintf("panic: %v", v), Panic: true, Stack: string(buf)}
+	}
 }
 
 // checkGob reports whether values of T can travel between machines with
