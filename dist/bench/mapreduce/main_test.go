@@ -48,9 +48,9 @@ func TestVerdict10x(t *testing.T) {
 		par, dist, floor time.Duration
 		want             string
 	}{
-		{ms, 9 * ms, 5 * ms, "met (10x of par is 10.0 ms)"},
-		{300 * time.Microsecond, 30 * ms, 4 * ms, "missed: 10x of par is 3.0 ms; Beam's emptiest pipeline alone takes 4.0 ms here: the target is below Beam's floor"},
-		{ms, 30 * ms, 4 * ms, "missed: 10x of par is 10.0 ms, above Beam's floor (4.0 ms), and dist takes 30.0 ms"},
+		{ms, 9 * ms, 5 * ms, "met (10x of par is 10.00 ms)"},
+		{300 * time.Microsecond, 30 * ms, 4 * ms, "missed: 10x of par is 3.00 ms; Beam's emptiest pipeline alone takes 4.00 ms here: the target is below Beam's floor"},
+		{ms, 30 * ms, 4 * ms, "missed: 10x of par is 10.00 ms; Beam's emptiest pipeline alone takes 4.00 ms here, which leaves 6.00 ms (60% of the target) to all of dist's work; dist takes 30.00 ms"},
 	} {
 		if got := verdict10x(tt.par, tt.dist, tt.floor); got != tt.want {
 			t.Errorf("verdict10x(%v, %v, %v) = %q, want %q", tt.par, tt.dist, tt.floor, got, tt.want)
