@@ -52,20 +52,20 @@
 //
 // What dist costs beyond par, as bench/mapreduce measures it (it
 // alternates dist with par and with Beam's own emptiest pipelines on the
-// same runner; 2 cores, load average 9): a job's start, 11.8 ms on prism
-// in this process, where Beam alone takes 3.4 ms to run an Impulse and
-// 7.3 ms to run a Create of one element into a ParDo; then 26 ns per item
+// same runner; 2 cores, load average 1.8): a job's start, 9.4 ms on prism
+// in this process, where Beam alone takes 3.0 ms to run an Impulse and
+// 4.3 ms to run a Create of one element into a ParDo; then 10 ns per item
 // for a trivial function (par: 0.3 ns): the items' trip through a file
 // (written by the driver, read by a worker, removed at the end) and the
-// calls of the function and the merge; copying an int's memory costs a
-// fraction of a nanosecond, where gob cost about 24 ns more per item in
-// the same conditions. A chunk, not an item, is an element of the Beam
-// pipeline. Parallelism comes from shards, independent parts of the
-// pipeline that prism runs at once (see Shards). So for trivial items
-// dist is two orders of magnitude slower than par, and cannot come within
-// 10x of it: 10x of par's time on a million items is less than Beam's
-// emptiest pipeline takes. On one machine par is faster; dist is for work
-// that outgrows it.
+// calls of the function and the merge. Copying an int's memory costs a
+// fraction of a nanosecond; gob, which carried the items before, cost
+// about 20 ns more per item in the same conditions. A chunk, not an item,
+// is an element of the Beam pipeline. Parallelism comes from shards,
+// independent parts of the pipeline that prism runs at once (see Shards).
+// So for trivial items dist is well over an order of magnitude slower than
+// par, and cannot come within 10x of it: 10x of par's time on a million
+// items (3.0 ms) is about what Beam's emptiest pipeline takes alone. On
+// one machine par is faster; dist is for work that outgrows it.
 package dist
 
 import (
