@@ -412,3 +412,71 @@ func TestDecodeChunkFile(t *testing.T) {
 		t.Errorf("decodeChunk in memory: %v, %v", fromMem, err)
 	}
 }
+
+func bumpPadded(ctx context.Context, p padded) (padded, error) {
+	p.B++
+	p.C = !p.C
+	p.E[2] = uint16(p.A)
+	return p, nil
+}
+
+func mergePadded(a, b padded) padded {
+	return padded{A: a.A ^ b.A, B: a.B + b.B, C: a.C != b.C, D: a.D + b.D, E: [3]uint16{a.E[0] + b.E[0], a.E[1], b.E[2]}}
+}
+
+func classOf(ctx context.Context, p padded, emit func(padded, int)) error {
+	emit(padded{A: p.A % 3, C: p.B%2 == 0}, 1)
+	return nil
+}
+
+func init() {
+	RegisterMap(bumpPadded)
+	RegisterReduce(mergePadded)
+	RegisterMapPerKey(classOf)
+}
+
+// Items, results and keys with padding and bools, through prism: chunks
+// in the pipeline (a few items) and in files (thousands), and keys grouped
+// by their bytes.
+func TestRawEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{5, 3000} {
+		items := make([]padded, n)
+		for i := range items {
+			items[i] = padded{A: int8(i), B: int64(i) << 33, C: i%3 == 0, D: float32(i) / 4, E: [3]uint16{uint16(i), 7, 0}}
+		}
+		got, err := Map(ctx, items, bumpPadded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]padded, n)
+		for i, p := range items {
+			want[i], _ = bumpPadded(ctx, p)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Map of %d padded items: results differ", n)
+		}
+		fold, err := MapReduce(ctx, items, bumpPadded, mergePadded, ChunkSize(64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantFold := want[0]
+		for _, p := range want[1:] {
+			wantFold = mergePadded(wantFold, p)
+		}
+		if fold != wantFold {
+			t.Errorf("MapReduce of %d padded items: %+v, want %+v", n, fold, wantFold)
+		}
+		classes, err := MapReducePerKey(ctx, items, classOf, add, ChunkSize(64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantClasses := map[padded]int{}
+		for _, p := range items {
+			classOf(ctx, p, func(k padded, v int) { wantClasses[k] += v })
+		}
+		if !reflect.DeepEqual(classes, wantClasses) {
+			t.Errorf("MapReducePerKey of %d padded items: %v, want %v", n, classes, wantClasses)
+		}
+	}
+}
