@@ -419,35 +419,37 @@ func inName(dir string, chunk int) string { return join(dir, fmt.Sprintf("in-%06
 // inlineMax is the largest encoded chunk carried in the pipeline itself.
 const inlineMax = 8 << 10
 
-// readFile reads the file at path into a buffer of the file's size,
-// rather than one that grows as it fills (io.ReadAll), which copies each
-// byte about twice more.
+// readFile reads the file at path. When the file system's reader knows
+// the file's size (a local file does), the buffer has that size from the
+// start, instead of growing as it fills and being copied at each step, as
+// io.ReadAll's does; other file systems are not asked for the size, which
+// would cost a request per file on a remote one.
 func readFile(ctx context.Context, path string) ([]byte, error) {
 	fs, err := filesystem.New(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer fs.Close()
-	size, err := fs.Size(ctx, path)
-	if err != nil {
-		return nil, err
-	}
 	r, err := fs.OpenRead(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	if size > maxPrealloc {
+	f, ok := r.(interface{ Stat() (os.FileInfo, error) })
+	if !ok {
 		return io.ReadAll(r)
 	}
-	buf := make([]byte, size)
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxPrealloc {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, fi.Size())
 	if _, err := io.ReadFull(r, buf); err != nil {
-		return nil, fmt.Errorf("%s: shorter than its %d bytes: %v", path, size, err)
+		return nil, fmt.Errorf("%s: shorter than its %d bytes: %v", path, fi.Size(), err)
 	}
-	if n, _ := io.ReadFull(r, make([]byte, 1)); n != 0 {
-		return nil, fmt.Errorf("%s: longer than its %d bytes", path, size)
-	}
-	return buf, nil
+	// A file that grew meanwhile is read whole.
+	rest, err := io.ReadAll(r)
+	return append(buf, rest...), err
 }
 
 // maxPrealloc bounds the buffers allocated from a stated size.
