@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 // A small run: the output's structure, and equal results (run fails
 // otherwise). Times are not checked: the machine is shared.
 func TestRunSmall(t *testing.T) {
+	// A temporary directory of the test's own, to see what is left in it.
+	t.Setenv("TMPDIR", t.TempDir())
 	var out bytes.Buffer
 	if err := run(context.Background(), &out, 1000, 1, "8x8x4x16"); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -36,6 +38,9 @@ func TestRunSmall(t *testing.T) {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())
 		}
+	}
+	if left, _ := os.ReadDir(os.TempDir()); len(left) > 0 {
+		t.Errorf("%d files left in the temporary directory, such as %s", len(left), left[0].Name())
 	}
 	if err := run(context.Background(), &out, 0, 1, "8x8x4x16"); err == nil {
 		t.Error("-n 0: no error")
