@@ -479,7 +479,7 @@ func decodeChunk[T any](ctx context.Context, src chunkSource, v *T) error {
 	}
 	defer r.Close()
 	if err := readRaw(r, src.size, v); err != nil {
-		return fmt.Errorf("%s: %v", src.path, err)
+		return fmt.Errorf("%v (in %s)", err, src.path)
 	}
 	if n, _ := io.ReadFull(r, make([]byte, 1)); n != 0 {
 		return fmt.Errorf("dist: %s: longer than its %d bytes", src.path, src.size)
