@@ -242,13 +242,20 @@ func buildPipeline(c *config, j job, chunks [][]byte, shards int) *beam.Pipeline
 // of Beam's harness for good (a lock-order inversion in its data manager).
 // For the same reason, when the workers run here, the job is not abandoned
 // on cancellation but stopped: the functions see their context cancelled
-// and the chunks not started yet are skipped.
+// and the chunks not started yet are skipped. When they run elsewhere, the
+// job is cancelled on the job server (see submit).
 func execute(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, time.Duration, error) {
 	runCtx := ctx
 	if jobopts.IsLoopback() || *jobopts.EnvironmentType == "" {
 		runCtx = context.WithoutCancel(ctx)
 	}
 	start := time.Now()
+	if r := *runners.Runner; remoteWorkers(r) || r == "" && remoteWorkers("prism") {
+		// Workers elsewhere: dist submits the job itself, to cancel it
+		// on the job server with ctx (see submit).
+		pr, err := submit(ctx, p)
+		return pr, time.Since(start), err
+	}
 	stray := loopbackFiles()
 	pr, err := beamx.RunWithMetrics(runCtx, p)
 	elapsed := time.Since(start)

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "syscall"
+
+// dieWithParent does nothing where there is no parent-death signal: the
+// worker stops when the runner closes its connections.
+func dieWithParent() *syscall.SysProcAttr { return nil }

@@ -1,0 +1,184 @@
+package dist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/metricsx"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/xlangx"
+	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal/runnerlib"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/vet"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
+)
+
+// Workers outside this process.
+//
+// With a job server (--endpoint) and an environment other than LOOPBACK
+// (PROCESS, DOCKER, EXTERNAL), the runner starts the workers itself, from
+// the worker binary the driver stages: they share no memory with the
+// driver. Items reach them in the pipeline or in files of the job's
+// directory, results and errors come back in files, counters as the job's
+// metrics. dist submits such jobs itself, with the pieces of Beam's
+// universal runner, rather than through beam.Run: Beam's runner gives the
+// job's id only once the job has ended, and dist needs it before, to
+// cancel the job on the job server when the driver's context is cancelled.
+
+// portableRunners are the runners that submit to a job server through
+// Beam's universal runner.
+var portableRunners = map[string]bool{
+	"universal": true, "portable": true, "portablerunner": true,
+	"flink": true, "flinkrunner": true, "spark": true, "sparkrunner": true,
+	"prism": true, "prismrunner": true,
+}
+
+// remoteWorkers reports whether the job is submitted to a job server whose
+// workers are not in this process, so that dist submits it itself.
+func remoteWorkers(runner string) bool {
+	env := strings.ToLower(*jobopts.EnvironmentType)
+	return *jobopts.Endpoint != "" && env != "" && env != "loopback" && portableRunners[strings.ToLower(runner)]
+}
+
+// cancelWait bounds the wait for a cancelled job to stop on the job server.
+const cancelWait = 10 * time.Second
+
+// workerBinary returns the binary the runner starts as the workers:
+// --worker_binary, or this program itself. Beam's own default, compiling
+// the program's main package again from source, works only under go run
+// and takes a minute; this binary is a worker already (dist.Init), for
+// workers of this operating system and architecture.
+func workerBinary() (string, error) {
+	if *jobopts.WorkerBinary != "" {
+		return *jobopts.WorkerBinary, nil
+	}
+	if runtime.GOOS != "linux" {
+		return "", fmt.Errorf("dist: workers outside this process run a linux binary: build this program with GOOS=linux and name it with --worker_binary")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("dist: the worker binary: %v (name one with --worker_binary)", err)
+	}
+	return self, nil
+}
+
+// submit runs pipeline p on the job server of --endpoint, as Beam's
+// universal runner does without LOOPBACK, and waits for its end. When ctx
+// is cancelled, it cancels the job on the job server, waits (at most
+// cancelWait) for the job to stop, and returns ctx.Err().
+func submit(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) {
+	if *jobopts.Strict {
+		if _, err := vet.Execute(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	endpoint, err := jobopts.GetEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	bin, err := workerBinary()
+	if err != nil {
+		return nil, err
+	}
+	edges, _, err := p.Build()
+	if err != nil {
+		return nil, err
+	}
+	xlangx.ResolveArtifacts(ctx, edges, nil)
+	env, err := graphx.CreateEnvironment(ctx, jobopts.GetEnvironmentUrn(ctx), jobopts.GetEnvironmentConfig)
+	if err != nil {
+		return nil, err
+	}
+	pipeline, err := graphx.Marshal(edges, &graphx.Options{Environment: env, PipelineResourceHints: jobopts.GetPipelineResourceHints()})
+	if err != nil {
+		return nil, err
+	}
+	if err := runnerlib.UpdateGoEnvironmentWorker(bin, pipeline); err != nil {
+		return nil, err
+	}
+	cc, err := grpcx.Dial(ctx, endpoint, 2*time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the job server at %s: %v", endpoint, err)
+	}
+	defer cc.Close()
+	client := jobpb.NewJobServiceClient(cc)
+	opt := &runnerlib.JobOptions{
+		Name:         jobopts.GetJobName(),
+		Experiments:  jobopts.GetExperiments(),
+		Worker:       bin,
+		RetainDocker: *jobopts.RetainDockerContainers,
+		Parallelism:  *jobopts.Parallelism,
+	}
+	prepID, artifacts, token, err := runnerlib.Prepare(ctx, client, pipeline, opt)
+	if err != nil {
+		return nil, err
+	}
+	if token, err = runnerlib.Stage(ctx, prepID, artifacts, bin, token); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Run is not cancelled with ctx: a job the server started must be
+	// known by its id, to be cancelled.
+	jobID, err := runnerlib.Submit(context.WithoutCancel(ctx), client, prepID, token)
+	if err != nil {
+		return nil, err
+	}
+	err = runnerlib.WaitForCompletion(ctx, client, jobID)
+	if ctx.Err() != nil {
+		cancelJob(context.WithoutCancel(ctx), client, jobID)
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := client.GetJobMetrics(ctx, &jobpb.GetJobMetricsRequest{JobId: jobID})
+	if err != nil {
+		return nil, fmt.Errorf("the job's metrics: %v", err)
+	}
+	res := metricsx.FromMonitoringInfos(pipeline, m.GetMetrics().GetAttempted(), m.GetMetrics().GetCommitted())
+	return &remoteResult{jobID: jobID, metrics: res}, nil
+}
+
+// cancelJob asks the job server to cancel job id and waits, at most
+// cancelWait, for the job to reach a final state, so that its workers no
+// longer write into the job's directory when the driver removes it.
+func cancelJob(ctx context.Context, client jobpb.JobServiceClient, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, cancelWait)
+	defer cancel()
+	if _, err := client.Cancel(ctx, &jobpb.CancelJobRequest{JobId: id}); err != nil {
+		return err
+	}
+	for {
+		st, err := client.GetState(ctx, &jobpb.GetJobStateRequest{JobId: id})
+		if err != nil {
+			return err
+		}
+		switch st.GetState() {
+		case jobpb.JobState_CANCELLED, jobpb.JobState_DONE, jobpb.JobState_FAILED, jobpb.JobState_DRAINED, jobpb.JobState_UPDATED:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.New("the job did not stop in time")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+type remoteResult struct {
+	jobID   string
+	metrics *metrics.Results
+}
+
+func (r *remoteResult) Metrics() metrics.Results { return *r.metrics }
+func (r *remoteResult) JobID() string            { return r.jobID }
