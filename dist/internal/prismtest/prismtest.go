@@ -2,6 +2,9 @@
 // machine, for end-to-end tests of programs submitted with
 // --runner universal --endpoint.
 //
+// Boot returns dist's boot program for workers started as processes by the
+// job server (--environment_type=PROCESS).
+//
 // The prism binary is Beam's cmd/prism at the version of the module's
 // go.mod, built once into a cache directory outside the repository
 // ($SPEEDUP_PRISM names a ready binary; otherwise
@@ -11,6 +14,8 @@ package prismtest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -18,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,6 +69,62 @@ func Binary(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// Boot returns the path of dist's boot program (cmd/distboot), the command
+// of a PROCESS environment, building it if needed. Its name carries the
+// Beam version and a hash of its source, so that a change of either builds
+// it again; it skips the test when the binary cannot be built.
+func Boot(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", "github.com/gospeedup/speedup/dist/cmd/distboot").Output()
+	if err != nil {
+		t.Skipf("cannot build dist's boot program for process workers: go list: %v", err)
+	}
+	src := strings.TrimSpace(string(out))
+	files, _ := filepath.Glob(filepath.Join(src, "*.go"))
+	h := sha256.New()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Skipf("cannot build dist's boot program for process workers: %v", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(data))
+		h.Write(data)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Skipf("no cache directory for dist's boot program: %v", err)
+	}
+	path := filepath.Join(cache, "speedup", fmt.Sprintf("distboot-%s-%x", Version(), h.Sum(nil)[:6]))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Skipf("cannot build dist's boot program for process workers: %v", err)
+	}
+	tmp := path + ".tmp-" + strconv.Itoa(os.Getpid())
+	if out, err := exec.Command("go", "build", "-o", tmp, "github.com/gospeedup/speedup/dist/cmd/distboot").CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		t.Skipf("cannot build dist's boot program for process workers: %v\n%s", err, out)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// ProcessFlags returns the Beam flags that make a job server start each
+// worker as a process of its own, with dist's boot program.
+func ProcessFlags(boot string) []string {
+	return []string{"--environment_type", "PROCESS", "--environment_config", ProcessConfig(boot)}
+}
+
+// ProcessConfig is the --environment_config of a PROCESS environment whose
+// command is boot.
+func ProcessConfig(boot string) string {
+	b, _ := json.Marshal(map[string]string{"command": boot})
+	return string(b)
 }
 
 // Start starts a prism job server on a free port and returns its endpoint,
