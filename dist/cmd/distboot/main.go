@@ -32,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -57,12 +58,14 @@ var (
 )
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("distboot: ")
 	flag.Parse()
+	// Beam's artifact package logs each file it fetches: quiet it, the
+	// runner's log is the worker's.
+	log.SetOutput(io.Discard)
 	code, err := boot()
 	if err != nil {
-		log.Fatal(err)
+		fmt.Fprintln(os.Stderr, "distboot:", err)
+		os.Exit(1)
 	}
 	os.Exit(code)
 }

@@ -13,6 +13,7 @@
 package prismtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -138,7 +139,10 @@ func Start(t testing.TB) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--job_port", strconv.Itoa(port), "--serve_http=false", "--log_level", "warn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	// Prism logs an error each time it stops a worker process at the end
+	// of a job: show its log only when the test fails.
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -148,6 +152,9 @@ func Start(t testing.TB) string {
 	t.Cleanup(func() {
 		cancel() // kills the process
 		<-done
+		if t.Failed() {
+			t.Logf("the prism job server's log:\n%s", log.String())
+		}
 	})
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	deadline := time.Now().Add(60 * time.Second)
