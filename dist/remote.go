@@ -3,7 +3,9 @@ package dist
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -46,6 +48,29 @@ var portableRunners = map[string]bool{
 func remoteWorkers(runner string) bool {
 	env := strings.ToLower(*jobopts.EnvironmentType)
 	return *jobopts.Endpoint != "" && env != "" && env != "loopback" && portableRunners[strings.ToLower(runner)]
+}
+
+// checkReach returns an error when the workers cannot reach the job's
+// directory: without --temp_location it is a directory of this machine,
+// which only workers in processes of this machine see, not those of
+// another machine or in containers.
+func checkReach(runner string) error {
+	if !remoteWorkers(runner) {
+		return nil
+	}
+	if f := flag.Lookup("temp_location"); f != nil && f.Value.String() != "" {
+		return nil
+	}
+	if strings.EqualFold(*jobopts.EnvironmentType, "process") && localEndpoint(*jobopts.Endpoint) {
+		return nil
+	}
+	return fmt.Errorf("dist: the workers of %s (--environment_type %s) cannot reach this machine's temporary directory: give --temp_location, storage that they and this program can reach (gs://bucket/tmp, a shared file system)", *jobopts.Endpoint, *jobopts.EnvironmentType)
+}
+
+// localEndpoint reports whether endpoint HOST:PORT is on this machine.
+func localEndpoint(endpoint string) bool {
+	host, _, err := net.SplitHostPort(endpoint)
+	return err == nil && (host == "localhost" || net.ParseIP(host).IsLoopback())
 }
 
 // cancelWait bounds the wait for a cancelled job to stop on the job server.

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,6 +91,9 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 	j.items, j.nchunks = len(items), len(bounds)
 	shards := min(c.shards, len(bounds))
 	j.runner = configureRunner()
+	if err := checkReach(j.runner); err != nil {
+		return nil, err
+	}
 	name := c.name
 	if name == "" {
 		name = j.fn.name
@@ -329,11 +331,8 @@ func configureRunner() string {
 	if r == "" {
 		r = "prism"
 	}
-	if *jobopts.EnvironmentType == "" && *jobopts.Endpoint != "" {
-		host, _, err := net.SplitHostPort(*jobopts.Endpoint)
-		if err == nil && (host == "localhost" || net.ParseIP(host).IsLoopback()) {
-			*jobopts.EnvironmentType = "LOOPBACK"
-		}
+	if *jobopts.EnvironmentType == "" && localEndpoint(*jobopts.Endpoint) {
+		*jobopts.EnvironmentType = "LOOPBACK"
 	}
 	return r
 }

@@ -1,6 +1,8 @@
 package dist
 
 import (
+	"flag"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
@@ -24,6 +26,39 @@ func TestConfigureRunner(t *testing.T) {
 		configureRunner()
 		if got := *jobopts.EnvironmentType; got != tc.want {
 			t.Errorf("endpoint %s, environment %q: %q, want %q", tc.endpoint, tc.env, got, tc.want)
+		}
+	}
+}
+
+// Workers outside this process must reach the job's directory: a local
+// one only when they are processes of this machine.
+func TestCheckReach(t *testing.T) {
+	endpoint, env, tl := *jobopts.Endpoint, *jobopts.EnvironmentType, flag.Lookup("temp_location").Value.String()
+	defer func() {
+		*jobopts.Endpoint, *jobopts.EnvironmentType = endpoint, env
+		flag.Set("temp_location", tl)
+	}()
+	for _, tc := range []struct {
+		runner, endpoint, env, temp string
+		ok                          bool
+	}{
+		{"prism", "", "", "", true},
+		{"universal", "localhost:8073", "LOOPBACK", "", true},
+		{"universal", "localhost:8073", "PROCESS", "", true},
+		{"universal", "127.0.0.1:8073", "process", "", true},
+		{"universal", "flink.example.com:8099", "PROCESS", "", false},
+		{"universal", "localhost:8099", "DOCKER", "", false},
+		{"flink", "flink.example.com:8099", "DOCKER", "gs://bucket/tmp", true},
+		{"dataflow", "", "", "", true},
+	} {
+		*jobopts.Endpoint, *jobopts.EnvironmentType = tc.endpoint, tc.env
+		flag.Set("temp_location", tc.temp)
+		err := checkReach(tc.runner)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s at %q, environment %q, temp_location %q: %v, want ok %v", tc.runner, tc.endpoint, tc.env, tc.temp, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "give --temp_location") {
+			t.Errorf("error %q does not say what to do", err)
 		}
 	}
 }
