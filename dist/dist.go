@@ -21,32 +21,43 @@
 // What runs where. The program that calls Map is the driver: it splits the
 // items into chunks, builds a Beam pipeline and submits it to the runner
 // chosen with Beam's own flags (--runner, --endpoint, --environment_type,
-// --temp_location, ...; no flag means prism in this process). Workers, in
-// this process (prism, or any runner with --environment_type=LOOPBACK) or
-// started from a copy of this binary on other machines, apply the
-// registered functions to the chunks. They find the functions by name, so
-// every function is registered in init and is a top-level function: a
-// closure's captured variables exist only in the driver, and a worker
-// cannot see them. Items and results travel encoded with encoding/gob.
+// --temp_location, ...; no flag means prism in this process). Workers
+// apply the registered functions to the chunks. They run in this process
+// with prism's default and with --environment_type=LOOPBACK (dist's
+// default for a job server on this machine); otherwise the runner starts
+// them as processes of their own (PROCESS, with dist's boot program
+// cmd/distboot), in containers (DOCKER) or on other machines, from a copy
+// of this binary that the driver stages (--worker_binary names another).
+// They find the functions by name, so every function is registered in
+// init and is a top-level function: a closure's captured variables exist
+// only in the driver, and a worker cannot see them. Items and results
+// travel encoded with encoding/gob. The dist module's tests run the same
+// jobs with workers in this process and with workers as processes of a
+// prism job server (--environment_type=PROCESS), and check that those
+// workers are other processes, that share no memory with the driver.
 //
 // Results come back through files: workers write each chunk's results under
 // a temporary directory (--temp_location when given, which a cluster's
 // workers must be able to reach, such as gs://bucket/tmp; otherwise a local
-// directory, enough for prism and for runners on this machine), the driver
-// reads them in input order and removes the directory.
+// directory, enough for workers on this machine, and refused before
+// anything runs for workers in containers or elsewhere), the driver reads
+// them in input order and removes the directory. Counters come back as the
+// job's Beam metrics.
 //
 // Errors follow par: the first failing item stops the job and is returned
 // as an *ItemError naming the function and the item's index; a panic in a
 // function becomes such an error with the worker's stack; a cancelled
-// context returns ctx.Err(). Registration mistakes (an unregistered
-// function, a closure, a type gob cannot carry) are reported before
-// anything runs.
+// context returns ctx.Err(): workers in this process see it at once, and a
+// job whose workers are elsewhere is cancelled on the job server, which
+// stops them. Registration mistakes (an unregistered function, a closure,
+// a type gob cannot carry) are reported before anything runs.
 //
 // Calls from one process run one at a time (Beam's runner settings are
 // process-wide flags); each uses all its shards.
 //
 // What dist costs beyond par: the pipeline's start (about 10 ms on prism
-// in this process), and for every item gob's encoding and decoding and a
+// in this process; about half a second with process workers, which stage
+// the binary and start a worker for each job), and for every item gob's encoding and decoding and a
 // trip through a file (some tens of nanoseconds); a chunk, not an item, is
 // an element of the Beam pipeline. Parallelism comes from shards,
 // independent parts of the pipeline that prism runs at once (see Shards).
