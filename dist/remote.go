@@ -34,6 +34,10 @@ import (
 // universal runner, rather than through beam.Run: Beam's runner gives the
 // job's id only once the job has ended, and dist needs it before, to
 // cancel the job on the job server when the driver's context is cancelled.
+// With prism in this process and such an environment, Beam's prism runner
+// starts the job server and submits the first job itself (its
+// cancellation stops waiting for the job, not the job); later jobs go to
+// that server through dist.
 
 // portableRunners are the runners that submit to a job server through
 // Beam's universal runner.
@@ -76,23 +80,36 @@ func localEndpoint(endpoint string) bool {
 // cancelWait bounds the wait for a cancelled job to stop on the job server.
 const cancelWait = 10 * time.Second
 
-// workerBinary returns the binary the runner starts as the workers:
-// --worker_binary, or this program itself. Beam's own default, compiling
-// the program's main package again from source, works only under go run
-// and takes a minute; this binary is a worker already (dist.Init), for
-// workers of this operating system and architecture.
-func workerBinary() (string, error) {
-	if *jobopts.WorkerBinary != "" {
-		return *jobopts.WorkerBinary, nil
-	}
-	if runtime.GOOS != "linux" {
-		return "", fmt.Errorf("dist: workers outside this process run a linux binary: build this program with GOOS=linux and name it with --worker_binary")
+// selfWorker returns this program's own binary when it can be the
+// workers' (dist.Init makes it one): on linux/amd64, the platform of
+// Beam's containers and Dataflow's workers, or on linux for processes of
+// this machine. Beam's own default, compiling the program's main package
+// again from source, works only under go run and takes a minute.
+func selfWorker() (string, bool) {
+	env := strings.ToLower(*jobopts.EnvironmentType)
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" && !(env == "process" && localEndpoint(*jobopts.Endpoint)) {
+		return "", false
 	}
 	self, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("dist: the worker binary: %v (name one with --worker_binary)", err)
+	return self, err == nil
+}
+
+// workerBinary returns the binary the runner starts as the workers:
+// --worker_binary, this program itself (see selfWorker), or one compiled
+// from the main package's source for linux/amd64 as Beam does, with the
+// function that removes it.
+func workerBinary(ctx context.Context) (string, func(), error) {
+	if *jobopts.WorkerBinary != "" {
+		return *jobopts.WorkerBinary, func() {}, nil
 	}
-	return self, nil
+	if self, ok := selfWorker(); ok {
+		return self, func() {}, nil
+	}
+	bin, err := runnerlib.BuildTempWorkerBinary(ctx, runnerlib.CompileOpts{})
+	if err != nil {
+		return "", nil, fmt.Errorf("dist: building a linux/amd64 worker binary: %v (build one and name it with --worker_binary)", err)
+	}
+	return bin, func() { os.Remove(bin) }, nil
 }
 
 // submit runs pipeline p on the job server of --endpoint, as Beam's
@@ -109,10 +126,11 @@ func submit(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	bin, err := workerBinary()
+	bin, remove, err := workerBinary(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer remove()
 	edges, _, err := p.Build()
 	if err != nil {
 		return nil, err

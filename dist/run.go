@@ -325,7 +325,8 @@ func readResults(ctx context.Context, files []string) ([][]byte, error) {
 // configureRunner returns the runner's name and, when the job server is on
 // this machine and no environment is chosen, runs the workers in this
 // process (LOOPBACK), as prism does by default: Beam's own default would be
-// a Docker container per worker.
+// a Docker container per worker. Workers that the runner starts run this
+// binary, unless --worker_binary names another (see selfWorker).
 func configureRunner() string {
 	r := *runners.Runner
 	if r == "" {
@@ -333,6 +334,13 @@ func configureRunner() string {
 	}
 	if *jobopts.EnvironmentType == "" && localEndpoint(*jobopts.Endpoint) {
 		*jobopts.EnvironmentType = "LOOPBACK"
+	}
+	// Workers started by the runner from a staged binary, when Beam
+	// submits the job (prism in this process, Dataflow): this one.
+	if env := strings.ToLower(*jobopts.EnvironmentType); env != "" && env != "loopback" && *jobopts.WorkerBinary == "" {
+		if self, ok := selfWorker(); ok {
+			*jobopts.WorkerBinary = self
+		}
 	}
 	return r
 }

@@ -119,7 +119,10 @@ func boot() (int, error) {
 		"--control_endpoint="+control,
 		"--options="+options,
 	)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// A worker has nothing to say on standard output, but Beam's harness
+	// prints a line or two there: keep them out of the runner's output
+	// (which is the driver's when prism runs in the driver).
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stderr, os.Stderr
 	cmd.Env = os.Environ()
 	if ep := info.GetStatusEndpoint().GetUrl(); ep != "" {
 		cmd.Env = append(cmd.Env, "STATUS_ENDPOINT="+ep)

@@ -73,4 +73,7 @@ func TestContractProcessWorkers(t *testing.T) {
 	boot := prismtest.Boot(t)
 	endpoint := prismtest.Start(t)
 	run(t, bin, append([]string{"--runner", "universal", "--endpoint", endpoint}, prismtest.ProcessFlags(boot)...)...)
+	// Prism in the program, its workers in processes: their output stays
+	// out of the program's (run compares it whole).
+	run(t, bin, prismtest.ProcessFlags(boot)...)
 }
