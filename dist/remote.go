@@ -2,11 +2,14 @@ package dist
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -66,9 +69,38 @@ func checkReach(runner string) error {
 		return nil
 	}
 	if strings.EqualFold(*jobopts.EnvironmentType, "process") && localEndpoint(*jobopts.Endpoint) {
-		return nil
+		return checkProcessCommand(*jobopts.EnvironmentConfig)
 	}
 	return fmt.Errorf("dist: the workers of %s (--environment_type %s) cannot reach this machine's temporary directory: give --temp_location, storage that they and this program can reach (gs://bucket/tmp, a shared file system)", *jobopts.Endpoint, *jobopts.EnvironmentType)
+}
+
+// checkProcessCommand returns an error unless the command of a PROCESS
+// environment on this machine, config's "command", is an executable file:
+// prism reports a command that does not start in its own log only, and
+// the job then waits for its workers for ever.
+func checkProcessCommand(config string) error {
+	var pp struct{ Command string }
+	if err := json.Unmarshal([]byte(config), &pp); err != nil {
+		return fmt.Errorf("dist: --environment_config of a PROCESS environment: %v (want {\"command\":\"/path/to/distboot\"})", err)
+	}
+	if pp.Command == "" {
+		return errors.New(`dist: --environment_config of a PROCESS environment names no command (want {"command":"/path/to/distboot"})`)
+	}
+	if _, err := exec.LookPath(pp.Command); err != nil {
+		var ee *exec.Error
+		if errors.As(err, &ee) {
+			err = ee.Err
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		if errors.Is(err, exec.ErrNotFound) {
+			err = errors.New("not found in $PATH")
+		}
+		return fmt.Errorf("dist: the workers' command %s: %v (build it with go build github.com/gospeedup/speedup/dist/cmd/distboot)", pp.Command, err)
+	}
+	return nil
 }
 
 // localEndpoint reports whether endpoint HOST:PORT is on this machine.

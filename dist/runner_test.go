@@ -33,9 +33,9 @@ func TestConfigureRunner(t *testing.T) {
 // Workers outside this process must reach the job's directory: a local
 // one only when they are processes of this machine.
 func TestCheckReach(t *testing.T) {
-	endpoint, env, tl := *jobopts.Endpoint, *jobopts.EnvironmentType, flag.Lookup("temp_location").Value.String()
+	endpoint, env, cfg, tl := *jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig, flag.Lookup("temp_location").Value.String()
 	defer func() {
-		*jobopts.Endpoint, *jobopts.EnvironmentType = endpoint, env
+		*jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig = endpoint, env, cfg
 		flag.Set("temp_location", tl)
 	}()
 	for _, tc := range []struct {
@@ -46,18 +46,31 @@ func TestCheckReach(t *testing.T) {
 		{"universal", "localhost:8073", "LOOPBACK", "", true},
 		{"universal", "localhost:8073", "PROCESS", "", true},
 		{"universal", "127.0.0.1:8073", "process", "", true},
+		// The command of a local PROCESS environment must exist.
+		{"universal", "localhost:8073", "PROCESS:/nonexistent/distboot", "", false},
+		{"universal", "localhost:8073", "PROCESS:", "", false},
+		{"universal", "localhost:8073", "PROCESS:{", "", false},
 		{"universal", "flink.example.com:8099", "PROCESS", "", false},
 		{"universal", "localhost:8099", "DOCKER", "", false},
 		{"flink", "flink.example.com:8099", "DOCKER", "gs://bucket/tmp", true},
 		{"dataflow", "", "", "", true},
 	} {
-		*jobopts.Endpoint, *jobopts.EnvironmentType = tc.endpoint, tc.env
+		// The environment's config, after a colon: a command, or JSON.
+		env, command, ok := strings.Cut(tc.env, ":")
+		config := `{"command":"/bin/true"}`
+		if ok {
+			config = command
+			if !strings.HasPrefix(command, "{") && command != "" {
+				config = `{"command":"` + command + `"}`
+			}
+		}
+		*jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig = tc.endpoint, env, config
 		flag.Set("temp_location", tc.temp)
 		err := checkReach(tc.runner)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s at %q, environment %q, temp_location %q: %v, want ok %v", tc.runner, tc.endpoint, tc.env, tc.temp, err, tc.ok)
 		}
-		if err != nil && !strings.Contains(err.Error(), "give --temp_location") {
+		if err != nil && !ok && !strings.Contains(err.Error(), "give --temp_location") {
 			t.Errorf("error %q does not say what to do", err)
 		}
 	}
