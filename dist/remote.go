@@ -60,16 +60,18 @@ func remoteWorkers(runner string) bool {
 // checkReach returns an error when the workers cannot reach the job's
 // directory: without --temp_location it is a directory of this machine,
 // which only workers in processes of this machine see, not those of
-// another machine or in containers.
+// another machine or in containers. Workers started as processes of this
+// machine must have a command that starts.
 func checkReach(runner string) error {
+	local := *jobopts.Endpoint == "" || localEndpoint(*jobopts.Endpoint)
+	if strings.EqualFold(*jobopts.EnvironmentType, "process") && local {
+		return checkProcessCommand(*jobopts.EnvironmentConfig)
+	}
 	if !remoteWorkers(runner) {
 		return nil
 	}
 	if f := flag.Lookup("temp_location"); f != nil && f.Value.String() != "" {
 		return nil
-	}
-	if strings.EqualFold(*jobopts.EnvironmentType, "process") && localEndpoint(*jobopts.Endpoint) {
-		return checkProcessCommand(*jobopts.EnvironmentConfig)
 	}
 	return fmt.Errorf("dist: the workers of %s (--environment_type %s) cannot reach this machine's temporary directory: give --temp_location, storage that they and this program can reach (gs://bucket/tmp, a shared file system)", *jobopts.Endpoint, *jobopts.EnvironmentType)
 }

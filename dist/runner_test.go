@@ -50,6 +50,8 @@ func TestCheckReach(t *testing.T) {
 		{"universal", "localhost:8073", "PROCESS:/nonexistent/distboot", "", false},
 		{"universal", "localhost:8073", "PROCESS:", "", false},
 		{"universal", "localhost:8073", "PROCESS:{", "", false},
+		{"prism", "", "PROCESS:/nonexistent/distboot", "", false},
+		{"prism", "", "PROCESS", "", true},
 		{"universal", "flink.example.com:8099", "PROCESS", "", false},
 		{"universal", "localhost:8099", "DOCKER", "", false},
 		{"flink", "flink.example.com:8099", "DOCKER", "gs://bucket/tmp", true},
