@@ -62,18 +62,18 @@ func remoteWorkers(runner string) bool {
 // which only workers in processes of this machine see, not those of
 // another machine or in containers. Workers started as processes of this
 // machine must have a command that starts.
-func checkReach(runner string) error {
+func checkReach() error {
 	local := *jobopts.Endpoint == "" || localEndpoint(*jobopts.Endpoint)
 	if strings.EqualFold(*jobopts.EnvironmentType, "process") && local {
 		return checkProcessCommand(*jobopts.EnvironmentConfig)
 	}
-	if !remoteWorkers(runner) {
-		return nil
+	if env := strings.ToLower(*jobopts.EnvironmentType); env == "" || env == "loopback" {
+		return nil // in this process, or the runner's own (Dataflow)
 	}
 	if f := flag.Lookup("temp_location"); f != nil && f.Value.String() != "" {
 		return nil
 	}
-	return fmt.Errorf("dist: the workers of %s (--environment_type %s) cannot reach this machine's temporary directory: give --temp_location, storage that they and this program can reach (gs://bucket/tmp, a shared file system)", *jobopts.Endpoint, *jobopts.EnvironmentType)
+	return fmt.Errorf("dist: workers in a %s environment cannot reach this machine's temporary directory: give --temp_location, storage that they and this program can reach (gs://bucket/tmp, a shared file system)", *jobopts.EnvironmentType)
 }
 
 // checkProcessCommand returns an error unless the command of a PROCESS

@@ -91,7 +91,7 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 	j.items, j.nchunks = len(items), len(bounds)
 	shards := min(c.shards, len(bounds))
 	j.runner = configureRunner()
-	if err := checkReach(j.runner); err != nil {
+	if err := checkReach(); err != nil {
 		return nil, err
 	}
 	name := c.name

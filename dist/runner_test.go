@@ -52,6 +52,7 @@ func TestCheckReach(t *testing.T) {
 		{"universal", "localhost:8073", "PROCESS:{", "", false},
 		{"prism", "", "PROCESS:/nonexistent/distboot", "", false},
 		{"prism", "", "PROCESS", "", true},
+		{"prism", "", "DOCKER", "", false},
 		{"universal", "flink.example.com:8099", "PROCESS", "", false},
 		{"universal", "localhost:8099", "DOCKER", "", false},
 		{"flink", "flink.example.com:8099", "DOCKER", "gs://bucket/tmp", true},
@@ -68,7 +69,7 @@ func TestCheckReach(t *testing.T) {
 		}
 		*jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig = tc.endpoint, env, config
 		flag.Set("temp_location", tc.temp)
-		err := checkReach(tc.runner)
+		err := checkReach()
 		if (err == nil) != tc.ok {
 			t.Errorf("%s at %q, environment %q, temp_location %q: %v, want ok %v", tc.runner, tc.endpoint, tc.env, tc.temp, err, tc.ok)
 		}
