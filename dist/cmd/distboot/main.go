@@ -72,7 +72,7 @@ func main() {
 
 // boot starts the worker and returns its exit status.
 func boot() (int, error) {
-	wid := strings.TrimSuffix(strings.TrimPrefix(*id, "'"), "'")
+	wid := workerID(*id)
 	if wid == "" || *provisionEndpoint == "" {
 		return 0, errors.New("--id and --provision_endpoint are required (a Beam runner passes them)")
 	}
@@ -153,6 +153,16 @@ func boot() (int, error) {
 		return 1, fmt.Errorf("worker: %v", err)
 	}
 	return 0, nil
+}
+
+// workerID returns the worker id the runner gave, without the single
+// quotes around it that prism v2.77.0 adds (it starts the command without
+// a shell, so they reach distboot).
+func workerID(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return s[1 : len(s)-1]
+	}
+	return s
 }
 
 // workerName returns the name of the staged worker binary, as Beam's boot
