@@ -27,7 +27,9 @@
 // default for a job server on this machine); otherwise the runner starts
 // them as processes of their own (PROCESS, with dist's boot program
 // cmd/distboot), in containers (DOCKER) or on other machines, from a copy
-// of this binary that the driver stages (--worker_binary names another).
+// of this binary that the driver stages (for containers, when it is
+// statically linked, as with CGO_ENABLED=0; --worker_binary names
+// another).
 // They find the functions by name, so every function is registered in
 // init and is a top-level function: a closure's captured variables exist
 // only in the driver, and a worker cannot see them. Items and results

@@ -2,6 +2,7 @@ package dist
 
 import (
 	"context"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -115,17 +116,39 @@ func localEndpoint(endpoint string) bool {
 const cancelWait = 10 * time.Second
 
 // selfWorker returns this program's own binary when it can be the
-// workers' (dist.Init makes it one): on linux/amd64, the platform of
-// Beam's containers and Dataflow's workers, or on linux for processes of
-// this machine. Beam's own default, compiling the program's main package
-// again from source, works only under go run and takes a minute.
+// workers' (dist.Init makes it one): on linux, for worker processes
+// (PROCESS, on this machine or on machines like it), and on linux/amd64,
+// the platform of Beam's containers, when it is statically linked (a
+// container's C library may differ from this machine's). Otherwise Beam
+// compiles the program's main package again, for linux/amd64 without cgo,
+// which works only under go run and takes a minute.
 func selfWorker() (string, bool) {
-	env := strings.ToLower(*jobopts.EnvironmentType)
-	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" && !(env == "process" && localEndpoint(*jobopts.Endpoint)) {
+	if runtime.GOOS != "linux" {
 		return "", false
 	}
 	self, err := os.Executable()
-	return self, err == nil
+	if err != nil {
+		return "", false
+	}
+	if strings.EqualFold(*jobopts.EnvironmentType, "process") {
+		return self, true
+	}
+	return self, runtime.GOARCH == "amd64" && static(self)
+}
+
+// static reports whether the ELF binary at path has no dynamic loader.
+func static(path string) bool {
+	f, err := elf.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	return true
 }
 
 // workerBinary returns the binary the runner starts as the workers:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -291,4 +292,23 @@ wait:
 		t.Errorf("job states %v: want one job cancelled", states)
 	}
 	clean(t, before)
+}
+
+// The program is its workers' binary for worker processes, and for
+// containers only when it is statically linked.
+func TestSelfWorker(t *testing.T) {
+	env, ep := *jobopts.EnvironmentType, *jobopts.Endpoint
+	defer func() { *jobopts.EnvironmentType, *jobopts.Endpoint = env, ep }()
+	self, _ := os.Executable()
+	*jobopts.EnvironmentType, *jobopts.Endpoint = "PROCESS", "localhost:8099"
+	if got, ok := selfWorker(); runtime.GOOS == "linux" && (!ok || got != self) {
+		t.Errorf("PROCESS: selfWorker() = %q, %v; want %q", got, ok, self)
+	}
+	*jobopts.EnvironmentType = "DOCKER"
+	if _, ok := selfWorker(); ok != (runtime.GOOS == "linux" && runtime.GOARCH == "amd64" && static(self)) {
+		t.Errorf("DOCKER: selfWorker() ok = %v with a binary static %v", ok, static(self))
+	}
+	if static("/nonexistent") {
+		t.Error("static(/nonexistent) = true")
+	}
 }

@@ -336,7 +336,7 @@ func configureRunner() string {
 		*jobopts.EnvironmentType = "LOOPBACK"
 	}
 	// Workers started by the runner from a staged binary, when Beam
-	// submits the job (prism in this process, Dataflow): this one.
+	// submits the job (prism in this process): this one.
 	if env := strings.ToLower(*jobopts.EnvironmentType); env != "" && env != "loopback" && *jobopts.WorkerBinary == "" {
 		if self, ok := selfWorker(); ok {
 			*jobopts.WorkerBinary = self
