@@ -178,8 +178,10 @@ func Report(w io.Writer) Option { return func(c *config) { c.report = w } }
 // over all steps; m must not be nil.
 func Counters(m map[string]int64) Option { return func(c *config) { c.counters = m } }
 
-// Observe reports every chunk processed in this process to o, as par does
-// (one task per chunk). Chunks processed by remote workers are not seen.
+// Observe reports every chunk to o as a task, as par does. Chunks processed
+// in this process are reported as they start and end; chunks processed by
+// workers elsewhere, when the job ends, with the times the workers
+// measured (their clocks, a cluster's machines may disagree by a little).
 func Observe(o diag.Observer) Option { return func(c *config) { c.observer = o } }
 
 func newConfig(opts []Option) (config, error) {

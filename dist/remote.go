@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,11 +21,14 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/graphx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/metricsx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/xlangx"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/universal/runnerlib"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/vet"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
+
+	"github.com/gospeedup/speedup/diag"
 )
 
 // Workers outside this process.
@@ -282,3 +286,70 @@ type remoteResult struct {
 
 func (r *remoteResult) Metrics() metrics.Results { return *r.metrics }
 func (r *remoteResult) JobID() string            { return r.jobID }
+
+// taskRecord is a chunk's task as a worker elsewhere saw it: the driver's
+// observer sees those tasks when the job ends, with the workers' times.
+type taskRecord struct {
+	ID, Worker int
+	Start, End time.Time
+	Err        string
+}
+
+func taskName(dir string, chunk int) string { return join(dir, fmt.Sprintf("task-%06d", chunk)) }
+
+// recordTask leaves chunk's task record in the job's directory.
+func recordTask(ctx context.Context, dir string, chunk, worker int, start, end time.Time, err error) {
+	r := taskRecord{ID: chunk, Worker: worker, Start: start, End: end}
+	if err != nil {
+		r.Err = err.Error()
+	}
+	if data, err := encode(r); err == nil {
+		writeFile(context.WithoutCancel(ctx), taskName(dir, chunk), data)
+	}
+}
+
+// replayTasks reports the tasks recorded in the job's directory to o, in
+// the order of their events' times.
+func replayTasks(dir string, o diag.Observer) {
+	ctx := context.Background()
+	fsys, err := filesystem.New(ctx, dir)
+	if err != nil {
+		return
+	}
+	defer fsys.Close()
+	names, err := fsys.List(ctx, join(dir, "task-*"))
+	if err != nil {
+		return
+	}
+	type event struct {
+		at   time.Time
+		end  bool
+		task diag.Task
+	}
+	var events []event
+	for _, n := range names {
+		if strings.Contains(n, ".tmp-") {
+			continue
+		}
+		data, err := filesystem.Read(ctx, fsys, n)
+		var r taskRecord
+		if err != nil || decode(data, &r) != nil {
+			continue
+		}
+		t := diag.Task{ID: int64(r.ID), Name: "chunk", Worker: r.Worker, Start: r.Start}
+		events = append(events, event{at: r.Start, task: t})
+		t.End = r.End
+		if r.Err != "" {
+			t.Err = errors.New(r.Err)
+		}
+		events = append(events, event{at: r.End, end: true, task: t})
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, e := range events {
+		if e.end {
+			o.TaskEnd(e.task)
+		} else {
+			o.TaskStart(e.task)
+		}
+	}
+}

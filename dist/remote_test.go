@@ -19,6 +19,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
 
+	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/dist/internal/prismtest"
 )
 
@@ -192,6 +193,25 @@ func TestProcessWorkers(t *testing.T) {
 		}
 		if !strings.Contains(ie.Stack, "dist.panicAt") {
 			t.Errorf("the worker's stack does not show the panicking function:\n%s", ie.Stack)
+		}
+	})
+
+	t.Run("observer", func(t *testing.T) {
+		rec := diag.NewRecorder()
+		if _, err := Map(ctx, ints(100), square, ChunkSize(10), Shards(2), Observe(rec)); err != nil {
+			t.Fatal(err)
+		}
+		tasks := rec.Tasks()
+		var ids []int
+		for _, task := range tasks {
+			ids = append(ids, int(task.ID))
+			if task.Worker < 0 || task.Worker > 1 || task.End.Before(task.Start) || task.Start.IsZero() {
+				t.Errorf("task %d on worker %d from %v to %v", task.ID, task.Worker, task.Start, task.End)
+			}
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, ints(10)) {
+			t.Errorf("task ids %v, want the 10 chunks", ids)
 		}
 	})
 

@@ -119,6 +119,9 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		defer c.observer.End()
 	}
 	pr, elapsed, runErr := execute(ctx, p)
+	if c.observer != nil {
+		replayTasks(dir, c.observer) // the chunks of workers elsewhere
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -210,7 +213,7 @@ func buildPipeline(c *config, j job, chunks [][]byte, shards int) *beam.Pipeline
 		}
 		ss := s.Scope(fmt.Sprintf("shard%d", sh))
 		col := beam.Create(ss, mine...)
-		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh}
+		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh, Observe: c.observer != nil}
 		partials = append(partials, beam.ParDo(ss, fn, col))
 	}
 	switch j.kind {
@@ -557,6 +560,7 @@ func workerCtx(ctx context.Context, id string) (context.Context, *local, func())
 type chunkFn struct {
 	Job, Fn, Merge, Dir, WriteTo string
 	Kind, Chunks, Shard          int
+	Observe                      bool // record the chunk's task for the driver's observer
 }
 
 // ProcessElement is Beam's entry point. It never fails the bundle (see
@@ -608,6 +612,9 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 				st.observer.TaskEnd(t)
 			}()
 		}
+	} else if f.Observe {
+		start := time.Now()
+		defer func() { recordTask(ctx, f.Dir, index, f.Shard, start, time.Now(), err) }()
 	}
 	e, err := workerMap(f.Fn)
 	if err != nil {
