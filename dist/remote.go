@@ -2,7 +2,9 @@ package dist
 
 import (
 	"context"
+	"crypto/rand"
 	"debug/elf"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -304,7 +306,7 @@ func recordTask(ctx context.Context, dir string, chunk, worker int, start, end t
 		r.Err = err.Error()
 	}
 	if data, err := encode(r); err == nil {
-		writeFile(context.WithoutCancel(ctx), taskName(dir, chunk), data)
+		writeJobFile(context.WithoutCancel(ctx), taskName(dir, chunk), data)
 	}
 }
 
@@ -352,4 +354,25 @@ func replayTasks(dir string, o diag.Observer) {
 			o.TaskStart(e.task)
 		}
 	}
+}
+
+// writeJobFile writes a file of the job's directory as writeFile does but,
+// in a local directory, never makes the directory again: Beam's local file
+// system would, for a worker elsewhere still writing in the moment between
+// a cancelled job's end and the driver's removal of its directory.
+func writeJobFile(ctx context.Context, path string, data []byte) error {
+	if strings.Contains(path, "://") {
+		return writeFile(ctx, path, data)
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	tmp := path + ".tmp-" + hex.EncodeToString(rnd[:])
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }

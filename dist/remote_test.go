@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,16 +38,13 @@ func workerPid(ctx context.Context, v int) (int, error) { return os.Getpid(), ni
 const marksEnv = "DIST_TEST_MARKS"
 
 // slowItem takes itemTime, leaving a file named after the item, holding
-// its process id, when it starts.
+// its process id, when it starts. It ignores its context, as a function
+// busy computing does: a cancelled job must stop without its help.
 func slowItem(ctx context.Context, v int) (int, error) {
 	if dir := os.Getenv(marksEnv); dir != "" {
 		os.WriteFile(filepath.Join(dir, fmt.Sprintf("item-%d", v)), []byte(strconv.Itoa(os.Getpid())), 0o644)
 	}
-	select {
-	case <-time.After(itemTime):
-	case <-ctx.Done():
-		return 0, ctx.Err()
-	}
+	time.Sleep(itemTime)
 	return v, nil
 }
 
@@ -330,5 +328,56 @@ func TestSelfWorker(t *testing.T) {
 	}
 	if static("/nonexistent") {
 		t.Error("static(/nonexistent) = true")
+	}
+}
+
+// A worker writing after the driver removed a local job directory does
+// not make it again.
+func TestWriteJobFileNoDir(t *testing.T) {
+	base, err := os.MkdirTemp(filepath.Dir(tmp), "distjob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	dir := filepath.Join(base, "dist-gone")
+	if err := writeJobFile(context.Background(), partName(dir, 3), []byte("x")); err == nil {
+		t.Error("writeJobFile into a missing directory: no error")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the job's directory was made again: %v", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJobFile(context.Background(), partName(dir, 3), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(partName(dir, 3)); string(b) != "x" || err != nil {
+		t.Errorf("read back %q, %v", b, err)
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, "*.tmp-*")); len(names) > 0 {
+		t.Errorf("temporary files left: %v", names)
+	}
+}
+
+// A job's directory under a local --temp_location is made by the driver and
+// removed whole.
+func TestTempDirLocal(t *testing.T) {
+	base, err := os.MkdirTemp(filepath.Dir(tmp), "disttl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	tl := flag.Lookup("temp_location").Value.String()
+	defer flag.Set("temp_location", tl)
+	flag.Set("temp_location", base)
+	// No goroutine count here: with --temp_location set, Beam's harness
+	// samples the heap for a while after a job (for profiles it would
+	// upload there).
+	if got, err := MapReduce(context.Background(), ints(10000), square, add, ChunkSize(5000)); err != nil || got != 333283335000 {
+		t.Fatalf("MapReduce = %d, %v", got, err)
+	}
+	if entries, _ := os.ReadDir(base); len(entries) > 0 {
+		t.Errorf("left under --temp_location: %v", entries)
 	}
 }

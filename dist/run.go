@@ -190,7 +190,7 @@ func encodeChunks[T any](ctx context.Context, dir string, items []T, bounds [][2
 			return nil, err
 		}
 		if len(data) > inlineMax {
-			if err := writeFile(ctx, inName(dir, i), data); err != nil {
+			if err := writeJobFile(ctx, inName(dir, i), data); err != nil {
 				return nil, fmt.Errorf("dist: writing the input: %v", err)
 			}
 			data = nil
@@ -363,6 +363,13 @@ func tempDir(ctx context.Context, id string) (string, func(), error) {
 		return d, func() { os.RemoveAll(d) }, nil
 	}
 	dir := join(base, "dist-"+id)
+	if !strings.Contains(dir, "://") {
+		// A local directory is made here, once (see writeJobFile).
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("dist: the job's directory: %v", err)
+		}
+		return dir, func() { os.RemoveAll(dir) }, nil
+	}
 	return dir, func() {
 		fs, err := filesystem.New(context.Background(), dir)
 		if err != nil {
@@ -642,7 +649,7 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 			emit(nil, indexed(index, nil))
 			return nil
 		}
-		if err := writeFile(ctx, partName(f.Dir, index), out); err != nil {
+		if err := writeJobFile(ctx, partName(f.Dir, index), out); err != nil {
 			return err
 		}
 		emit(nil, indexed(index, nil))
@@ -684,7 +691,7 @@ func (f *chunkFn) recordErr(ctx context.Context, index, first int, err error) {
 		ie = &ItemError{Func: f.Fn, Index: first, Msg: err.Error()}
 	}
 	if data, err := encode(*ie); err == nil {
-		writeFile(context.Background(), join(f.Dir, fmt.Sprintf("error-%06d", index)), data)
+		writeJobFile(context.Background(), join(f.Dir, fmt.Sprintf("error-%06d", index)), data)
 	}
 }
 
@@ -818,5 +825,5 @@ func (f *collectFn) ProcessElement(ctx context.Context, _ []byte, vals func(*[]b
 	if f.WriteTo != "" {
 		return writeFile(ctx, shardName(f.WriteTo, 0, 1), []byte(text))
 	}
-	return writeFile(ctx, join(f.Dir, "result"), out)
+	return writeJobFile(ctx, join(f.Dir, "result"), out)
 }
