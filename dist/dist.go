@@ -99,6 +99,11 @@ var logLevel = flag.String("dist_log_level", "off", "level of Beam's and prism's
 // (slog's default logger), unless --dist_log_level asks for it: dist
 // reports failures as errors, and the runner's account of them would
 // repeat each one a few times over.
+//
+// In tests, call flag.Parse and Init first thing in TestMain: with workers
+// that the runner starts (--environment_type=PROCESS, DOCKER, ...), the
+// worker binary is the test binary, and whatever TestMain does before Init
+// (making a temporary directory, starting a server) each worker does too.
 func Init() {
 	beam.Init() // sets up Beam's logging, then returns unless this is a worker
 	// Workers that run in this process (prism, LOOPBACK) would send Beam's
