@@ -74,6 +74,9 @@ func checkReach() error {
 	if strings.EqualFold(*jobopts.EnvironmentType, "process") && local {
 		return checkProcessCommand(*jobopts.EnvironmentConfig)
 	}
+	if strings.EqualFold(*jobopts.EnvironmentType, "external") && local && localEndpoint(*jobopts.EnvironmentConfig) {
+		return nil // a worker pool of this machine (distboot --worker_pool)
+	}
 	if env := strings.ToLower(*jobopts.EnvironmentType); env == "" || env == "loopback" {
 		return nil // in this process, or the runner's own (Dataflow)
 	}
@@ -136,7 +139,8 @@ func selfWorker() (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if strings.EqualFold(*jobopts.EnvironmentType, "process") {
+	switch strings.ToLower(*jobopts.EnvironmentType) {
+	case "process", "external": // processes started by a boot program or a worker pool
 		return self, true
 	}
 	return self, runtime.GOARCH == "amd64" && static(self)

@@ -381,3 +381,31 @@ func TestTempDirLocal(t *testing.T) {
 		t.Errorf("left under --temp_location: %v", entries)
 	}
 }
+
+// The same with an EXTERNAL environment: a worker pool (distboot
+// --worker_pool) starts the workers when prism asks it for them.
+func TestPoolWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a job server, a worker pool and worker processes")
+	}
+	boot := prismtest.Boot(t)
+	processWorkers(t)
+	*jobopts.EnvironmentType, *jobopts.EnvironmentConfig = "EXTERNAL", prismtest.StartPool(t, boot)
+	before := warm(t)
+	ctx := context.Background()
+	pids, err := Map(ctx, ints(40), workerPid, ChunkSize(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(pids)
+	pids = slices.Compact(pids)
+	if slices.Contains(pids, os.Getpid()) || slices.Contains(pids, 0) {
+		t.Fatalf("worker pids %v include the driver's, %d", pids, os.Getpid())
+	}
+	gone(t, pids)
+	total, err := MapReduce(ctx, ints(10000), square, add)
+	if err != nil || total != 333283335000 {
+		t.Errorf("MapReduce = %d, %v; want 333283335000", total, err)
+	}
+	clean(t, before)
+}

@@ -53,6 +53,9 @@ func TestCheckReach(t *testing.T) {
 		{"prism", "", "PROCESS:/nonexistent/distboot", "", false},
 		{"prism", "", "PROCESS", "", true},
 		{"prism", "", "DOCKER", "", false},
+		// A worker pool of this machine, or of another.
+		{"universal", "localhost:8073", "EXTERNAL:localhost:50000", "", true},
+		{"universal", "localhost:8073", "EXTERNAL:pool.example.com:50000", "", false},
 		{"universal", "flink.example.com:8099", "PROCESS", "", false},
 		{"universal", "localhost:8099", "DOCKER", "", false},
 		{"flink", "flink.example.com:8099", "DOCKER", "gs://bucket/tmp", true},
@@ -63,7 +66,9 @@ func TestCheckReach(t *testing.T) {
 		config := `{"command":"/bin/true"}`
 		if ok {
 			config = command
-			if !strings.HasPrefix(command, "{") && command != "" {
+			if env == "EXTERNAL" {
+				config = command
+			} else if !strings.HasPrefix(command, "{") && command != "" {
 				config = `{"command":"` + command + `"}`
 			}
 		}
@@ -73,7 +78,7 @@ func TestCheckReach(t *testing.T) {
 		if (err == nil) != tc.ok {
 			t.Errorf("%s at %q, environment %q, temp_location %q: %v, want ok %v", tc.runner, tc.endpoint, tc.env, tc.temp, err, tc.ok)
 		}
-		if err != nil && !ok && !strings.Contains(err.Error(), "give --temp_location") {
+		if err != nil && (!ok || env == "EXTERNAL") && !strings.Contains(err.Error(), "give --temp_location") {
 			t.Errorf("error %q does not say what to do", err)
 		}
 	}

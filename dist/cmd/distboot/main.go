@@ -12,6 +12,11 @@
 // driver's own binary, see dist.Init), and runs it with --worker, which
 // makes dist.Init serve the runner instead of returning.
 //
+// With --worker_pool [--port 50000] it serves Beam's worker pool service
+// instead, for an EXTERNAL environment
+// (--environment_config=HOST:PORT): the runner asks it for each worker, and
+// it starts one as above.
+//
 // It does what Beam's Go boot program (github.com/apache/beam/sdks/v2/go/container)
 // does for a container, with three differences that matter when the
 // workers are plain processes on a shared machine:
@@ -36,10 +41,13 @@ import (
 	"log"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
+	"github.com/apache/beam/sdks/v2/go/container/pool"
 	"github.com/apache/beam/sdks/v2/go/container/tools"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/artifact"
 	pipepb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/pipeline_v1"
@@ -55,6 +63,9 @@ var (
 	loggingEndpoint  = flag.String("logging_endpoint", "", "the runner's logging service (optional)")
 	artifactEndpoint = flag.String("artifact_endpoint", "", "the runner's artifact service (optional)")
 	_                = flag.String("semi_persist_dir", "", "ignored: distboot keeps nothing on disk")
+
+	workerPool = flag.Bool("worker_pool", false, "serve as a worker pool for an EXTERNAL environment instead: start a worker for each request")
+	poolPort   = flag.Int("port", 50000, "the worker pool's port")
 )
 
 func main() {
@@ -62,6 +73,13 @@ func main() {
 	// Beam's artifact package logs each file it fetches: quiet it, the
 	// runner's log is the worker's.
 	log.SetOutput(io.Discard)
+	if *workerPool {
+		if err := servePool(*poolPort); err != nil {
+			fmt.Fprintln(os.Stderr, "distboot:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	code, err := boot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "distboot:", err)
@@ -153,6 +171,34 @@ func boot() (int, error) {
 		return 1, fmt.Errorf("worker: %v", err)
 	}
 	return 0, nil
+}
+
+// servePool serves Beam's worker pool service on port until SIGINT or
+// SIGTERM: a runner with an EXTERNAL environment
+// (--environment_config=HOST:PORT) asks it for each worker, and it starts
+// distboot for the worker, as the runner would with a PROCESS environment.
+// This is what a cluster's machines run to lend their processes to a
+// runner (Beam's worker pool, with dist's boot).
+func servePool(port int) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	// Beam's pool stops a worker by killing its boot process and never
+	// waits for it: let the kernel reap them.
+	reapChildren()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := pool.New(ctx, port, self)
+	if err != nil {
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		srv.Stop(context.Background())
+	}()
+	fmt.Fprintf(os.Stderr, "distboot: worker pool on port %d\n", port)
+	return srv.ServeAndWait()
 }
 
 // workerID returns the worker id the runner gave, without the single

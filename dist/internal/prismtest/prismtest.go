@@ -128,6 +128,66 @@ func ProcessConfig(boot string) string {
 	return string(b)
 }
 
+// StartPool starts dist's boot program as a worker pool
+// (distboot --worker_pool) on a free port and returns its address,
+// "localhost:PORT", the --environment_config of an EXTERNAL environment.
+// The pool is stopped when the test ends.
+func StartPool(t testing.TB, boot string) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	cmd := exec.Command(boot, "--worker_pool", "--port", strconv.Itoa(port))
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("the worker pool did not stop on SIGINT within 10 s")
+		}
+		if t.Failed() {
+			t.Logf("the worker pool's log:\n%s", log.String())
+		}
+	})
+	waitServing(t, port, done, "the worker pool")
+	return fmt.Sprintf("localhost:%d", port)
+}
+
+// waitServing waits until something accepts connections on port, failing
+// the test if the process whose end done reports ends first.
+func waitServing(t testing.TB, port int, done chan error, what string) {
+	t.Helper()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("%s exited before serving: %v", what, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not serving on %s after 60 s", what, addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Start starts a prism job server on a free port and returns its endpoint,
 // "localhost:PORT". The server is stopped when the test ends.
 func Start(t testing.TB) string {
@@ -156,24 +216,8 @@ func Start(t testing.TB) string {
 			t.Logf("the prism job server's log:\n%s", log.String())
 		}
 	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return fmt.Sprintf("localhost:%d", port)
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("prism exited before serving: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prism not serving on %s after 60 s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitServing(t, port, done, "prism")
+	return fmt.Sprintf("localhost:%d", port)
 }
 
 func freePort() (int, error) {
