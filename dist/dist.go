@@ -26,17 +26,18 @@
 // with prism's default and with --environment_type=LOOPBACK (dist's
 // default for a job server on this machine); otherwise the runner starts
 // them as processes of their own (PROCESS, with dist's boot program
-// cmd/distboot), in containers (DOCKER) or on other machines, from a copy
-// of this binary that the driver stages (for containers, when it is
-// statically linked, as with CGO_ENABLED=0; --worker_binary names
-// another).
-// They find the functions by name, so every function is registered in
-// init and is a top-level function: a closure's captured variables exist
-// only in the driver, and a worker cannot see them. Items and results
+// cmd/distboot; EXTERNAL, with distboot --worker_pool), in containers
+// (DOCKER) or on other machines, from a copy of this binary that the
+// driver stages (for containers, when it is statically linked, as with
+// CGO_ENABLED=0; --worker_binary names another). They find the functions
+// by name, so every function is registered in init and is a top-level
+// function: a closure's captured variables exist only in the driver, and
+// a worker cannot see them. Items and results
 // travel encoded with encoding/gob. The dist module's tests run the same
 // jobs with workers in this process and with workers as processes of a
-// prism job server (--environment_type=PROCESS), and check that those
-// workers are other processes, that share no memory with the driver.
+// prism job server (--environment_type=PROCESS, and EXTERNAL with a worker
+// pool), and check that those workers are other processes, that share no
+// memory with the driver.
 //
 // Results come back through files: workers write each chunk's results under
 // a temporary directory (--temp_location when given, which a cluster's
