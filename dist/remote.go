@@ -245,11 +245,15 @@ func submit(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, error) 
 	}
 	err = runnerlib.WaitForCompletion(ctx, client, jobID)
 	if ctx.Err() != nil {
-		cancelJob(context.WithoutCancel(ctx), client, jobID)
+		if err := cancelJob(context.WithoutCancel(ctx), client, jobID); err != nil {
+			return nil, fmt.Errorf("%w; job %s may still be running on %s: cancelling it: %v", ctx.Err(), jobID, endpoint, err)
+		}
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, err
+		// Beam puts the runner's last error on the lines after "job ID
+		// failed:"; a dist error is one line.
+		return nil, fmt.Errorf("%s", strings.Join(strings.Fields(err.Error()), " "))
 	}
 	m, err := client.GetJobMetrics(ctx, &jobpb.GetJobMetricsRequest{JobId: jobID})
 	if err != nil {

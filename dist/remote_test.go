@@ -409,3 +409,34 @@ func TestPoolWorkers(t *testing.T) {
 	}
 	clean(t, before)
 }
+
+// exitWorker ends the worker process that runs it, as a crash would.
+func exitWorker(ctx context.Context, v int) (int, error) {
+	if f := flag.Lookup("worker"); f != nil && f.Value.String() == "true" {
+		os.Exit(3)
+	}
+	return v, nil
+}
+
+func init() { RegisterMap(exitWorker) }
+
+// A worker process that dies fails the job with an error, without hanging.
+func TestProcessWorkerDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a job server and worker processes")
+	}
+	processWorkers(t)
+	before := warm(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err := Map(ctx, ints(10), exitWorker)
+	t.Logf("err = %v", err)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("err = %v (context: %v), want the job's failure", err, ctx.Err())
+	}
+	// One line, naming the function and saying why.
+	if msg := err.Error(); !strings.Contains(msg, "dist.exitWorker on universal: job ") || !strings.Contains(msg, "worker disconnected") || strings.Contains(msg, "\n") {
+		t.Errorf("err = %q, want one line naming the function and the worker's end", msg)
+	}
+	clean(t, before)
+}

@@ -123,6 +123,9 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		replayTasks(dir, c.observer) // the chunks of workers elsewhere
 	}
 	if err := ctx.Err(); err != nil {
+		if errors.Is(runErr, err) {
+			return nil, runErr // ctx.Err(), and what became of the job
+		}
 		return nil, err
 	}
 	if ie := firstItemError(ctx, dir); ie != nil {
