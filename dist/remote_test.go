@@ -257,11 +257,14 @@ func TestProcessWorkersCancel(t *testing.T) {
 	// Cancel as soon as a worker has started an item.
 	var cancelled time.Time
 	var r result
+	timeout := time.After(2 * time.Minute)
 wait:
 	for {
 		select {
 		case r = <-done:
 			t.Fatalf("the job ended before any item started: %v", r.err)
+		case <-timeout:
+			t.Fatal("no item started in 2 minutes")
 		case <-time.After(10 * time.Millisecond):
 			if names, _ := filepath.Glob(filepath.Join(marks, "item-*")); len(names) > 0 {
 				cancelled = time.Now()
