@@ -21,31 +21,45 @@
 // What runs where. The program that calls Map is the driver: it splits the
 // items into chunks, builds a Beam pipeline and submits it to the runner
 // chosen with Beam's own flags (--runner, --endpoint, --environment_type,
-// --temp_location, ...; no flag means prism in this process). Workers, in
-// this process (prism, or any runner with --environment_type=LOOPBACK) or
-// started from a copy of this binary on other machines, apply the
-// registered functions to the chunks. They find the functions by name, so
-// every function is registered in init and is a top-level function: a
-// closure's captured variables exist only in the driver, and a worker
-// cannot see them. Items and results of a fixed layout without pointers
-// (numbers, bools, and arrays and structs of them) travel as their memory,
-// behind a header that lets the reader check that it lays them out the same
-// way (byte order, size, fields); other types travel encoded with
-// encoding/gob. A frame that does not fit the reader's type, from another
-// build of the program say, is an error, never wrong numbers.
+// --temp_location, ...; no flag means prism in this process). Workers
+// apply the registered functions to the chunks. They run in this process
+// with prism's default and with --environment_type=LOOPBACK (dist's
+// default for a job server on this machine); otherwise the runner starts
+// them as processes of their own (PROCESS, with dist's boot program
+// cmd/distboot; EXTERNAL, with distboot --worker_pool), in containers
+// (DOCKER) or on other machines, from a copy of this binary that the
+// driver stages (for containers, when it is statically linked, as with
+// CGO_ENABLED=0; --worker_binary names another). They find the functions
+// by name, so every function is registered in init and is a top-level
+// function: a closure's captured variables exist only in the driver, and
+// a worker cannot see them. The dist module's tests run the same jobs with
+// workers in this process and with workers as processes of a prism job
+// server (--environment_type=PROCESS, and EXTERNAL with a worker pool),
+// and check that those workers are other processes, that share no memory
+// with the driver.
+//
+// Items and results of a fixed layout without pointers (numbers, bools,
+// and arrays and structs of them) travel as their memory, behind a header
+// that lets the reader check that it lays them out the same way (byte
+// order, size, fields); other types travel encoded with encoding/gob. A
+// frame that does not fit the reader's type, from another build of the
+// program say, is an error, never wrong numbers.
 //
 // Results come back through files: workers write each chunk's results under
 // a temporary directory (--temp_location when given, which a cluster's
 // workers must be able to reach, such as gs://bucket/tmp; otherwise a local
-// directory, enough for prism and for runners on this machine), the driver
-// reads them in input order and removes the directory.
+// directory, enough for workers on this machine, and refused before
+// anything runs for workers in containers or elsewhere), the driver reads
+// them in input order and removes the directory. Counters come back as the
+// job's Beam metrics.
 //
 // Errors follow par: the first failing item stops the job and is returned
 // as an *ItemError naming the function and the item's index; a panic in a
 // function becomes such an error with the worker's stack; a cancelled
-// context returns ctx.Err(). Registration mistakes (an unregistered
-// function, a closure, a type gob cannot carry) are reported before
-// anything runs.
+// context returns ctx.Err(): workers in this process see it at once, and a
+// job whose workers are elsewhere is cancelled on the job server, which
+// stops them. Registration mistakes (an unregistered function, a closure,
+// a type gob cannot carry) are reported before anything runs.
 //
 // Calls from one process run one at a time (Beam's runner settings are
 // process-wide flags); each uses all its shards.
@@ -53,8 +67,10 @@
 // What dist costs beyond par, as bench/mapreduce measures it (it
 // alternates dist with par and with Beam's own emptiest pipelines on the
 // same runner; 2 cores, load average 1.8): a job's start, 9.4 ms on prism
-// in this process, where Beam alone takes 3.0 ms to run an Impulse and
-// 4.3 ms to run a Create of one element into a ParDo; then 10 ns per item
+// in this process (about half a second with process workers, which stage
+// the binary and start a worker for each job), where Beam alone takes
+// 3.0 ms to run an Impulse and 4.3 ms to run a Create of one element into
+// a ParDo; then 10 ns per item
 // for a trivial function (par: 0.3 ns): the items' trip through a file
 // (written by the driver, read by a worker, removed at the end) and the
 // calls of the function and the merge. Copying an int's memory costs a
@@ -101,6 +117,11 @@ var logLevel = flag.String("dist_log_level", "off", "level of Beam's and prism's
 // (slog's default logger), unless --dist_log_level asks for it: dist
 // reports failures as errors, and the runner's account of them would
 // repeat each one a few times over.
+//
+// In tests, call flag.Parse and Init first thing in TestMain: with workers
+// that the runner starts (--environment_type=PROCESS, DOCKER, ...), the
+// worker binary is the test binary, and whatever TestMain does before Init
+// (making a temporary directory, starting a server) each worker does too.
 func Init() {
 	beam.Init() // sets up Beam's logging, then returns unless this is a worker
 	// Workers that run in this process (prism, LOOPBACK) would send Beam's
@@ -180,8 +201,10 @@ func Report(w io.Writer) Option { return func(c *config) { c.report = w } }
 // over all steps; m must not be nil.
 func Counters(m map[string]int64) Option { return func(c *config) { c.counters = m } }
 
-// Observe reports every chunk processed in this process to o, as par does
-// (one task per chunk). Chunks processed by remote workers are not seen.
+// Observe reports every chunk to o as a task, as par does. Chunks processed
+// in this process are reported as they start and end; chunks processed by
+// workers elsewhere, when the job ends, with the times the workers
+// measured (their clocks, a cluster's machines may disagree by a little).
 func Observe(o diag.Observer) Option { return func(c *config) { c.observer = o } }
 
 func newConfig(opts []Option) (config, error) {

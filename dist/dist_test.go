@@ -88,6 +88,9 @@ var tmp string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// Init first: when a job server starts this test binary as a worker
+	// (remote_test.go), Init serves there and never returns.
+	Init()
 	// Every run's temporary directory goes here, so that the tests can
 	// check that none is left.
 	var err error
@@ -96,7 +99,6 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	os.Setenv("TMPDIR", tmp)
-	Init()
 	code := m.Run()
 	os.RemoveAll(tmp)
 	os.Exit(code)

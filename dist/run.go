@@ -11,7 +11,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,6 +92,9 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 	j.items, j.nchunks = len(items), len(bounds)
 	shards := min(c.shards, len(bounds))
 	j.runner = configureRunner()
+	if err := checkReach(); err != nil {
+		return nil, err
+	}
 	name := c.name
 	if name == "" {
 		name = j.fn.name
@@ -118,7 +120,13 @@ func run[T any](ctx context.Context, c *config, j job, items []T) ([][]byte, err
 		defer c.observer.End()
 	}
 	pr, elapsed, runErr := execute(ctx, p)
+	if c.observer != nil {
+		replayTasks(dir, c.observer) // the chunks of workers elsewhere
+	}
 	if err := ctx.Err(); err != nil {
+		if errors.Is(runErr, err) {
+			return nil, runErr // ctx.Err(), and what became of the job
+		}
 		return nil, err
 	}
 	if ie := firstItemError(ctx, dir); ie != nil {
@@ -187,7 +195,7 @@ func encodeChunks[T any](ctx context.Context, dir string, items []T, bounds [][2
 		}
 		size := len(head) + len(body)
 		if size > inlineMax {
-			if err := writeFile(ctx, inName(dir, i), head, body); err != nil {
+			if err := writeJobFile(ctx, inName(dir, i), head, body); err != nil {
 				return nil, fmt.Errorf("dist: writing the input: %v", err)
 			}
 			chunks[i] = chunkElem(i, b[0], nil, size)
@@ -227,7 +235,7 @@ func buildPipeline(c *config, j job, chunks [][]byte, shards int) *beam.Pipeline
 		}
 		ss := s.Scope(fmt.Sprintf("shard%d", sh))
 		col := beam.Create(ss, mine...)
-		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh}
+		fn := &chunkFn{Job: j.id, Kind: int(j.kind), Fn: j.fnKey, Merge: j.mergeKey, Dir: j.dir, WriteTo: c.writeTo, Chunks: len(chunks), Shard: sh, Observe: c.observer != nil}
 		partials = append(partials, beam.ParDo(ss, fn, col))
 	}
 	switch j.kind {
@@ -261,13 +269,20 @@ func buildPipeline(c *config, j job, chunks [][]byte, shards int) *beam.Pipeline
 // of Beam's harness for good (a lock-order inversion in its data manager).
 // For the same reason, when the workers run here, the job is not abandoned
 // on cancellation but stopped: the functions see their context cancelled
-// and the chunks not started yet are skipped.
+// and the chunks not started yet are skipped. When they run elsewhere, the
+// job is cancelled on the job server (see submit).
 func execute(ctx context.Context, p *beam.Pipeline) (beam.PipelineResult, time.Duration, error) {
 	runCtx := ctx
 	if jobopts.IsLoopback() || *jobopts.EnvironmentType == "" {
 		runCtx = context.WithoutCancel(ctx)
 	}
 	start := time.Now()
+	if r := *runners.Runner; remoteWorkers(r) || r == "" && remoteWorkers("prism") {
+		// Workers elsewhere: dist submits the job itself, to cancel it
+		// on the job server with ctx (see submit).
+		pr, err := submit(ctx, p)
+		return pr, time.Since(start), err
+	}
 	stray := loopbackFiles()
 	pr, err := beamx.RunWithMetrics(runCtx, p)
 	elapsed := time.Since(start)
@@ -335,16 +350,21 @@ func readResults(ctx context.Context, files []string) ([][]byte, error) {
 // configureRunner returns the runner's name and, when the job server is on
 // this machine and no environment is chosen, runs the workers in this
 // process (LOOPBACK), as prism does by default: Beam's own default would be
-// a Docker container per worker.
+// a Docker container per worker. Workers that the runner starts run this
+// binary, unless --worker_binary names another (see selfWorker).
 func configureRunner() string {
 	r := *runners.Runner
 	if r == "" {
 		r = "prism"
 	}
-	if *jobopts.EnvironmentType == "" && *jobopts.Endpoint != "" {
-		host, _, err := net.SplitHostPort(*jobopts.Endpoint)
-		if err == nil && (host == "localhost" || net.ParseIP(host).IsLoopback()) {
-			*jobopts.EnvironmentType = "LOOPBACK"
+	if *jobopts.EnvironmentType == "" && localEndpoint(*jobopts.Endpoint) {
+		*jobopts.EnvironmentType = "LOOPBACK"
+	}
+	// Workers started by the runner from a staged binary, when Beam
+	// submits the job (prism in this process): this one.
+	if env := strings.ToLower(*jobopts.EnvironmentType); env != "" && env != "loopback" && *jobopts.WorkerBinary == "" {
+		if self, ok := selfWorker(); ok {
+			*jobopts.WorkerBinary = self
 		}
 	}
 	return r
@@ -365,6 +385,13 @@ func tempDir(ctx context.Context, id string) (string, func(), error) {
 		return d, func() { os.RemoveAll(d) }, nil
 	}
 	dir := join(base, "dist-"+id)
+	if !strings.Contains(dir, "://") {
+		// A local directory is made here, once (see writeJobFile).
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, fmt.Errorf("dist: the job's directory: %v", err)
+		}
+		return dir, func() { os.RemoveAll(dir) }, nil
+	}
 	return dir, func() {
 		fs, err := filesystem.New(context.Background(), dir)
 		if err != nil {
@@ -644,6 +671,7 @@ func workerCtx(ctx context.Context, id string) (context.Context, *local, func())
 type chunkFn struct {
 	Job, Fn, Merge, Dir, WriteTo string
 	Kind, Chunks, Shard          int
+	Observe                      bool // record the chunk's task for the driver's observer
 }
 
 // ProcessElement is Beam's entry point. It never fails the bundle (see
@@ -695,6 +723,9 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 				st.observer.TaskEnd(t)
 			}()
 		}
+	} else if f.Observe {
+		start := time.Now()
+		defer func() { recordTask(ctx, f.Dir, index, f.Shard, start, time.Now(), err) }()
 	}
 	e, err := workerMap(f.Fn)
 	if err != nil {
@@ -721,7 +752,7 @@ func (f *chunkFn) process(ctx context.Context, st *local, index, first int, data
 			emit(nil, indexed(index, nil))
 			return nil
 		}
-		if err := writeFile(ctx, partName(f.Dir, index), head, body); err != nil {
+		if err := writeJobFile(ctx, partName(f.Dir, index), head, body); err != nil {
 			return err
 		}
 		emit(nil, indexed(index, nil))
@@ -763,7 +794,7 @@ func (f *chunkFn) recordErr(ctx context.Context, index, first int, err error) {
 		ie = &ItemError{Func: f.Fn, Index: first, Msg: err.Error()}
 	}
 	if data, err := encode(*ie); err == nil {
-		writeFile(context.Background(), join(f.Dir, fmt.Sprintf("error-%06d", index)), data)
+		writeJobFile(context.Background(), join(f.Dir, fmt.Sprintf("error-%06d", index)), data)
 	}
 }
 
@@ -897,5 +928,5 @@ func (f *collectFn) ProcessElement(ctx context.Context, _ []byte, vals func(*[]b
 	if f.WriteTo != "" {
 		return writeFile(ctx, shardName(f.WriteTo, 0, 1), []byte(text))
 	}
-	return writeFile(ctx, join(f.Dir, "result"), out)
+	return writeJobFile(ctx, join(f.Dir, "result"), out)
 }

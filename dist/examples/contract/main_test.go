@@ -63,3 +63,17 @@ func TestContractJobServer(t *testing.T) {
 	// Beam's own flags pass through: the same with the environment named.
 	run(t, bin, "--runner", "universal", "--endpoint", endpoint, "--environment_type", "LOOPBACK")
 }
+
+// The same job server starting each worker as a process of its own, from a
+// copy of this program's binary that the driver stages (a PROCESS
+// environment with dist's boot program): driver and workers share no
+// memory, items and results travel encoded, through the pipeline and the
+// job's files.
+func TestContractProcessWorkers(t *testing.T) {
+	boot := prismtest.Boot(t)
+	endpoint := prismtest.Start(t)
+	run(t, bin, append([]string{"--runner", "universal", "--endpoint", endpoint}, prismtest.ProcessFlags(boot)...)...)
+	// Prism in the program, its workers in processes: their output stays
+	// out of the program's (run compares it whole).
+	run(t, bin, prismtest.ProcessFlags(boot)...)
+}

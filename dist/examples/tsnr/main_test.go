@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+
 	"github.com/gospeedup/speedup/dist"
+	"github.com/gospeedup/speedup/dist/internal/prismtest"
 	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
 )
 
@@ -36,6 +39,26 @@ func TestRunSmall(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^dist on prism, Shards\(\d+\): +best [0-9.]+ s, median [0-9.]+ s$`).MatchString(s) {
 			t.Errorf("span %d: no dist timing line:\n%s", size, s)
 		}
+	}
+}
+
+// The same numbers, bit for bit, when dist's workers are processes of their
+// own, started by a prism job server from a copy of this test binary.
+func TestRunProcessWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a job server and worker processes")
+	}
+	boot := prismtest.Boot(t)
+	endpoint := prismtest.Start(t)
+	ep, env, cfg := *jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig
+	defer func() { *jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig = ep, env, cfg }()
+	*jobopts.Endpoint, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig = endpoint, "PROCESS", prismtest.ProcessConfig(boot)
+	var out bytes.Buffer
+	if err := run(context.Background(), &out, "8x8x4x40", 7, 1, 3); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if s := out.String(); !strings.Contains(s, "results: identical, bit for bit, in all four versions and in tsnr.Chunked") {
+		t.Errorf("output:\n%s", s)
 	}
 }
 
