@@ -239,6 +239,26 @@ func TestLprunPanic(t *testing.T) {
 	}
 }
 
+// TestLprunTimingFailureOutput: when the timing process fails after the
+// counted run succeeded (oncethen's statement exits the process on its
+// second run), its own error output reaches the user, and nothing of
+// speedup's harness with it: the runtime's "cannot set cpu profile rate"
+// line, which the harness's profile rate (above pprof's fixed 100 Hz)
+// makes the runtime print into speedup's pipe, must not show.
+func TestLprunTimingFailureOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir := filepath.Join("testdata", "lprun", "oncethen")
+	code, _, stderr := runLprunCLI(t, "", "lprun", "-C", dir, "--max-time", "50ms", "-f", "Once", "_ = Once()")
+	if code != 1 || !strings.Contains(stderr, "oncethen: called twice\n") || !strings.Contains(stderr, "exit status 3") {
+		t.Errorf("exit %d, stderr %q; want exit 1, the program's line and its status", code, stderr)
+	}
+	if strings.Contains(stderr, "cannot set cpu profile rate") {
+		t.Errorf("the runtime's profile-rate line reached the user:\n%s", stderr)
+	}
+}
+
 // TestLprunDirectiveAndModuleCache: a //speedup:profile function is
 // profiled without -f; a function of a module-cache module (x/sync, which
 // this module requires) is profiled through a copy, leaving go.mod and
