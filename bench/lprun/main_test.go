@@ -5,9 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 )
 
 // truthChildEnv makes the test binary run truth() and exit, so that the
@@ -57,4 +60,78 @@ func TestCPUProfileLinesRejectsGarbage(t *testing.T) {
 	if _, _, err := cpuProfileLines([]byte("not a profile"), "x.go", 1, 2); err == nil {
 		t.Error("a malformed profile was accepted")
 	}
+}
+
+// capture returns what f prints on standard output.
+func capture(t *testing.T, f func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		done <- b.Bytes()
+	}()
+	f()
+	os.Stdout = old
+	w.Close()
+	return string(<-done)
+}
+
+// fakeSession is a plausible session's figures.
+func fakeSession(total float64) session {
+	return session{total: total, totalErr: 0.05, pct: map[int]float64{48: 40, 49: 35}, pctErr: 9,
+		instr: 1.4e6, plain: 1e6, slowdown: 0.01, slErr: 0.02, slowPairs: 4, intervalNS: 4e7,
+		hits: map[int]int64{48: 1010100}, events: 3040206, local: 1e6}
+}
+
+// With -sessions 1 or 2 the bench printed "±NaN%" spreads and judged a
+// rate of disagreements over no pair "MISSED": every statistic must be a
+// number or say why there is none, and every verdict on too few sessions
+// must say "too short".
+func TestReportsWithFewSessions(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4} {
+		var ss []session
+		for i := range n {
+			ss = append(ss, fakeSession(1e6+float64(i)*1e4))
+		}
+		out := capture(t, func() {
+			reportObserver(observedCost(ss2d(n), ss2d(n)), observedCost(ss2d(n), ss2d(n)), ss)
+			reportAgreement(ss)
+			reportMedians(ss, true, 3*time.Second, time.Duration(n)*4*time.Second)
+		})
+		if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+			t.Errorf("%d sessions: a NaN or Inf was printed:\n%s", n, out)
+		}
+		// Too short: with 1 or 2 sessions both rates (0 or 1 pair) and
+		// the 3 medians' ratios; with 3, the rates over 2 pairs.
+		if got, want := strings.Count(out, "too short ("), map[int]int{1: 5, 2: 5, 3: 2, 4: 0}[n]; got != want {
+			t.Errorf("%d sessions: %d verdicts say too short, want %d:\n%s", n, got, want, out)
+		}
+		// The spreads of the 2 observer costs (n runs here) and of the 3
+		// medians.
+		if got := strings.Count(out, "n/a (too few runs)"); n < benchcheck.MinRuns && got != 5 || n >= benchcheck.MinRuns && got != 0 {
+			t.Errorf("%d sessions: %d spreads say too few runs:\n%s", n, got, out)
+		}
+		if n < 4 && regexp.MustCompile(`(?m)pairs differing .*(ok|MISSED)$`).MatchString(out) {
+			t.Errorf("%d sessions: a rate over %d pairs was judged:\n%s", n, n-1, out)
+		}
+		if testing.Verbose() {
+			t.Logf("%d sessions:\n%s", n, out)
+		}
+	}
+}
+
+// ss2d is n runs of about a millisecond.
+func ss2d(n int) []time.Duration {
+	var ds []time.Duration
+	for i := range n {
+		ds = append(ds, time.Millisecond+time.Duration(i)*time.Microsecond)
+	}
+	return ds
 }
