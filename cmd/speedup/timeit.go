@@ -474,8 +474,8 @@ type jsonPoint struct {
 type jsonFit struct {
 	Param    string         `json:"param"`
 	Exponent float64        `json:"exponent"`
-	R2       *float64       `json:"r2"`     // null when the fit has no R² (fewer than 3 values)
-	Values   int            `json:"values"` // distinct values of Param the fit rests on
+	R2       *float64       `json:"r2"`           // null when the fit has no R² (fewer than 3 values)
+	Values   int            `json:"values"`       // distinct values of Param the fit rests on
 	At       map[string]any `json:"at,omitempty"` // the other parameters' values, for grids
 	Line     string         `json:"line"`
 }
