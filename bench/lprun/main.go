@@ -327,17 +327,22 @@ func reportObserver(distCost, parCost observed, ss []session) {
 			info(fmt.Sprintf("  session %d: its own measure", i+1), "not measured", "")
 			continue
 		}
-		// Met when the whole interval is below 3%, missed when it is
-		// all above; otherwise the noise cannot tell.
 		name := fmt.Sprintf("  session %d: its own measure (period %s)", i+1, time.Duration(s.intervalNS))
 		val, claimed := fmt.Sprintf("%+.1f%%", 100*s.slowdown), fmt.Sprintf("±%.1f%%", 100*s.slErr)
-		check := benchcheck.Ratio("slowdown", 1+s.slowdown, 0.5, 10)
-		if check == nil && s.slowdown+s.slErr >= 0.03 && s.slowdown-s.slErr <= 0.03 {
-			fmt.Printf("%-46s %16s %18s  %-14s %s\n", name, val, claimed, "< 3%", "undecided (noise)")
-			continue
-		}
-		row(name, val, claimed, "< 3%", s.slowdown+s.slErr < 0.03, check)
+		below(name, val, claimed, "< 3%", s.slowdown, s.slErr, 0.03, benchcheck.Ratio("slowdown", 1+s.slowdown, 0.5, 10))
 	}
+}
+
+// below prints a figure x ± err whose target is to stay below limit: met
+// when the whole interval is below, MISSED when it is all above,
+// otherwise "undecided (noise)": the noise cannot tell. An invalid figure
+// (check) is INVALID whatever its interval.
+func below(name, val, claimed, target string, x, err, limit float64, check error) {
+	if check == nil && !(x+err < limit) && !(x-err > limit) {
+		fmt.Printf("%-46s %16s %18s  %-14s %s\n", name, val, claimed, target, "undecided (noise)")
+		return
+	}
+	row(name, val, claimed, target, x+err < limit, check)
 }
 
 // reportAgreement prints each session's Total time and how often
@@ -447,8 +452,11 @@ func reportLines(last session, truthN map[int]int64, truthTot int64, truthTime t
 	// Both sides are samples: the stated error of a difference is lprun's
 	// and pprof's (its binomial 95% error at a share of one half, the
 	// form lprun states) in quadrature.
+	// A difference within the noise of a target it straddles is
+	// undecided, as the snapshots' cost is.
 	pprofErr := 1.96 * 50 / math.Sqrt(float64(truthTot))
-	row("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), fmt.Sprintf("±%.1f", math.Hypot(last.pctErr, pprofErr)), "<= 10 points", maxDiff <= 10)
+	err := math.Hypot(last.pctErr, pprofErr)
+	below("max |% Time - pprof share| (lines >= 2%)", fmt.Sprintf("%.1f points", maxDiff), fmt.Sprintf("±%.1f", err), "<= 10 points", maxDiff, err, 10, nil)
 }
 
 // observed is the snapshots' cost on some work: the ratio of the medians

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,4 +135,26 @@ func ss2d(n int) []time.Duration {
 		ds = append(ds, time.Millisecond+time.Duration(i)*time.Microsecond)
 	}
 	return ds
+}
+
+// A figure whose stated error straddles its target is undecided: the
+// bench judged "9.1 points (±16.5)" ok against "<= 10 points".
+func TestBelow(t *testing.T) {
+	for _, tc := range []struct {
+		x, err float64
+		check  error
+		want   string
+	}{
+		{9.1, 16.5, nil, "undecided (noise)"},
+		{14.3, 18.2, nil, "undecided (noise)"},
+		{2, 3, nil, "ok"},
+		{30, 5, nil, "MISSED"},
+		{5, math.NaN(), nil, "undecided (noise)"},
+		{2, 3, benchcheck.Cost("x", -1), "INVALID ("},
+	} {
+		out := capture(t, func() { below("figure", "v", "e", "<= 10 points", tc.x, tc.err, 10, tc.check) })
+		if !strings.Contains(out, "<= 10 points   "+tc.want) {
+			t.Errorf("%v ± %v: %q, want %q", tc.x, tc.err, out, tc.want)
+		}
+	}
 }
