@@ -102,6 +102,8 @@ type ShortError struct {
 	Unit string // what they are, singular: "run", "pair"
 }
 
+// Error says how many there were and how many a verdict needs: "2 runs,
+// a verdict needs 3".
 func (e *ShortError) Error() string {
 	unit := e.Unit
 	if e.N != 1 {
