@@ -199,7 +199,7 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 	}
 	m.runs.add(rep)
 	m.runs.MinSamples = minSamples
-	m.cpuFiles = []cpuFile{{cpu, -1}}
+	m.cpuFiles = batchFiles(cpu, len(rep.Batches))
 	return nil
 }
 
@@ -249,7 +249,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 			return ctx.Err()
 		case err == nil && rep.LoopErr == "":
 			m.runs.add(rep)
-			m.cpuFiles = []cpuFile{{cpu, -1}}
+			m.cpuFiles = batchFiles(cpu, len(rep.Batches))
 			return nil
 		case err == nil:
 			m.runs.Separate = "repeated inside one process, " + rep.LoopErr
@@ -270,7 +270,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 			return err
 		}
 		m.runs.add(rep)
-		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1})
+		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1, false})
 		for _, b := range rep.Batches {
 			for _, l := range b.Lines {
 				if l.Target >= 0 && l.Target < len(snaps) {

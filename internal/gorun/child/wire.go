@@ -33,7 +33,9 @@ type _speedup_lprunRequest struct {
 	Repeat int `json:"repeat,omitempty"`
 	// Targets are the profiled functions' line ranges, for the samplers.
 	Targets []_speedup_target `json:"targets,omitempty"`
-	// CPUProfile is the file receiving the CPU profile, taken at HZ.
+	// CPUProfile is the file receiving the CPU profile, taken at HZ;
+	// when the runs are made in batches, batch b's samples go to
+	// CPUProfile.b instead (the first file keeps those before them).
 	CPUProfile string `json:"cpu_profile,omitempty"`
 	HZ         int    `json:"hz,omitempty"`
 	// MaxNS bounds the repeated runs of the time mode, MaxRuns their
