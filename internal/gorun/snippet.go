@@ -493,6 +493,93 @@ func AddImports(filename string, src []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// AddUsedImports adds to src, a Go file, those of specs (import specs as a
+// Go file spells them: `pairs "example.com/distance"`, `"math/rand/v2"`)
+// whose names src uses as qualifiers (X in X.Sel) without importing them.
+// goimports cannot guess a renamed import (pairs), nor know which of two
+// packages another file chose: the kernel's cells import once for every
+// later cell, and the files generated for them get the imports this way.
+// Like AddImports it adds one import declaration after the package clause
+// and leaves the rest of src byte for byte; src that does not parse is
+// returned as it is, for the compiler to report.
+func AddUsedImports(src []byte, specs []string) []byte {
+	if len(specs) == 0 {
+		return src
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution)
+	if err != nil {
+		return src
+	}
+	have := map[string]bool{}
+	for _, im := range f.Imports {
+		name, _, _ := ParseImportSpec(specText(im))
+		have[name] = true
+	}
+	used := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if id, ok := sel.X.(*ast.Ident); ok {
+				used[id.Name] = true
+			}
+		}
+		return true
+	})
+	var add []string
+	for _, spec := range specs {
+		name, path, ok := ParseImportSpec(spec)
+		if ok && used[name] && !have[name] {
+			add = append(add, name+" "+strconv.Quote(path))
+			have[name] = true
+		}
+	}
+	if len(add) == 0 {
+		return src
+	}
+	sort.Strings(add)
+	end := fset.Position(f.Name.End()).Offset
+	return []byte(string(src[:end]) + "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)" + string(src[end:]))
+}
+
+// specText is an import spec as the file spells it.
+func specText(im *ast.ImportSpec) string {
+	if im.Name != nil {
+		return im.Name.Name + " " + im.Path.Value
+	}
+	return im.Path.Value
+}
+
+// ParseImportSpec splits an import spec as a Go file spells it (`pairs
+// "example.com/distance"`, `"math/rand/v2"`) into the name its package is
+// used by (the alias, or ImportName of the path) and the path.
+func ParseImportSpec(spec string) (name, path string, ok bool) {
+	spec = strings.TrimSpace(spec)
+	quoted := spec
+	if i := strings.IndexAny(spec, "\"`"); i > 0 {
+		name, quoted = strings.TrimSpace(spec[:i]), spec[i:]
+	}
+	path, err := strconv.Unquote(quoted)
+	if err != nil || path == "" {
+		return "", "", false
+	}
+	if name == "" {
+		name = ImportName(path)
+	}
+	return name, path, true
+}
+
+// ImportName is the name a package is used by when imported without an
+// alias: its path's last element, or the one before a major version
+// suffix (math/rand/v2 is rand), which is its name by convention.
+func ImportName(path string) string {
+	parts := strings.Split(path, "/")
+	name := parts[len(parts)-1]
+	if len(parts) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
+		name = parts[len(parts)-2]
+	}
+	return name
+}
+
 // existingDir returns dir, or its nearest existing parent (a snippet
 // without -C is named as if in a directory that does not exist).
 func existingDir(dir string) string {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gospeedup/speedup/internal/gorun"
 )
 
 // Completion and inspection need no gopls: names come from the session's
@@ -225,7 +227,7 @@ func (s *Session) pkgPath(qual string) string {
 		}
 	}
 	for k := range s.imports {
-		if _, path, ok := strings.Cut(k, " "); ok && importName(path) == qual {
+		if _, path, ok := strings.Cut(k, " "); ok && gorun.ImportName(path) == qual {
 			return path // a renamed import, named by its package (as %T does)
 		}
 	}

@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"html"
 	"os"
 	"os/exec"
@@ -350,7 +347,8 @@ func (s *Session) buildTimer(ctx context.Context, stmt, userSetup string, params
 	if err != nil {
 		return nil, compileError(err)
 	}
-	src = s.addCellImports(src)
+	// The cells' imports (goimports cannot guess a renamed one).
+	src = gorun.AddUsedImports(src, s.importList(nil))
 	prog, err := gorun.Build(ctx, s.buildOptions(files), gorun.TimeitFileName, src)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -440,16 +438,12 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkLprunInPackage(f["f"], stmt); err != nil {
-		return nil, err
-	}
-	shift, offsets, cleanup, err := s.writeCellFiles()
-	defer cleanup()
+	overlay, shift, offsets, err := s.cellOverlay()
 	if err != nil {
 		return nil, err
 	}
 	var stdout, stderr bytes.Buffer
-	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Scopes: scopes, Setup: strings.Join(setup, "\n"),
+	res, err := lprun.Run(ctx, lprun.Options{Dir: s.pkgDir, Overlay: overlay, Imports: s.importList(nil), Funcs: f["f"], Pkgs: f["m"], Stmt: stmt, Scopes: scopes, Setup: strings.Join(setup, "\n"),
 		MaxTime: maxTime, Stdout: &stdout, Stderr: &stderr})
 	out.Stream("stdout", stdout.String())
 	out.Stream("stderr", stderr.String())
@@ -457,7 +451,12 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, compileError(err)
+		var ie *lprun.InputError
+		if errors.As(err, &ie) {
+			// What -f or -m names does not exist: the user's input.
+			return nil, usage("%%lprun: %v", ie.Err)
+		}
+		return nil, compileError(cellCompileError(err, shift, offsets))
 	}
 	p := res.Profile
 	mapToCells(p, shift, offsets)
@@ -467,9 +466,52 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 	}
 	out.Display(map[string]any{"text/plain": text.String(), "text/html": profileHTML(p)}, nil, "", false)
 	if res.Panic != nil {
-		return nil, &CellError{Name: "panic", Value: res.Panic.Error()}
+		return nil, cellPanic(res.Panic, shift, offsets)
 	}
 	return nil, nil
+}
+
+// cellPanic is one Jupyter error for a panic under %lprun, located as a
+// plain cell's is: at the innermost frame in a cell, with the cells'
+// frames, the files lprun profiled (compiled without their cell's line
+// directive) named as their cells again.
+func cellPanic(p *gorun.PanicError, shift map[string]*Cell, offsets map[string]int) error {
+	lines := strings.Split(p.Stack, "\n")
+	for i, l := range lines {
+		for path, c := range shift {
+			rest, ok := strings.CutPrefix(l, "\t"+path+":")
+			if !ok {
+				continue
+			}
+			n, tail, _ := strings.Cut(rest, " ")
+			if line, err := strconv.Atoi(n); err == nil {
+				lines[i] = fmt.Sprintf("\t%s:%d %s", c.Name, line-offsets[path], tail)
+			}
+		}
+	}
+	m := channelMsg{Value: p.Value, File: p.File, Line: p.Line, Stack: strings.Join(lines, "\n")}
+	for _, l := range lines {
+		if f := frameRE.FindStringSubmatch(l); f != nil {
+			m.File = f[1]
+			m.Line, _ = strconv.Atoi(f[2])
+			break
+		}
+	}
+	return panicError(m)
+}
+
+// cellCompileError locates a compile error in a file lprun profiled
+// (compiled without its cell's line directive) in its cell.
+func cellCompileError(err error, shift map[string]*Cell, offsets map[string]int) error {
+	var ce *gorun.CompileError
+	if !errors.As(err, &ce) || ce.File == "" {
+		return err
+	}
+	abs, _ := filepath.Abs(ce.File)
+	if c, ok := shift[abs]; ok {
+		ce.File, ce.Line = c.Name, ce.Line-offsets[abs]
+	}
+	return err
 }
 
 // parseLprunFlags parses %lprun's options: -f, -m and --max-time
@@ -479,7 +521,7 @@ func parseLprunFlags(args string) (f map[string][]string, stmt string, maxTime t
 	if err != nil {
 		return nil, "", 0, usage("%%lprun: %v", err)
 	}
-	// Shorter than speedup lprun's 2 s default, for a notebook; the
+	// Shorter than speedup lprun's 5 s default, for a notebook; the
 	// report says when it was too short for the error it wants.
 	maxTime = time.Second
 	if v := f["max-time"]; len(v) > 0 {
@@ -496,54 +538,34 @@ func parseLprunFlags(args string) (f map[string][]string, stmt string, maxTime t
 	return f, stmt, maxTime, nil
 }
 
-// checkLprunInPackage refuses, with -C, to profile a function declared in
-// a cell or a statement that uses one: lprun builds the package as it is
-// on disk, and nothing may be written into it.
-func (s *Session) checkLprunInPackage(funcs []string, stmt string) error {
-	if s.own {
-		return nil
+// cellOverlay returns the cells' declarations as overlay files of the
+// package the cells run in (the session's module, or the -C package: the
+// build sees them, nothing is written), for lprun to find, instrument and
+// build with the package's own files. They are the files a cell's program
+// is built with, each after a //line directive naming its cell: lprun
+// compiles the files it profiles without their directives, so that the
+// profile names the files' lines, which mapToCells turns back into the
+// cell's with offsets (the line of each file's directive); the other
+// files keep theirs, so that errors and panics in them name the cells.
+func (s *Session) cellOverlay() (overlay map[string][]byte, shift map[string]*Cell, offsets map[string]int, err error) {
+	overlay, err = s.declFiles(s.decls, nil)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	for _, fn := range funcs {
-		if s.decls.Get(fn) != nil {
-			return usage("%%lprun: %s is declared in a cell; with -C, %%lprun profiles the package's own functions (move it into the package, or run the kernel without -C)", fn)
-		}
-	}
-	if name := s.needsDecl(stmt); name != "" {
-		return usage("%%lprun: with -C, the statement cannot use %s, declared in a cell: %%lprun builds your package as it is on disk (move %s into the package, or run the kernel without -C)", name, name)
-	}
-	return nil
-}
-
-// writeCellFiles writes, in the session's own module, the cells'
-// declarations as files that lprun can read and instrument, and returns
-// for each file its cell and the line where the cell starts; cleanup
-// removes them. In a -C package it writes nothing.
-func (s *Session) writeCellFiles() (shift map[string]*Cell, offsets map[string]int, cleanup func(), err error) {
 	shift, offsets = map[string]*Cell{}, map[string]int{}
-	var written []string
-	cleanup = func() {
-		for _, p := range written {
-			os.Remove(p)
-		}
-	}
-	files, err := s.declFiles(s.decls, nil)
-	if err != nil || !s.own {
-		return shift, offsets, cleanup, err
-	}
-	for path := range files {
-		// The plain version (no //line directive): the profile names
-		// the file's lines, mapped back to the cell's in mapToCells.
-		plain := bytes.Replace(files[path], []byte("//line "), []byte("// cell "), 1)
-		if err := os.WriteFile(path, plain, 0o666); err != nil {
-			return shift, offsets, cleanup, err
-		}
-		written = append(written, path)
+	for path, src := range overlay {
 		c := s.cells[cellIDFromPath(path)]
-		i := bytes.Index(plain, []byte("// cell "+c.Name+":1:1\n"))
-		offsets[path] = bytes.Count(plain[:i], []byte("\n")) + 1
+		i := -1
+		if c != nil {
+			i = bytes.Index(src, []byte("\n//line "+c.Name+":1:1\n"))
+		}
+		if i < 0 {
+			return nil, nil, nil, fmt.Errorf("internal error: %s has no cell's line directive", filepath.Base(path))
+		}
+		offsets[path] = bytes.Count(src[:i+1], []byte("\n")) + 1
 		shift[path] = c
 	}
-	return shift, offsets, cleanup, nil
+	return overlay, shift, offsets, nil
 }
 
 // mapToCells renames the profile's functions declared in cells: their
@@ -719,84 +741,4 @@ func (s *Session) rm(args string, out Output) error {
 		out.Stream("stdout", msg+".\n")
 	}
 	return nil
-}
-
-// addCellImports adds to a generated file the imports that the cells
-// declared and that its code uses but lacks (goimports cannot guess a
-// renamed import such as pairs ".../distance").
-func (s *Session) addCellImports(src []byte) []byte {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "", src, parser.SkipObjectResolution)
-	if err != nil {
-		return src
-	}
-	have := map[string]bool{}
-	for _, im := range f.Imports {
-		p, _ := strconv.Unquote(im.Path.Value)
-		name := importName(p)
-		if im.Name != nil {
-			name = im.Name.Name
-		}
-		have[name] = true
-	}
-	used := map[string]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if sel, ok := n.(*ast.SelectorExpr); ok {
-			if id, ok := sel.X.(*ast.Ident); ok {
-				used[id.Name] = true
-			}
-		}
-		return true
-	})
-	var add []string
-	for k := range s.imports {
-		name, path, ok := strings.Cut(k, " ")
-		if !ok {
-			path, name = k, importName(k)
-		}
-		if used[name] && !have[name] {
-			add = append(add, name+" "+strconv.Quote(path))
-			have[name] = true
-		}
-	}
-	if len(add) == 0 {
-		return src
-	}
-	sort.Strings(add)
-	end := fset.Position(f.Name.End()).Offset
-	return []byte(string(src[:end]) + "\n\nimport (\n\t" + strings.Join(add, "\n\t") + "\n)" + string(src[end:]))
-}
-
-// importName is the name a package is used by: the last element of its
-// path, skipping a major version suffix.
-func importName(path string) string {
-	parts := strings.Split(path, "/")
-	name := parts[len(parts)-1]
-	if len(parts) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
-		name = parts[len(parts)-2]
-	}
-	return name
-}
-
-// needsDecl returns a declaration of the cells that stmt, or an earlier
-// cell it needs run again, uses; "" when none.
-func (s *Session) needsDecl(stmt string) string {
-	probe, err := ParseCell(0, stmt)
-	if err != nil {
-		return ""
-	}
-	cells := append(Rerun(s.history, probe), probe)
-	for _, c := range cells {
-		var names []string
-		for n := range c.Mentions {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			if s.decls.Get(n) != nil {
-				return n
-			}
-		}
-	}
-	return ""
 }

@@ -391,7 +391,7 @@ func (s *Session) genFile(path, fixedImports, body string, cellImports []string)
 	if err == nil {
 		for _, im := range f.Imports {
 			if p, err := strconv.Unquote(im.Path.Value); err == nil && im.Name == nil {
-				s.resolved[importName(p)] = p // what goimports chose, for completion
+				s.resolved[gorun.ImportName(p)] = p // what goimports chose, for completion
 			}
 			spec := im.Path.Value
 			if im.Name != nil {
@@ -715,6 +715,8 @@ type channel struct {
 	msgs  []channelMsg
 	out   Output
 	conns []net.Conn
+	// accepting is closed when the goroutine accepting connections ends.
+	accepting chan struct{}
 }
 
 func (s *Session) newChannel(out Output) (*channel, error) {
@@ -723,21 +725,66 @@ func (s *Session) newChannel(out Output) (*channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := &channel{path: path, ln: ln, out: out}
+	ch := &channel{path: path, ln: ln, out: out, accepting: make(chan struct{})}
 	go func() {
+		defer close(ch.accepting)
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			ch.mu.Lock()
-			ch.conns = append(ch.conns, conn)
-			ch.mu.Unlock()
-			ch.wg.Add(1)
-			go ch.read(conn)
+			ch.serve(conn)
 		}
 	}()
 	return ch, nil
+}
+
+// serve reads a connection's messages until it ends.
+func (ch *channel) serve(conn net.Conn) {
+	ch.mu.Lock()
+	ch.conns = append(ch.conns, conn)
+	ch.mu.Unlock()
+	ch.wg.Add(1)
+	go ch.read(conn)
+}
+
+// drain serves the connections still waiting in the listener's backlog.
+// A program connects first thing, and may end before the accepting
+// goroutine has run (a loaded machine): its messages (the cell's value,
+// its "done") wait in a connection that closing the listener would drop.
+// The listener's socket is non-blocking: accept returns EAGAIN when no
+// connection is left.
+func (ch *channel) drain() {
+	ul, ok := ch.ln.(*net.UnixListener)
+	if !ok {
+		return
+	}
+	rc, err := ul.SyscallConn()
+	if err != nil {
+		return
+	}
+	for {
+		nfd := -1
+		rc.Control(func(fd uintptr) {
+			// As the net package accepts where accept4 is missing: no
+			// fork between the accept and close-on-exec.
+			syscall.ForkLock.RLock()
+			if n, _, err := syscall.Accept(int(fd)); err == nil {
+				syscall.CloseOnExec(n)
+				nfd = n
+			}
+			syscall.ForkLock.RUnlock()
+		})
+		if nfd < 0 {
+			return
+		}
+		f := os.NewFile(uintptr(nfd), "speedup-kernel-channel")
+		conn, err := net.FileConn(f)
+		f.Close()
+		if err == nil {
+			ch.serve(conn)
+		}
+	}
 }
 
 func (ch *channel) read(conn net.Conn) {
@@ -764,7 +811,9 @@ func (ch *channel) read(conn net.Conn) {
 
 // close stops accepting and waits (a little) for the connections to end.
 func (ch *channel) close() []channelMsg {
+	ch.drain()
 	ch.ln.Close()
+	<-ch.accepting // no connection is served after this
 	done := make(chan struct{})
 	go func() { ch.wg.Wait(); close(done) }()
 	select {
@@ -929,8 +978,11 @@ func cellFrames(stack string) []string {
 			if j := strings.LastIndex(fn, "("); j > 0 {
 				fn = fn[:j]
 			}
-			if k := strings.LastIndex(fn, "."); k >= 0 && strings.HasPrefix(fn, gorun.TempPackage) {
-				fn = fn[k+1:]
+			// A cell's function is in the session's package (its own
+			// module's, or the -C package): its name is enough.
+			fn = fn[strings.LastIndex(fn, "/")+1:]
+			if _, name, ok := strings.Cut(fn, "."); ok {
+				fn = name
 			}
 			loc := strings.TrimSpace(lines[i])
 			if j := strings.Index(loc, " +0x"); j > 0 {

@@ -129,10 +129,11 @@ func checkVarsAndMagicsInPackage(t *testing.T, c *cellRunner) {
 		!strings.Contains(r.displays[0]["text/html"].(string), "<table") {
 		t.Errorf("%%lprun display: %v", r.displays)
 	}
-	// A function declared in a cell cannot be profiled with -C: a clear error.
-	_, _, err = exec("%lprun -f rows rows()")
-	if !errors.As(err, &ce) || !strings.Contains(ce.Value, "declared in a cell") {
-		t.Errorf("%%lprun of a cell function with -C: %v", err)
+	// A function declared in a cell, with -C: its rows are the cell's
+	// (lprun_test.go checks the reports line by line).
+	r, _, err = c.record("%lprun --max-time 100ms -f rows rows()")
+	if err != nil || len(r.displays) != 1 || !strings.Contains(r.displays[0]["text/plain"].(string), "File: cell1\nFunction: rows at line 1\n") {
+		t.Errorf("%%lprun of a cell function with -C: %v %v", err, r.displays)
 	}
 	// %rm forgets.
 	if _, _, err := exec("%rm X rows"); err != nil {

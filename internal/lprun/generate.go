@@ -30,7 +30,7 @@ type dataRef struct {
 // stmtFile returns the statement harness's generated file, as the file
 // filename of package pkgName. With refs (the instrumented build) it
 // reads the counters; without (the plain build) it has none to read.
-func stmtFile(pkgName, filename string, scopes []gorun.Scope, setup, stmt string, refs []dataRef) ([]byte, error) {
+func stmtFile(pkgName, filename string, scopes []gorun.Scope, setup, stmt string, imports []string, refs []dataRef) ([]byte, error) {
 	setupBlock, err := gorun.Block("setup", setup)
 	if err != nil {
 		return nil, err
@@ -66,7 +66,9 @@ func _speedup_stmt(start func()) {
 %s
 %s}
 `, pkgName, dataCode(refs), open+setupBlock, stmtBlock, closeScopes)
-	return gorun.AddImports(filename, []byte(src))
+	// The caller's imports first: goimports then adds only what they
+	// do not name.
+	return gorun.AddImports(filename, gorun.AddUsedImports([]byte(src), imports))
 }
 
 // progFile returns the generated companion file of the program's package.

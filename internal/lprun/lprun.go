@@ -18,6 +18,7 @@ package lprun
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +39,21 @@ type Options struct {
 	// Dir is the package the statement runs in (-C); empty runs it in a
 	// temporary module, and functions must then be package-qualified.
 	Dir string
+	// Overlay adds files to Dir's package, or replaces its files, for a
+	// statement: absolute path -> contents, as "go build -overlay" takes
+	// them (a nil value hides a file). Its Go files are part of the
+	// package for everything lprun does: -f finds their functions, both
+	// builds compile them, the report shows their lines. The kernel
+	// passes its cells' declarations this way, so that nothing is written
+	// into the user's package.
+	Overlay map[string][]byte
+	// Imports are import specs as a Go file spells them (`pairs
+	// "example.com/distance"`, `"math/rand/v2"`) that the statement and
+	// the setup may use without importing: the generated file imports
+	// those it uses (goimports cannot guess a renamed one), and -f may
+	// name their packages by these names (-f pairs.Pairwise). The kernel
+	// passes the cells' imports.
+	Imports []string
 	// Program, when set, profiles a program or a package's tests instead
 	// of a statement.
 	Program *Program
@@ -143,6 +159,9 @@ const cpuHz = 250
 // Run profiles o's statement or program.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaults()
+	if len(o.Overlay) > 0 && (o.Dir == "" || o.Program != nil) {
+		return nil, errors.New("lprun: an overlay needs a statement run in a package (Dir)")
+	}
 	if o.Program == nil {
 		// The statement's syntax, before any slow step: a block on its
 		// own, which neither returns nor leaves its loop.

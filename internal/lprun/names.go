@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/lineprof"
 )
 
@@ -206,17 +207,10 @@ func notTypeOrPackage(arg string, n lineprof.FuncName, local *pkgInfo, err error
 }
 
 // importName is the name under which an import is used: its alias, or
-// its path's last element (the one before a major version suffix:
-// math/rand/v2 is rand), which is the package's name by convention.
+// its path's (see gorun.ImportName).
 func importName(im *ast.ImportSpec) string {
 	if im.Name != nil {
 		return im.Name.Name
 	}
-	ip := strings.Trim(im.Path.Value, `"`)
-	name := ip[strings.LastIndex(ip, "/")+1:]
-	if isVersion(name) && strings.Contains(ip, "/") {
-		prev := ip[:strings.LastIndex(ip, "/")]
-		name = prev[strings.LastIndex(prev, "/")+1:]
-	}
-	return name
+	return gorun.ImportName(strings.Trim(im.Path.Value, `"`))
 }

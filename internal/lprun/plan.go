@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,7 +14,6 @@ import (
 	"github.com/gospeedup/speedup/internal/gorun"
 	"github.com/gospeedup/speedup/internal/gorun/child"
 	"github.com/gospeedup/speedup/internal/instrument"
-	"github.com/gospeedup/speedup/lineprof"
 )
 
 // plan is what to build: the instrumented build (A), which counts hits,
@@ -52,7 +52,25 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg, tmp 
 	}
 	base := gorun.BuildOptions{Dir: rp.dir, Tags: o.Tags, Race: o.Race}
 	pl.a, pl.b = base, base
-	pl.a.Overlay, pl.b.Overlay = overlay, map[string][]byte{}
+	// Both builds see the caller's overlay (the kernel's cells); the
+	// instrumented files replace their plain versions in the first.
+	pl.a.Overlay, pl.b.Overlay = maps.Clone(o.Overlay), maps.Clone(o.Overlay)
+	if pl.a.Overlay == nil {
+		pl.a.Overlay, pl.b.Overlay = map[string][]byte{}, map[string][]byte{}
+	}
+	maps.Copy(pl.a.Overlay, overlay)
+	// The plain build compiles the files with line directives as the
+	// instrumented one does, without them, so that its samples name the
+	// same lines as the hits. (A program's hooks, planned next, replace
+	// these with the hooked versions.)
+	plainCopies := false
+	for file, fi := range pl.byFile {
+		if !fi.pkg.lineDirs[file] {
+			continue
+		}
+		pl.b.Overlay[fi.path] = fi.pkg.srcs[file]
+		plainCopies = plainCopies || fi.path != file
+	}
 	if o.Program != nil {
 		err = pl.planProgram(o, rp, refs)
 	} else {
@@ -60,19 +78,6 @@ func newPlan(ctx context.Context, o Options, targets []*target, rp *runPkg, tmp 
 	}
 	if err != nil {
 		return nil, err
-	}
-	// The plain build compiles the files with line directives as the
-	// instrumented one does, without them, so that its samples name the
-	// same lines as the hits.
-	plainCopies := false
-	for file, fi := range pl.byFile {
-		if !fi.pkg.lineDirs[file] {
-			continue
-		}
-		if _, ok := pl.b.Overlay[fi.path]; !ok {
-			pl.b.Overlay[fi.path] = fi.pkg.srcs[file]
-		}
-		plainCopies = plainCopies || fi.path != file
 	}
 	if len(mc.copies) > 0 {
 		modRoot := rp.dir
@@ -158,11 +163,11 @@ func (p *plan) planStmt(o Options, rp *runPkg, refs []dataRef) error {
 		genDir = filepath.Join(os.TempDir(), gorun.TempPackage)
 	}
 	genPath := filepath.Join(genDir, stmtFileName)
-	srcA, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, refs)
+	srcA, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, o.Imports, refs)
 	if err != nil {
 		return err
 	}
-	srcB, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, nil)
+	srcB, err := stmtFile(rp.name, genPath, o.Scopes, o.Setup, o.Stmt, o.Imports, nil)
 	if err != nil {
 		return err
 	}
@@ -318,7 +323,7 @@ func (p *plan) assembleInput(m *measurement) AssembleInput {
 		}
 		f := FuncInput{File: t.file, Name: t.display, Line: fn.Line, EndLine: fn.EndLine,
 			Counts: m.hits.Counts[fi.res.ID], Times: m.hits.Times[fi.res.ID], Owner: ownerLines(t.pkg.fset, t.decl)}
-		f.Source = lineprof.SourceLines(t.file, f.Line, f.EndLine)
+		f.Source = t.pkg.sourceLines(t.file, f.Line, f.EndLine)
 		for _, s := range fn.Slots {
 			f.Slots = append(f.Slots, Slot{Index: s.Index, Line: s.Line})
 		}

@@ -36,6 +36,9 @@ type pkgInfo struct {
 	// marks the files that had some.
 	srcs     map[string][]byte
 	lineDirs map[string]bool
+	// overlay holds files that are not on disk as the build sees them
+	// (Options.Overlay), for the local package.
+	overlay map[string][]byte
 }
 
 // target is one function to profile.
@@ -55,7 +58,7 @@ func (p *pkgInfo) parse() error {
 	p.srcs = map[string][]byte{}
 	p.lineDirs = map[string]bool{}
 	for _, f := range p.GoFiles {
-		src, err := os.ReadFile(f)
+		src, err := p.source(f)
 		if err != nil {
 			return err
 		}
@@ -68,6 +71,29 @@ func (p *pkgInfo) parse() error {
 		p.files = append(p.files, af)
 	}
 	return nil
+}
+
+// source returns a file's contents as the build sees them: the overlay's,
+// or the file's on disk.
+func (p *pkgInfo) source(path string) ([]byte, error) {
+	if src, ok := p.overlay[path]; ok && src != nil {
+		return src, nil
+	}
+	return os.ReadFile(path)
+}
+
+// sourceLines returns lines from..to (1-based, inclusive) of a file as
+// the build sees it, as lineprof.SourceLines does for files on disk.
+func (p *pkgInfo) sourceLines(path string, from, to int) []string {
+	src, ok := p.overlay[path]
+	if !ok || src == nil {
+		return lineprof.SourceLines(path, from, to)
+	}
+	lines := strings.Split(string(src), "\n")
+	if from < 1 || from > len(lines) || to < from {
+		return nil
+	}
+	return lines[from-1 : min(to, len(lines))]
 }
 
 // funcs lists the package's function declarations with bodies.
@@ -176,7 +202,10 @@ type resolver struct {
 	tags  string
 	env   []string
 	local *pkgInfo
-	pkgs  map[string]*pkgInfo // by import path or name as written
+	// imports are Options.Imports: names of packages besides the local
+	// package's imports.
+	imports []string
+	pkgs    map[string]*pkgInfo // by import path or name as written
 }
 
 // pkg returns the package that spec names: a name imported by the local
@@ -194,18 +223,15 @@ func (r *resolver) pkg(spec string) (*pkgInfo, error) {
 		// A package name as the local package imports it.
 		for _, f := range r.local.files {
 			for _, im := range f.Imports {
-				ip := strings.Trim(im.Path.Value, `"`)
-				name := ip[strings.LastIndex(ip, "/")+1:]
-				if im.Name != nil {
-					name = im.Name.Name
-				} else if strings.HasPrefix(name, "v") && strings.Count(ip, "/") > 0 && isVersion(name) {
-					// math/rand/v2 is package rand.
-					prev := ip[:strings.LastIndex(ip, "/")]
-					name = prev[strings.LastIndex(prev, "/")+1:]
+				if importName(im) == spec {
+					path = strings.Trim(im.Path.Value, `"`)
 				}
-				if name == spec {
-					path = ip
-				}
+			}
+		}
+		// Or as the caller's imports name it (the kernel's cells).
+		for _, im := range r.imports {
+			if name, ip, ok := gorun.ParseImportSpec(im); ok && name == spec && path == spec {
+				path = ip
 			}
 		}
 	}
@@ -225,18 +251,6 @@ func (r *resolver) pkg(spec string) (*pkgInfo, error) {
 	}
 	r.pkgs[spec] = p
 	return p, nil
-}
-
-func isVersion(s string) bool {
-	if len(s) < 2 || s[0] != 'v' {
-		return false
-	}
-	for _, c := range s[1:] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // find returns the declarations of p that n names (all of them for a

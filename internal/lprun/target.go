@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/gospeedup/speedup/internal/gorun"
 )
@@ -55,7 +57,7 @@ func resolve(ctx context.Context, o Options, tmp string) ([]*target, *runPkg, er
 			return nil, nil, err
 		}
 	}
-	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, pkgs: map[string]*pkgInfo{}}
+	r := &resolver{ctx: ctx, dir: wd, tags: o.Tags, env: env, local: rp.pkg, imports: o.Imports, pkgs: map[string]*pkgInfo{}}
 	if rp.pkg != nil {
 		r.dir = rp.pkg.Dir
 	}
@@ -72,13 +74,38 @@ func resolveDir(o Options) (*runPkg, error) {
 	if err != nil {
 		return nil, err
 	}
-	rp := &runPkg{name: gp.Name, dir: gp.Dir, pkg: &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: gp.GoFiles, Local: true}}
+	rp := &runPkg{name: gp.Name, dir: gp.Dir, pkg: &pkgInfo{Name: gp.Name, Dir: gp.Dir, GoFiles: overlaidFiles(gp.Dir, gp.GoFiles, o.Overlay), Local: true, overlay: o.Overlay}}
 	if err := rp.pkg.parse(); err != nil {
 		// A syntax error in the user's package: exit status 2, as for
 		// any compile error.
 		return nil, &InputError{err}
 	}
 	return rp, nil
+}
+
+// overlaidFiles returns the Go files of the package in dir once overlay
+// is applied: its files on disk that the overlay does not hide, and the
+// overlay's non-test Go files in dir, sorted as the go command sorts them.
+func overlaidFiles(dir string, onDisk []string, overlay map[string][]byte) []string {
+	if len(overlay) == 0 {
+		return onDisk
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range onDisk {
+		if src, ok := overlay[f]; ok && src == nil {
+			continue
+		}
+		seen[f] = true
+		out = append(out, f)
+	}
+	for f, src := range overlay {
+		if src != nil && !seen[f] && filepath.Dir(f) == dir && strings.HasSuffix(f, ".go") && !strings.HasSuffix(f, "_test.go") {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // resolveProgram resolves the package of --run or --test.
