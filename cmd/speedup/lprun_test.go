@@ -178,6 +178,11 @@ func TestLprunErrors(t *testing.T) {
 		{"return", []string{"-C", dir, "-f", "fib", "fib(1)\nreturn"}, 2, "stmt:2:1: return is not allowed"},
 		{"setup syntax error", []string{"-C", dir, "-f", "fib", "-s", "n := (", "fib(n)"}, 2, "setup:1:7: syntax error"},
 		{"-s with --run", []string{"-f", "fib", "-s", "n := 1", "--run", "./x"}, 2, "-s applies to a statement"},
+		// The tests' own CPU profile fought lprun's for the process's
+		// one CPU profile: lprun lost its samples, the file got the
+		// plain build's last run.
+		{"--test with -test.cpuprofile", []string{"-f", "fib", "--test", "./" + dir, "--", "-test.cpuprofile", "cpu.out"}, 2, "--test: -test.cpuprofile would start a CPU profile of the tests' own"},
+		{"--test with -cpuprofile=", []string{"-f", "fib", "--test", "./" + dir, "--", "-run", "X", "-cpuprofile=cpu.out"}, 2, "--test: -cpuprofile=cpu.out would start"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -293,6 +293,28 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 	}
 }
 
+// ownCPUProfile refuses the test flag that starts a CPU profile of the
+// test binary's own (-cpuprofile, -test.cpuprofile): Go runs one CPU
+// profile at a time, and lprun's timing runs hold it. The test binary's
+// failed to start, or stopped lprun's after a run and took over its
+// samples ("0 CPU profile samples"), and the file it names got the
+// uninstrumented build's last run.
+func ownCPUProfile(p *Program) error {
+	if p == nil || !p.Test {
+		return nil
+	}
+	for _, a := range p.Args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "cpuprofile" || name == "test.cpuprofile") {
+			return inputErr("--test: %s would start a CPU profile of the tests' own, but lprun's timing runs hold the process's one CPU profile; run go test -cpuprofile on its own", a)
+		}
+	}
+	return nil
+}
+
 // testFlags spells go test's flags (-run, -v, -count...) as a test binary
 // wants them (-test.run), as go test does.
 func testFlags(args []string) []string {
