@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/google/pprof/profile"
 )
@@ -18,16 +19,32 @@ type cpuFile struct {
 	label bool
 }
 
-// batchFiles returns the CPU profiles of a process that made batches
-// runs in batches (see child's rotate): path for what ran before them,
-// path.b for batch b.
-func batchFiles(path string, batches int) []cpuFile {
+// batchFiles returns the CPU profiles of a process that made its runs in
+// batches: path alone, or, when it rotated them (see rotateCPU), path for
+// what ran before the batches and path.b for the pair of batches b, b+1,
+// whose samples without a batch label go to b (the CPU samples of a batch
+// are only ever added up by pairs, or all together).
+func batchFiles(path string, batches int, rotate bool) []cpuFile {
 	files := []cpuFile{{path, -1, true}}
-	for b := range batches {
+	for b := 0; rotate && b < batches; b += 2 {
 		files = append(files, cpuFile{fmt.Sprintf("%s.%d", path, b), b, true})
 	}
 	return files
 }
+
+// rotateCPU says whether the timing runs write each pair of batches' CPU
+// samples to a file of their own (the child's rotate): only when a pair
+// lasts at least minRotateNS, because a restarted profile does not sample
+// the time after its last sample, up to one period (4 ms) of each file.
+// Shorter sessions (a small --max-time) keep one file, and samples whose
+// labels the measured code replaced are not counted there.
+func rotateCPU(batchNS int64) bool { return 2*batchNS >= minRotateNS }
+
+// minRotateNS is the least length of a pair of batches whose CPU samples
+// get a file of their own: 50 periods of 250 Hz, so that the time left
+// unsampled at a file's end is at most 2% of it (1% on average). Pairs
+// are that long from --max-time 2s on (the default is 5 s).
+const minRotateNS = int64(200 * time.Millisecond)
 
 // readCPUProfiles reads the CPU profiles that the plain runs wrote.
 func readCPUProfiles(files []cpuFile) ([]CPUSample, error) {

@@ -304,19 +304,21 @@ func TestCPUSamplesSurviveRelabeling(t *testing.T) {
 		t.Skip("builds and runs programs")
 	}
 	dir, _ := filepath.Abs("testdata/relabel")
-	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: "Relabel()\n_ = Work(300_000)", MaxTime: 400 * time.Millisecond})
+	// From --max-time 2s on, each pair of batches has a CPU profile file
+	// of its own (rotateCPU).
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: "Relabel()\n_ = Work(300_000)", MaxTime: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// About 100 samples at 250 Hz over 0.4 s of runs; even a loaded
-	// machine gives the runs some CPU, and the fault gave exactly 0.
+	// Hundreds of samples at 250 Hz over the runs; even a loaded machine
+	// gives the runs some CPU, and the fault gave exactly 0.
 	if res.CPUSamples == 0 {
 		t.Errorf("no CPU sample fell in Work:\n%s", strings.Join(res.Profile.Method, "\n"))
 	}
 	// The setup's samples are still not the runs' (they are told apart
 	// by a label of their own now that unlabelled samples count): here
 	// the setup does all of Work's work, and the statement one step.
-	res, err = Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "warm := Work(3_000_000)", Stmt: "Relabel()\n_ = Work(1) + warm", MaxTime: 400 * time.Millisecond})
+	res, err = Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "warm := Work(3_000_000)", Stmt: "Relabel()\n_ = Work(1) + warm", MaxTime: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

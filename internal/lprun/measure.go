@@ -171,10 +171,11 @@ const (
 
 // timeRequest is the plain runs' request.
 func timeRequest(o Options, pl *plan, cpuFile string, need []int) *child.Request {
+	batchNS := min(maxBatchNS, int64(o.MaxTime)/(2*minBatches))
 	return &child.Request{Lprun: &child.LprunRequest{
-		Mode: "time", Targets: pl.samplerTargets(), CPUProfile: cpuFile, HZ: cpuHz,
+		Mode: "time", Targets: pl.samplerTargets(), CPUProfile: cpuFile, HZ: cpuHz, RotateCPU: rotateCPU(batchNS),
 		MaxNS: int64(o.MaxTime), IntervalNS: int64(o.Interval),
-		BatchNS: min(maxBatchNS, int64(o.MaxTime)/(2*minBatches)), MinBatches: minBatches, MinSamples: minSamples, Need: need,
+		BatchNS: batchNS, MinBatches: minBatches, MinSamples: minSamples, Need: need,
 		Warmup: true,
 	}}
 }
@@ -199,7 +200,7 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 	}
 	m.runs.add(rep)
 	m.runs.MinSamples = minSamples
-	m.cpuFiles = batchFiles(cpu, len(rep.Batches))
+	m.cpuFiles = batchFiles(cpu, len(rep.Batches), req.Lprun.RotateCPU)
 	return nil
 }
 
@@ -249,7 +250,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 			return ctx.Err()
 		case err == nil && rep.LoopErr == "":
 			m.runs.add(rep)
-			m.cpuFiles = batchFiles(cpu, len(rep.Batches))
+			m.cpuFiles = batchFiles(cpu, len(rep.Batches), req.Lprun.RotateCPU)
 			return nil
 		case err == nil:
 			m.runs.Separate = "repeated inside one process, " + rep.LoopErr

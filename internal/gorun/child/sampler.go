@@ -92,12 +92,15 @@ func (s *_speedup_sampler) startProfile(path string) {
 	}
 }
 
-// rotate ends the CPU profile file being written and starts batch b's,
-// path.b: a sample then belongs to the batch whose file holds it. The
-// batch's profiler label says so too, but the measured code can replace
-// its goroutine's labels (pprof.Do with a context of its own, as package
-// par does for the tasks it runs on the caller's goroutine), and all the
-// samples after that were lost.
+// rotate ends the CPU profile file being written and starts the one of
+// the pair of batches b, b+1, path.b: a sample then belongs to the pair
+// whose file holds it. The batch's profiler label says so too, but the
+// measured code can replace its goroutine's labels (pprof.Do with a
+// context of its own, as package par does for the tasks it runs on the
+// caller's goroutine), and all the samples after that were lost. A
+// restarted profile does not sample the CPU time after its last sample
+// (less than one period, 4 ms, at the end of the pair's last run): the
+// parent asks for rotation only when a pair lasts many periods.
 func (s *_speedup_sampler) rotate(b int) {
 	_speedup_pprof.StopCPUProfile()
 	s.prof.Close()
@@ -286,7 +289,9 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 	r.start = _speedup_time.Now()
 	for b := 0; ; b++ {
 		snap := b%4 == 0 || b%4 == 3
-		s.rotate(b)
+		if req.RotateCPU && b%2 == 0 {
+			s.rotate(b)
+		}
 		bt, t0b, stop := r.batch(b, snap)
 		bt = r.record(b, bt)
 		if stop || r.runs >= r.maxRuns || r.enough() {
