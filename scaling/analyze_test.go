@@ -1,8 +1,10 @@
 package scaling
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -67,7 +69,7 @@ func TestFitWarning(t *testing.T) {
 		{Amdahl{Fitted: true, Clamped: true, SerialFraction: 1}, false, true, ErrClamped},
 		{Amdahl{Fitted: true, Clamped: true, SerialFraction: 1}, true, false, nil},
 	} {
-		w := fitWarning(tc.a, 1, tc.super, tc.slow)
+		w := fitWarning(tc.a, []Measurement{{Procs: 1, Mean: 1}}, tc.super, tc.slow)
 		if (w == nil) != (tc.want == nil) || (w != nil && !errors.Is(w, tc.want)) {
 			t.Errorf("fitWarning(%+v, super %v, slow %v) = %v, want kind %v", tc.a, tc.super, tc.slow, w, tc.want)
 		}
@@ -113,5 +115,60 @@ func TestSpeedupBars(t *testing.T) {
 		if math.Abs(errs[i].Low-want[i]) > 1e-12 || errs[i].Low != errs[i].High {
 			t.Errorf("error bar %d = %+v, want ±%v", i, errs[i], want[i])
 		}
+	}
+}
+
+// The fit and the report with few points, identical times and times of
+// any magnitude: never a NaN printed as a fitted value, never a JSON
+// document that fails to encode. Times of 1e-160 s fitted f = NaN (the
+// weights 1/TP² overflowed), and times 1e308 apart made speedup +Inf,
+// which JSON cannot carry: such times are refused with a clear error.
+func TestAnalyzeFewAndExtreme(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ms   []Measurement
+		f    float64 // NaN: not fitted
+		err  string
+	}{
+		{"P=1 only", []Measurement{{1, 1e-3, 0}}, math.NaN(), ""},
+		{"two identical times", []Measurement{{1, 1e-3, 0}, {2, 1e-3, 0}}, 1, ""},
+		{"two points, perfect", []Measurement{{1, 1e-3, 0}, {2, 0.5e-3, 0}}, 0, ""},
+		{"two points, f = 1/3", []Measurement{{1, 3e-3, 0}, {2, 2e-3, 0}}, 1.0 / 3, ""},
+		{"three identical times", []Measurement{{1, 5e-9, 0}, {2, 5e-9, 0}, {4, 5e-9, 0}}, 1, ""},
+		{"shortest times", []Measurement{{1, 3e-15, 0}, {2, 2e-15, 0}, {4, 1.5e-15, 0}}, 1.0 / 3, ""},
+		// A speedup of 1e30 is no measurement, but it is printed as
+		// such, with a warning that no fit could be made (it was
+		// "f = NaN").
+		{"times 1e30 apart", []Measurement{{1, 1e15, 1e15}, {2, 1e-15, 0}}, math.NaN(), ""},
+		{"tiny times", []Measurement{{1, 1e-160, 0}, {2, 0.5e-160, 0}}, 0, "P=1: mean time 1e-160 s is outside what a clock measures (1e-15 s to 1e+15 s)"},
+		{"times 1e308 apart", []Measurement{{1, 1e300, 0}, {2, 1e-10, 0}}, 0, "P=1: mean time 1e+300 s is outside"},
+		{"huge deviation", []Measurement{{1, 1, 1e300}, {2, 1, 0}}, 0, "P=1: standard deviation 1e+300 s is outside what a clock measures (up to 1e+15 s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Analyze(tc.ms, 2)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := r.Amdahl
+			if math.IsNaN(tc.f) {
+				if a.Fitted || len(r.Warnings) == 0 || !errors.Is(r.Warnings[len(r.Warnings)-1], ErrNoFit) {
+					t.Errorf("fitted %+v, warnings %v; want no fit and why", a, r.Warnings)
+				}
+			} else if !a.Fitted || math.Abs(a.SerialFraction-tc.f) > 1e-9 {
+				t.Errorf("f = %v (fitted %v), want %v", a.SerialFraction, a.Fitted, tc.f)
+			}
+			if txt := r.String(); strings.Contains(txt, "NaN") {
+				t.Errorf("report prints NaN or Inf:\n%s", txt)
+			}
+			if _, err := json.Marshal(r); err != nil {
+				t.Errorf("JSON: %v", err)
+			}
+		})
 	}
 }

@@ -116,7 +116,8 @@ var (
 	// ErrClamped: the Amdahl fit put f outside [0, 1], and some point is
 	// superlinear or slower than P = 1 beyond the noise.
 	ErrClamped = errors.New("serial fraction clamped")
-	// ErrNoFit: too few worker counts to fit Amdahl's law.
+	// ErrNoFit: too few worker counts to fit Amdahl's law, or times too
+	// far apart to fit it.
 	ErrNoFit = errors.New("no Amdahl fit")
 )
 
@@ -147,6 +148,16 @@ const warnMargin = 0.05
 // f of the order of 1e-17 from rounding alone; no timing is precise to
 // anywhere near 1e-9, so nothing real is lost.
 const fracEpsilon = 1e-9
+
+// minTime and maxTime bound the mean times Analyze accepts, in seconds:
+// far beyond any clock's reach (a femtosecond, 30 million years), and
+// narrow enough that every figure stays finite: times of 1e-160 s made the
+// fit's weights 1/TP² overflow (f = NaN), times 1e308 apart an infinite
+// speedup, which JSON cannot carry.
+const (
+	minTime = 1e-15
+	maxTime = 1e15
+)
 
 // Analyze computes the scaling report of ms. numCPU is the machine's core
 // count (runtime.NumCPU()) against which oversubscription is judged; 0 or
@@ -193,7 +204,7 @@ func Analyze(ms []Measurement, numCPU int) (*Report, error) {
 	}
 
 	r.Amdahl = fitAmdahl(sorted)
-	if w := fitWarning(r.Amdahl, base.Procs, len(super) > 0, len(slow) > 0); w != nil {
+	if w := fitWarning(r.Amdahl, sorted, len(super) > 0, len(slow) > 0); w != nil {
 		r.Warnings = append(r.Warnings, w)
 	}
 	return r, nil
@@ -212,8 +223,14 @@ func validate(sorted []Measurement) error {
 		if !(m.Mean > 0) || math.IsInf(m.Mean, 0) {
 			return fmt.Errorf("scaling: P=%d: mean time %v is not a positive number", m.Procs, m.Mean)
 		}
+		if m.Mean < minTime || m.Mean > maxTime {
+			return fmt.Errorf("scaling: P=%d: mean time %g s is outside what a clock measures (%g s to %g s)", m.Procs, m.Mean, minTime, maxTime)
+		}
 		if !(m.Stdev >= 0) || math.IsInf(m.Stdev, 0) {
 			return fmt.Errorf("scaling: P=%d: standard deviation %v is not a non-negative number", m.Procs, m.Stdev)
+		}
+		if m.Stdev > maxTime {
+			return fmt.Errorf("scaling: P=%d: standard deviation %g s is outside what a clock measures (up to %g s)", m.Procs, m.Stdev, maxTime)
 		}
 	}
 	if sorted[0].Procs != 1 {
@@ -264,11 +281,18 @@ func oversubscribed(over []string, numCPU int) error {
 // the data are clearly outside the law (super: a superlinear point beyond
 // the noise; slow: a point slower than P = 1 beyond the noise). Within the
 // noise, f = 0 or 1 is simply the law's best reading of the data.
-func fitWarning(a Amdahl, base int, super, slow bool) error {
+func fitWarning(a Amdahl, sorted []Measurement, super, slow bool) error {
 	switch {
-	case !a.Fitted:
+	case !a.Fitted && len(sorted) < 2:
 		return warnf(ErrNoFit,
-			"only P=%d measured: Amdahl's law needs at least two worker counts", base)
+			"only P=%d measured: Amdahl's law needs at least two worker counts", sorted[0].Procs)
+	case !a.Fitted:
+		lo, hi := sorted[0].Mean, sorted[0].Mean
+		for _, m := range sorted {
+			lo, hi = min(lo, m.Mean), max(hi, m.Mean)
+		}
+		return warnf(ErrNoFit,
+			"no Amdahl fit: the times are %.3g times apart, too far for a least-squares fit in floating point", hi/lo)
 	case a.Clamped && a.SerialFraction == 0 && super:
 		return warnf(ErrClamped,
 			"Amdahl fit: the law cannot describe times that fall faster than 1/P; serial fraction clamped to 0")
@@ -328,6 +352,12 @@ func fitAmdahl(ms []Measurement) Amdahl {
 		} else {
 			f = 1
 		}
+	}
+	if math.IsNaN(f) {
+		// Times many orders of magnitude apart (the weights 1/TP² span
+		// their square) cancel every digit of the sums: no fit, and a
+		// warning says why, rather than f = NaN printed as a result.
+		return Amdahl{SerialFraction: math.NaN(), MaxSpeedup: math.NaN()}
 	}
 	out.SerialFraction = f
 	out.MaxSpeedup = 1 / f // +Inf for f = 0, as documented

@@ -17,7 +17,12 @@ func TestFitPower(t *testing.T) {
 		{"linear", []float64{10, 20, 40, 80}, []float64{5, 10, 20, 40}, 1, 1},
 		{"inverse", []float64{1, 2, 4}, []float64{8, 4, 2}, -1, 1},
 		{"constant", []float64{1, 10, 100}, []float64{7, 7, 7}, 0, 1},
-		{"two points", []float64{2, 8}, []float64{1, 8}, 1.5, 1},
+		// A line through two points fits them exactly whatever the
+		// times: its R² of 1 said nothing, and is now NaN (n/a). Two
+		// values with repeated runs are still two values.
+		{"two points", []float64{2, 8}, []float64{1, 8}, 1.5, math.NaN()},
+		{"two values, four points", []float64{2, 2, 8, 8}, []float64{1, 1.2, 8, 7}, 1.38608, math.NaN()},
+		{"two identical times", []float64{2, 8}, []float64{5, 5}, 0, math.NaN()},
 		// log10 points (0,0), (1,2), (2,3): slope 3/2; residuals -1/6,
 		// 1/3, -1/6 give SSres 1/6 against SStot 14/3, so R² = 27/28.
 		{"by hand", []float64{1, 10, 100}, []float64{1, 100, 1000}, 1.5, 27.0 / 28},
@@ -30,7 +35,7 @@ func TestFitPower(t *testing.T) {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
-		if math.Abs(f.Exponent-tt.k) > 1e-12 || math.Abs(f.R2-tt.r2) > 1e-12 {
+		if math.Abs(f.Exponent-tt.k) > 1e-4 || math.IsNaN(f.R2) != math.IsNaN(tt.r2) || math.Abs(f.R2-tt.r2) > 1e-12 {
 			t.Errorf("%s: exponent %v R² %v, want %v and %v", tt.name, f.Exponent, f.R2, tt.k, tt.r2)
 		}
 	}
@@ -53,17 +58,22 @@ func TestFitString(t *testing.T) {
 		f    Fit
 		want string
 	}{
-		{Fit{"n", 1.0213, 0.99912}, "time ~ n^1.02 (R² 0.999)"},
-		{Fit{"size", 2, 1}, "time ~ size^2.00 (R² 1.000)"},
-		{Fit{"", -0.5, 0.5}, "time ~ x^-0.50 (R² 0.500)"},
+		{Fit{"n", 1.0213, 0.99912, 3}, "time ~ n^1.02 (R² 0.999)"},
+		{Fit{"size", 2, 1, 4}, "time ~ size^2.00 (R² 1.000)"},
+		{Fit{"", -0.5, 0.5, 3}, "time ~ x^-0.50 (R² 0.500)"},
+		{Fit{"n", 1.5, math.NaN(), 2}, "time ~ n^1.50 (R² n/a: 2 values of n)"},
 	} {
 		if got := tt.f.String(); got != tt.want {
 			t.Errorf("%#v.String() = %q, want %q", tt.f, got, tt.want)
 		}
 	}
-	b, _ := json.Marshal(Fit{"n", 1.5, 0.25})
-	if string(b) != `{"param":"n","exponent":1.5,"r2":0.25}` {
+	b, _ := json.Marshal(Fit{"n", 1.5, 0.25, 3})
+	if string(b) != `{"param":"n","exponent":1.5,"values":3,"r2":0.25}` {
 		t.Errorf("JSON %s", b)
+	}
+	b, err := json.Marshal(Fit{"n", 1.5, math.NaN(), 2})
+	if err != nil || string(b) != `{"param":"n","exponent":1.5,"values":2,"r2":null}` {
+		t.Errorf("JSON of a fit without R²: %s, %v", b, err)
 	}
 }
 

@@ -54,10 +54,11 @@ func TestFitGrid(t *testing.T) {
 		`time ~ n^1.00 (R² 1.000) at k=1 s="x"`,
 		`time ~ n^2.00 (R² 1.000) at k=2 s="x"`,
 		// time doubles its exponent of n from k=1 to k=2: n^2/n = n
-		// = 2^(log2 n), so k's exponent is log2 n.
-		`time ~ k^3.32 (R² 1.000) at n=10 s="x"`,
-		`time ~ k^6.64 (R² 1.000) at n=100 s="x"`,
-		`time ~ k^9.97 (R² 1.000) at n=1000 s="x"`,
+		// = 2^(log2 n), so k's exponent is log2 n. Two values of k fit
+		// any power exactly: no R².
+		`time ~ k^3.32 (R² n/a: 2 values of k) at n=10 s="x"`,
+		`time ~ k^6.64 (R² n/a: 2 values of k) at n=100 s="x"`,
+		`time ~ k^9.97 (R² n/a: 2 values of k) at n=1000 s="x"`,
 	}
 	if !reflect.DeepEqual(lines, want) {
 		t.Errorf("FitGrid lines:\n%q\nwant\n%q", lines, want)
@@ -69,7 +70,7 @@ func TestFitGrid(t *testing.T) {
 	// One parameter: no "at".
 	one := []Param{{Name: "n", Values: []any{1, 10}}}
 	fits = FitGrid(one, []GridPoint{{[]any{1}, result(t, 1e-6)}, {[]any{10}, result(t, 1e-5)}})
-	if len(fits) != 1 || fits[0].At != nil || fits[0].String() != "time ~ n^1.00 (R² 1.000)" {
+	if len(fits) != 1 || fits[0].At != nil || fits[0].String() != "time ~ n^1.00 (R² n/a: 2 values of n)" {
 		t.Errorf("one parameter: %+v", fits)
 	}
 	// Strings are not numbers.

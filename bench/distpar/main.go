@@ -97,8 +97,10 @@ func run(n, reps, workers int, timeline string) error {
 	// broken measurement (a slowed baseline): say so, never print it plain.
 	invalid := benchcheck.First(benchcheck.Speedup(speedup, w), benchcheck.Speedup(medSpeedup, w))
 	verdict := ""
-	if invalid != nil {
-		verdict = " " + benchcheck.Verdict(false, invalid)
+	if short := benchcheck.Enough(reps); invalid != nil || short != nil {
+		// The target is printed, not judged; but a median of one or two
+		// runs is said to be one, and an impossible figure INVALID.
+		verdict = " " + benchcheck.Verdict(false, invalid, short)
 	}
 	fmt.Printf("parallel speedup: %.2fx best, %.2fx median; efficiency %.0f%% (target: %.2fx on 2 cores)%s\n",
 		speedup, medSpeedup, 100*speedup/float64(w), target, verdict)
@@ -124,13 +126,7 @@ func run(n, reps, workers int, timeline string) error {
 }
 
 func bestMedian(ds []time.Duration) (best, median time.Duration) {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	median = s[len(s)/2]
-	if len(s)%2 == 0 {
-		median = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return s[0], median
+	return slices.Min(ds), benchcheck.Median(ds)
 }
 
 // ms gives a fixed unit, so that the columns line up and the output has the

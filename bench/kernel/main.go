@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 	"github.com/gospeedup/speedup/internal/kernel"
 )
 
@@ -58,16 +59,6 @@ func execute(s *kernel.Session, code string) (time.Duration, string) {
 		os.Exit(1)
 	}
 	return d, c.out.String()
-}
-
-func median(ds []float64) float64 {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }
 
 var lineRE = regexp.MustCompile(`(?m)^([0-9.]+) (ns|µs|ms|s) ± .* per loop \(mean ± std\. dev\. of (\d+) runs?, ([0-9,]+) loops? each\)`)
@@ -115,6 +106,10 @@ func main() {
 	reps := flag.Int("n", 5, "repetitions of each latency measurement")
 	rounds := flag.Int("rounds", 5, "rounds of the agreement comparison")
 	flag.Parse()
+	if *reps < 1 || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "bench/kernel: -n and -rounds must be at least 1")
+		os.Exit(2)
+	}
 	root, err := filepath.Abs(".")
 	if err != nil {
 		panic(err)
@@ -159,11 +154,9 @@ func latency(s *kernel.Session, reps int) {
 			d, _ := execute(s, tg.code)
 			ds = append(ds, d.Seconds())
 		}
-		verdict := "ok"
-		if median(ds) > tg.limit {
-			verdict = "OVER"
-		}
-		fmt.Printf("%-34s %6.3f s  %6.3f s  %4.1f s %s\n", tg.name, median(ds), slices.Max(ds), tg.limit, verdict)
+		m := benchcheck.Median(ds)
+		fmt.Printf("%-34s %6.3f s  %6.3f s  %4.1f s %s\n", tg.name, m, slices.Max(ds), tg.limit,
+			benchcheck.Verdict(m <= tg.limit, benchcheck.Enough(len(ds))))
 	}
 }
 
@@ -197,15 +190,10 @@ func timeitLatency(s *kernel.Session, reps int) {
 			over = append(over, d.Seconds()-inRuns)
 			line = m[0]
 		}
-		eq := median(over) + 8*0.2
-		verdict := "ok"
-		switch {
-		case median(over) < 0:
-			verdict = "INVALID (negative overhead)"
-		case eq > 2.5:
-			verdict = "OVER"
-		}
-		fmt.Printf("%-34s %6.3f s %6.3f s %6.3f s %10.3f s    2.5 s %s\n    %s\n", "%timeit "+stmt, median(tot), median(runs), median(over), eq, verdict, line)
+		mo := benchcheck.Median(over)
+		eq := mo + 8*0.2
+		verdict := benchcheck.Verdict(eq <= 2.5, benchcheck.Cost("overhead", mo*1e9), benchcheck.Enough(len(over)))
+		fmt.Printf("%-34s %6.3f s %6.3f s %6.3f s %10.3f s    2.5 s %s\n    %s\n", "%timeit "+stmt, benchcheck.Median(tot), benchcheck.Median(runs), mo, eq, verdict, line)
 	}
 }
 
@@ -294,7 +282,7 @@ func agreement(s *kernel.Session, root string, rounds int) {
 
 // printAgreement prints the medians of the valid rounds' ratios.
 func printAgreement(kr, gr, krm, grm []float64, rounds int) {
-	if len(kr) < 3 {
+	if benchcheck.EnoughOf(len(kr), "round") != nil {
 		fmt.Printf("only %d valid rounds of %d: too few for a median ratio (rerun with more -rounds)\n", len(kr), rounds)
 		return
 	}
@@ -305,8 +293,8 @@ func printAgreement(kr, gr, krm, grm []float64, rounds int) {
 		return "OUTSIDE 5%"
 	}
 	fmt.Printf("median ratio of minimums over %d valid rounds: kernel/speedup timeit %.3f (%s), kernel/go test -bench %.3f (%s)\n",
-		len(kr), median(kr), verdict(median(kr)), median(gr), verdict(median(gr)))
-	fmt.Printf("median ratio of means:    kernel/speedup timeit %.3f, kernel/go test -bench %.3f\n", median(krm), median(grm))
+		len(kr), benchcheck.Median(kr), verdict(benchcheck.Median(kr)), benchcheck.Median(gr), verdict(benchcheck.Median(gr)))
+	fmt.Printf("median ratio of means:    kernel/speedup timeit %.3f, kernel/go test -bench %.3f\n", benchcheck.Median(krm), benchcheck.Median(grm))
 }
 
 // writeBenchOverlay writes the benchmark of Dot for go test -bench, added

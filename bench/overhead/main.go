@@ -22,6 +22,10 @@
 // alternating rounds, on a copy of the package in a temporary module (a
 // benchmark file must not be added to the tree). Issue 3's targets are a
 // ratio within 5% of 1 at 100 µs and within 10% at 5 ns.
+//
+// Verdicts come from bench/internal/benchcheck: a median of fewer than 3
+// invocations or rounds is "too short" to judge, a negative overhead or a
+// ratio to a zero time INVALID.
 package main
 
 import (
@@ -37,6 +41,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gospeedup/speedup/bench/internal/benchcheck"
 )
 
 const target = 700 * time.Millisecond
@@ -47,6 +53,10 @@ func main() {
 	agree := flag.Bool("agree", true, "compare with go test -bench")
 	rounds := flag.Int("rounds", 3, "alternating rounds for -agree")
 	flag.Parse()
+	if *reps < 1 || *rounds < 1 {
+		fmt.Fprintln(os.Stderr, "overhead: -reps and -rounds must be at least 1")
+		os.Exit(2)
+	}
 	if _, err := os.Stat("examples/distance"); err != nil {
 		fail(fmt.Errorf("run from the repository root: %v", err))
 	}
@@ -73,7 +83,7 @@ func main() {
 func measureOverhead(bin string, reps int) {
 	fmt.Printf("speedup timeit overhead (wall time minus measured time), %d invocations per case, target %v\n\n", reps, target)
 	fmt.Printf("%-28s %10s %10s %10s %10s\n", "case", "wall", "measured", "go build", "overhead")
-	worst := time.Duration(0)
+	var medians []time.Duration
 	for _, c := range []struct {
 		name    string
 		changed bool
@@ -96,16 +106,33 @@ func measureOverhead(bin string, reps int) {
 			overheads = append(overheads, o)
 			fmt.Printf("%-28s %10s %10s %10s %10s\n", c.name, ms(m.wall), ms(m.measured), ms(m.build), ms(o))
 		}
-		slices.Sort(overheads)
-		med := overheads[len(overheads)/2]
-		worst = max(worst, med)
-		fmt.Printf("%-28s median overhead %s\n\n", c.name, ms(med))
+		med := benchcheck.Median(overheads)
+		medians = append(medians, med)
+		fmt.Printf("%-28s median overhead %s %s\n\n", c.name, ms(med), benchcheck.SpreadText(overheads, 0))
 	}
-	verdict := "within"
-	if worst > target {
-		verdict = "OVER"
+	worst, verdict := overheadVerdict(medians, reps)
+	fmt.Printf("worst median overhead %s (target < %v): %s\n\n", ms(worst), target, verdict)
+}
+
+// overheadVerdict judges the cases' median overheads, each over reps
+// invocations: the worst against the target, a negative one (wall time
+// below the measured time) INVALID, fewer than 3 invocations too short.
+func overheadVerdict(medians []time.Duration, reps int) (time.Duration, string) {
+	worst := slices.Max(medians)
+	checks := []error{benchcheck.EnoughOf(reps, "invocation")}
+	for _, m := range medians {
+		checks = append(checks, benchcheck.Cost("overhead", float64(m)))
 	}
-	fmt.Printf("worst median overhead %s: %s the %v target\n\n", ms(worst), verdict, target)
+	return worst, benchcheck.Verdict(worst < target, checks...)
+}
+
+// ratioVerdict judges the rounds' ratios of speedup timeit's time to go
+// test -bench's: their median against 1 ± tol, a ratio beyond 100x either
+// way (a zero or missing figure) INVALID, fewer than 3 rounds too short.
+func ratioVerdict(ratios []float64, tol float64) (float64, string) {
+	med := benchcheck.Median(ratios)
+	return med, benchcheck.Verdict(med >= 1-tol && med <= 1+tol,
+		benchcheck.Ratio("timeit/go test", med, 0.01, 100), benchcheck.EnoughOf(len(ratios), "round"))
 }
 
 // agreement compares speedup timeit with go test -bench on Dot.
@@ -193,13 +220,8 @@ func BenchmarkDot24(b *testing.B) {
 			ratios = append(ratios, ratio)
 			fmt.Printf("%-10d %5d %14.2f %14.2f %8.3f\n", c.n, r, bench, doc.Result.MeanNs, ratio)
 		}
-		slices.Sort(ratios)
-		med := ratios[len(ratios)/2]
-		verdict := "within"
-		if med < 1-c.target || med > 1+c.target {
-			verdict = "OUTSIDE"
-		}
-		fmt.Printf("%-10d median ratio %.3f: %s the ±%.0f%% target\n\n", c.n, med, verdict, c.target*100)
+		med, verdict := ratioVerdict(ratios, c.target)
+		fmt.Printf("%-10d median ratio %.3f %s (target 1 ± %.0f%%): %s\n\n", c.n, med, benchcheck.SpreadText(ratios, 1), c.target*100, verdict)
 	}
 	return nil
 }

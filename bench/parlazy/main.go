@@ -17,17 +17,19 @@
 // interleaved (A B C C B A ...) so that a noisy neighbour hurts them alike;
 // ± is the relative half-width of the middle half of the runs. A figure
 // outside what is physically possible (a speedup above the cores, a
-// negative cost) is printed INVALID, never ok (bench/internal/benchcheck).
+// negative cost) is printed INVALID, never ok; with fewer than 3 runs the
+// spread reads "n/a (too few runs)" and a verdict "too short"
+// (bench/internal/benchcheck).
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -43,21 +45,25 @@ func main() {
 	n := flag.Int("n", 100_000, "tasks per lazy graph")
 	items := flag.Int("items", 1_000_000, "items per par.Map")
 	flag.Parse()
+	if *reps < 1 || *n < 2 || *items < 1 {
+		fmt.Fprintln(os.Stderr, "parlazy: -reps and -items must be at least 1, -n at least 2")
+		os.Exit(2)
+	}
 	ctx := context.Background()
 	procs := runtime.GOMAXPROCS(0)
 	fmt.Printf("parlazy: %s %s/%s, GOMAXPROCS=%d, NumCPU=%d, median of %d runs\n\n",
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, procs, runtime.NumCPU(), *reps)
 
-	benchLazy(ctx, *reps, *n)
-	benchPar(ctx, *reps, *items, procs)
+	benchLazy(ctx, os.Stdout, *reps, *n)
+	benchPar(ctx, os.Stdout, *reps, *items, procs)
 }
 
 // benchLazy prints the build and compute costs per task of lazy graphs of
 // n trivial tasks, the median of reps runs each, and the cost of the pprof
 // labels.
-func benchLazy(ctx context.Context, reps, n int) {
-	fmt.Printf("lazy: %d trivial tasks (target: scheduling <= 1000 ns/task)\n", n)
-	fmt.Printf("  %-34s %12s %12s\n", "graph", "build ns/task", "compute ns/task")
+func benchLazy(ctx context.Context, w io.Writer, reps, n int) {
+	fmt.Fprintf(w, "lazy: %d trivial tasks (target: scheduling <= 1000 ns/task)\n", n)
+	fmt.Fprintf(w, "  %-34s %12s %12s\n", "graph", "build ns/task", "compute ns/task")
 	type graph struct {
 		name  string
 		build func() *lazy.Node[int]
@@ -88,22 +94,22 @@ func benchLazy(ctx context.Context, reps, n int) {
 			builds = append(builds, float64(t1.Sub(t0).Nanoseconds())/float64(n))
 			computes = append(computes, float64(t2.Sub(t1).Nanoseconds())/float64(n))
 		}
-		c := median(computes)
+		c := benchcheck.Median(computes)
 		if gi < 4 {
 			worst = max(worst, c)
 		}
-		fmt.Printf("  %-34s %12.0f %12.0f\n", g.name, median(builds), c)
+		fmt.Fprintf(w, "  %-34s %12.0f %12.0f\n", g.name, benchcheck.Median(builds), c)
 	}
-	fmt.Printf("  worst compute cost with the defaults (pprof labels on): %.0f ns/task: %s\n", worst, benchcheck.Verdict(worst <= 1000, benchcheck.Cost("compute", worst)))
+	fmt.Fprintf(w, "  worst compute cost with the defaults (pprof labels on): %.0f ns/task: %s\n", worst, benchcheck.Verdict(worst <= 1000, benchcheck.Cost("compute", worst), benchcheck.Enough(reps)))
 	labelCost := pprofDoCost()
-	fmt.Printf("  pprof.Do alone: %.0f ns/call (what Labels(false) saves per task)\n\n", labelCost)
+	fmt.Fprintf(w, "  pprof.Do alone: %.0f ns/call (what Labels(false) saves per task)\n\n", labelCost)
 }
 
 // benchPar prints the times of par.Map, a chunked errgroup loop and a
 // serial loop over items trivial items, the median of reps runs each,
 // and their ratios.
-func benchPar(ctx context.Context, reps, items, procs int) {
-	fmt.Printf("par.Map over %d trivial items, %d workers (targets: <= 1.20x errgroup; no slower than the serial loop)\n", items, procs)
+func benchPar(ctx context.Context, w io.Writer, reps, items, procs int) {
+	fmt.Fprintf(w, "par.Map over %d trivial items, %d workers (targets: <= 1.20x errgroup; no slower than the serial loop)\n", items, procs)
 	xs := make([]int, items)
 	for i := range xs {
 		xs[i] = i
@@ -125,12 +131,12 @@ func benchPar(ctx context.Context, reps, items, procs int) {
 	mp, me, ms := benchcheck.Median(runs[0]), benchcheck.Median(runs[1]), benchcheck.Median(runs[2])
 	for i, name := range []string{"par.Map (automatic chunks)", "errgroup, one chunk per worker", "serial loop"} {
 		m := benchcheck.Median(runs[i])
-		fmt.Printf("  %-34s %10.2f ms %8.2f ns/item ±%2.0f%%\n", name, ms2(m), float64(m.Nanoseconds())/float64(items), 100*benchcheck.Spread(runs[i]))
+		fmt.Fprintf(w, "  %-34s %10.2f ms %8.2f ns/item %s\n", name, ms2(m), float64(m.Nanoseconds())/float64(items), benchcheck.SpreadText(runs[i], 0))
 	}
 	// How par.Map ran: one observed run tells whether the adaptive start
 	// kept it serial.
 	chunks, workers := observedMap(ctx, xs, fn)
-	fmt.Printf("  par.Map ran its %d chunks on %d of %d workers\n", chunks, workers, procs)
+	fmt.Fprintf(w, "  par.Map ran its %d chunks on %d of %d workers\n", chunks, workers, procs)
 	// Each parallel version against the serial loop can be at most as many
 	// times faster as there are cores; par.Map against errgroup at most
 	// that many times slower or faster.
@@ -140,9 +146,10 @@ func benchPar(ctx context.Context, reps, items, procs int) {
 	egSpeedup := float64(ms) / float64(me)
 	invalid := benchcheck.First(benchcheck.Speedup(vsSerial, procs), benchcheck.Speedup(egSpeedup, procs),
 		benchcheck.Ratio("par.Map / errgroup", vsErrgroup, 1/float64(c), float64(c)))
-	fmt.Printf("  speedup over the serial loop: par.Map %.2fx, errgroup %.2fx\n", vsSerial, egSpeedup)
-	fmt.Printf("  par.Map / errgroup = %.2fx: %s\n", vsErrgroup, benchcheck.Verdict(vsErrgroup <= 1.2, invalid))
-	fmt.Printf("  par.Map / serial loop = %.2fx: %s\n", 1/vsSerial, benchcheck.Verdict(1/vsSerial <= 1.1, invalid))
+	enough := benchcheck.Enough(reps)
+	fmt.Fprintf(w, "  speedup over the serial loop: par.Map %.2fx, errgroup %.2fx\n", vsSerial, egSpeedup)
+	fmt.Fprintf(w, "  par.Map / errgroup = %.2fx: %s\n", vsErrgroup, benchcheck.Verdict(vsErrgroup <= 1.2, invalid, enough))
+	fmt.Fprintf(w, "  par.Map / serial loop = %.2fx: %s\n", 1/vsSerial, benchcheck.Verdict(1/vsSerial <= 1.1, invalid, enough))
 }
 
 // observedMap runs par.Map once under a recorder and returns how many
@@ -248,12 +255,6 @@ func (nop) Begin(int, int)      {}
 func (nop) TaskStart(diag.Task) {}
 func (nop) TaskEnd(diag.Task)   {}
 func (nop) End()                {}
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
 
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "parlazy: "+format+"\n", args...)

@@ -178,6 +178,11 @@ func TestLprunErrors(t *testing.T) {
 		{"return", []string{"-C", dir, "-f", "fib", "fib(1)\nreturn"}, 2, "stmt:2:1: return is not allowed"},
 		{"setup syntax error", []string{"-C", dir, "-f", "fib", "-s", "n := (", "fib(n)"}, 2, "setup:1:7: syntax error"},
 		{"-s with --run", []string{"-f", "fib", "-s", "n := 1", "--run", "./x"}, 2, "-s applies to a statement"},
+		// The tests' own CPU profile fought lprun's for the process's
+		// one CPU profile: lprun lost its samples, the file got the
+		// plain build's last run.
+		{"--test with -test.cpuprofile", []string{"-f", "fib", "--test", "./" + dir, "--", "-test.cpuprofile", "cpu.out"}, 2, "--test: -test.cpuprofile would start a CPU profile of the tests' own"},
+		{"--test with -cpuprofile=", []string{"-f", "fib", "--test", "./" + dir, "--", "-run", "X", "-cpuprofile=cpu.out"}, 2, "--test: -cpuprofile=cpu.out would start"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -236,6 +241,26 @@ func TestLprunPanic(t *testing.T) {
 	}
 	if treeHash(t, dir) != before {
 		t.Errorf("lprun changed files under %s", dir)
+	}
+}
+
+// TestLprunTimingFailureOutput: when the timing process fails after the
+// counted run succeeded (oncethen's statement exits the process on its
+// second run), its own error output reaches the user, and nothing of
+// speedup's harness with it: the runtime's "cannot set cpu profile rate"
+// line, which the harness's profile rate (above pprof's fixed 100 Hz)
+// makes the runtime print into speedup's pipe, must not show.
+func TestLprunTimingFailureOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir := filepath.Join("testdata", "lprun", "oncethen")
+	code, _, stderr := runLprunCLI(t, "", "lprun", "-C", dir, "--max-time", "50ms", "-f", "Once", "_ = Once()")
+	if code != 1 || !strings.Contains(stderr, "oncethen: called twice\n") || !strings.Contains(stderr, "exit status 3") {
+		t.Errorf("exit %d, stderr %q; want exit 1, the program's line and its status", code, stderr)
+	}
+	if strings.Contains(stderr, "cannot set cpu profile rate") {
+		t.Errorf("the runtime's profile-rate line reached the user:\n%s", stderr)
 	}
 }
 

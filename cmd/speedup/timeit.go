@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -473,7 +474,8 @@ type jsonPoint struct {
 type jsonFit struct {
 	Param    string         `json:"param"`
 	Exponent float64        `json:"exponent"`
-	R2       float64        `json:"r2"`
+	R2       *float64       `json:"r2"`           // null when the fit has no R² (fewer than 3 values)
+	Values   int            `json:"values"`       // distinct values of Param the fit rests on
 	At       map[string]any `json:"at,omitempty"` // the other parameters' values, for grids
 	Line     string         `json:"line"`
 }
@@ -544,7 +546,10 @@ func printSweep(cfg *timeitConfig, points []timeit.GridPoint, build time.Duratio
 			doc.Points = append(doc.Points, jsonPoint{Params: m, Result: pt.Result})
 		}
 		for _, f := range fl {
-			jf := jsonFit{Param: f.Fit.Param, Exponent: f.Fit.Exponent, R2: f.Fit.R2, At: f.At, Line: f.Fit.String()}
+			jf := jsonFit{Param: f.Fit.Param, Exponent: f.Fit.Exponent, Values: f.Fit.Values, At: f.At, Line: f.Fit.String()}
+			if r2 := f.Fit.R2; !math.IsNaN(r2) {
+				jf.R2 = &r2
+			}
 			if len(cfg.Params) == 1 {
 				doc.Fit = &jf
 			} else {

@@ -259,7 +259,10 @@ func TestTimeitSweep(t *testing.T) {
 		Fits []struct {
 			Param    string
 			Exponent float64
+			R2       *float64
+			Values   int
 			At       map[string]any
+			Line     string
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
@@ -267,6 +270,13 @@ func TestTimeitSweep(t *testing.T) {
 	}
 	if len(doc.Points) != 4 || len(doc.Params) != 2 || doc.Points[1].Params["s"] != "yy" || len(doc.Fits) != 2 || doc.Fits[0].Param != "a" {
 		t.Errorf("grid --json document: %+v", doc)
+	}
+	// Two values of a fit any power exactly: the R² of 1 they used to
+	// get said nothing; it is null, and the line says why.
+	for _, f := range doc.Fits {
+		if f.R2 != nil || f.Values != 2 || !strings.Contains(f.Line, "(R² n/a: 2 values of a)") {
+			t.Errorf("fit of two values: r2 %v, values %d, line %q", f.R2, f.Values, f.Line)
+		}
 	}
 }
 

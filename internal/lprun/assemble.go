@@ -77,9 +77,13 @@ type CPUSample struct {
 	Count  int64
 	Frames []Frame
 	// Batch is the index of the batch of runs the sample fell in, -1 for
-	// none (the setup, the harness).
+	// none known, NotRuns for samples labelled as speedup's own (the
+	// setup, the harness), which no batch ever claims.
 	Batch int
 }
+
+// NotRuns is the Batch of a CPU sample of the setup or the harness.
+const NotRuns = -2
 
 // Frame is a position in a CPU sample's stack.
 type Frame struct {

@@ -293,3 +293,36 @@ func TestProgramHooksNotCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUSamplesSurviveRelabeling: the profiled code replacing its
+// goroutine's profiler labels (pprof.Do with a context of its own, as
+// package par does) must not lose the CPU samples: they carried their
+// batch only in those labels, and lprun said "0 CPU profile samples" for
+// a function that ran for hundreds of milliseconds.
+func TestCPUSamplesSurviveRelabeling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	dir, _ := filepath.Abs("testdata/relabel")
+	// From --max-time 2s on, each pair of batches has a CPU profile file
+	// of its own (rotateCPU).
+	res, err := Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Stmt: "Relabel()\n_ = Work(300_000)", MaxTime: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hundreds of samples at 250 Hz over the runs; even a loaded machine
+	// gives the runs some CPU, and the fault gave exactly 0.
+	if res.CPUSamples == 0 {
+		t.Errorf("no CPU sample fell in Work:\n%s", strings.Join(res.Profile.Method, "\n"))
+	}
+	// The setup's samples are still not the runs' (they are told apart
+	// by a label of their own now that unlabelled samples count): here
+	// the setup does all of Work's work, and the statement one step.
+	res, err = Run(context.Background(), Options{Dir: dir, Funcs: []string{"Work"}, Setup: "warm := Work(3_000_000)", Stmt: "Relabel()\n_ = Work(1) + warm", MaxTime: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CPUSamples > 2 {
+		t.Errorf("%d CPU samples of the setup counted as the runs':\n%s", res.CPUSamples, strings.Join(res.Profile.Method, "\n"))
+	}
+}

@@ -169,6 +169,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if err := ownCPUProfile(o.Program); err != nil {
+		return nil, err
+	}
 	// One temporary directory for the whole session: the copies of
 	// module-cache modules and of the workspace file, the runs' files.
 	tmp, err := os.MkdirTemp("", "speedup-lprun-")

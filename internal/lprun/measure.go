@@ -171,10 +171,11 @@ const (
 
 // timeRequest is the plain runs' request.
 func timeRequest(o Options, pl *plan, cpuFile string, need []int) *child.Request {
+	batchNS := min(maxBatchNS, int64(o.MaxTime)/(2*minBatches))
 	return &child.Request{Lprun: &child.LprunRequest{
-		Mode: "time", Targets: pl.samplerTargets(), CPUProfile: cpuFile, HZ: cpuHz,
+		Mode: "time", Targets: pl.samplerTargets(), CPUProfile: cpuFile, HZ: cpuHz, RotateCPU: rotateCPU(batchNS),
 		MaxNS: int64(o.MaxTime), IntervalNS: int64(o.Interval),
-		BatchNS: min(maxBatchNS, int64(o.MaxTime)/(2*minBatches)), MinBatches: minBatches, MinSamples: minSamples, Need: need,
+		BatchNS: batchNS, MinBatches: minBatches, MinSamples: minSamples, Need: need,
 		Warmup: true,
 	}}
 }
@@ -199,7 +200,7 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 	}
 	m.runs.add(rep)
 	m.runs.MinSamples = minSamples
-	m.cpuFiles = []cpuFile{{cpu, -1}}
+	m.cpuFiles = batchFiles(cpu, len(rep.Batches), req.Lprun.RotateCPU)
 	return nil
 }
 
@@ -249,7 +250,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 			return ctx.Err()
 		case err == nil && rep.LoopErr == "":
 			m.runs.add(rep)
-			m.cpuFiles = []cpuFile{{cpu, -1}}
+			m.cpuFiles = batchFiles(cpu, len(rep.Batches), req.Lprun.RotateCPU)
 			return nil
 		case err == nil:
 			m.runs.Separate = "repeated inside one process, " + rep.LoopErr
@@ -270,7 +271,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 			return err
 		}
 		m.runs.add(rep)
-		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1})
+		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1, false})
 		for _, b := range rep.Batches {
 			for _, l := range b.Lines {
 				if l.Target >= 0 && l.Target < len(snaps) {
@@ -291,6 +292,28 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 			return nil
 		}
 	}
+}
+
+// ownCPUProfile refuses the test flag that starts a CPU profile of the
+// test binary's own (-cpuprofile, -test.cpuprofile): Go runs one CPU
+// profile at a time, and lprun's timing runs hold it. The test binary's
+// failed to start, or stopped lprun's after a run and took over its
+// samples ("0 CPU profile samples"), and the file it names got the
+// uninstrumented build's last run.
+func ownCPUProfile(p *Program) error {
+	if p == nil || !p.Test {
+		return nil
+	}
+	for _, a := range p.Args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "cpuprofile" || name == "test.cpuprofile") {
+			return inputErr("--test: %s would start a CPU profile of the tests' own, but lprun's timing runs hold the process's one CPU profile; run go test -cpuprofile on its own", a)
+		}
+	}
+	return nil
 }
 
 // testFlags spells go test's flags (-run, -v, -count...) as a test binary

@@ -14,18 +14,22 @@
 //     else, work deleted by the compiler, a clock read wrongly), never from
 //     the code: it must be printed as INVALID, with the reason, and never
 //     judged "ok" against a target.
-//   - Verdict turns a target and a check into the word to print: "ok",
-//     "MISSED" or "INVALID (reason)".
+//   - Enough checks that a figure rests on at least MinRuns runs: with
+//     fewer, one disturbed run decides its median and it has no spread, so
+//     its verdict is "too short", neither ok nor MISSED.
+//   - Verdict turns a target and checks into the word to print: "ok",
+//     "MISSED", "INVALID (reason)" or "too short (reason)".
 //
 // Typical use, in a bench program:
 //
 //	runs := benchcheck.Alternate(reps, serial, parallel) // []time.Duration per variant
-//	s := benchcheck.Median(runs[0]) / benchcheck.Median(runs[1])
-//	err := benchcheck.Speedup(s, workers)
-//	fmt.Printf("speedup %.2fx: %s\n", s, benchcheck.Verdict(s >= 1.85, err))
+//	s := float64(benchcheck.Median(runs[0])) / float64(benchcheck.Median(runs[1]))
+//	fmt.Printf("speedup %.2fx %s: %s\n", s, benchcheck.SpreadText(runs[1], 0),
+//		benchcheck.Verdict(s >= 1.85, benchcheck.Enough(reps), benchcheck.Speedup(s, workers)))
 package benchcheck
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -86,12 +90,62 @@ func Cost(what string, ns float64) error {
 	return nil
 }
 
-// Verdict is the word to print for a figure: "INVALID (reason)" when check
-// failed, whatever the target says; otherwise "ok" or "MISSED".
-func Verdict(met bool, check error) string {
+// MinRuns is the fewest runs a figure's verdict and spread rest on: the
+// median of three is the first that one disturbed run cannot decide, and
+// the first with a middle to measure a spread around.
+const MinRuns = 3
+
+// ShortError says that a figure rests on too few runs (or sessions,
+// pairs...) to be judged.
+type ShortError struct {
+	N    int    // how many the figure rests on
+	Unit string // what they are, singular: "run", "pair"
+}
+
+// Error says how many there were and how many a verdict needs: "2 runs,
+// a verdict needs 3".
+func (e *ShortError) Error() string {
+	unit := e.Unit
+	if e.N != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s, a verdict needs %d", e.N, unit, MinRuns)
+}
+
+// Enough checks that a figure rests on at least MinRuns runs: a
+// *ShortError otherwise, which Verdict prints as "too short".
+func Enough(runs int) error { return EnoughOf(runs, "run") }
+
+// EnoughOf is Enough for a figure resting on n things other than runs
+// (unit, singular, names them in the reason): sessions, pairs of runs.
+func EnoughOf(n int, unit string) error {
+	if n < MinRuns {
+		return &ShortError{N: n, Unit: unit}
+	}
+	return nil
+}
+
+// Verdict is the word to print for a figure: "INVALID (reason)" when a
+// check found the figure impossible, whatever the target and the number of
+// runs say; otherwise "too short (reason)" when a check is a *ShortError
+// (from Enough); otherwise "ok" or "MISSED".
+func Verdict(met bool, checks ...error) string {
+	var short *ShortError
+	for _, c := range checks {
+		var s *ShortError
+		switch {
+		case c == nil:
+		case errors.As(c, &s):
+			if short == nil {
+				short = s
+			}
+		default:
+			return "INVALID (" + c.Error() + ")"
+		}
+	}
 	switch {
-	case check != nil:
-		return "INVALID (" + check.Error() + ")"
+	case short != nil:
+		return "too short (" + short.Error() + ")"
 	case met:
 		return "ok"
 	}
@@ -143,33 +197,77 @@ func Time(fn func()) func() time.Duration {
 	}
 }
 
-// Median returns the median of ds (the mean of the middle two for an even
-// count); 0 for none.
-func Median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// Number is what Median and Spread summarize: durations, counts, ratios.
+type Number interface {
+	~int | ~int64 | ~float64
+}
+
+// Median returns the median of xs (the mean of the middle two for an even
+// count); 0 for none, which a caller must not print as a figure: check
+// the count with Enough first.
+func Median[T Number](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(ds)
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	if len(s)%2 == 0 {
-		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+		// a + (b-a)/2 rather than (a+b)/2: durations near the int64
+		// limit would overflow; and two equal infinities are their own
+		// median, not Inf-Inf.
+		if a, b := s[len(s)/2-1], s[len(s)/2]; a != b {
+			return a + (b-a)/2
+		}
 	}
 	return s[len(s)/2]
 }
 
-// Spread returns the relative half-width of the middle half of ds (the
-// interquartile range over twice the median): the noise to print next to
-// a median, ±Spread.
-func Spread(ds []time.Duration) float64 {
-	if len(ds) < 4 {
-		return math.NaN()
+// Spread returns the relative half-width of the middle half of xs (the
+// interquartile range over twice the median, quartiles interpolated
+// between the sorted runs): the noise to print next to a median, ±Spread.
+// ok is false when there is none to give: fewer than MinRuns runs, or a
+// median of zero or less (a clock too coarse for the work, say), which no
+// relative figure can be taken of.
+func Spread[T Number](xs []T) (spread float64, ok bool) {
+	if len(xs) < MinRuns {
+		return 0, false
 	}
-	s := slices.Clone(ds)
+	s := make([]float64, len(xs))
+	for i, x := range xs {
+		s[i] = float64(x)
+	}
 	slices.Sort(s)
-	q1, q3 := s[len(s)/4], s[(3*len(s))/4]
-	m := Median(ds)
-	if m <= 0 {
-		return math.NaN()
+	m := quantile(s, 0.5)
+	sp := (quantile(s, 0.75) - quantile(s, 0.25)) / (2 * m)
+	if !(m > 0) || math.IsNaN(sp) || math.IsInf(sp, 0) {
+		return 0, false
 	}
-	return float64(q3-q1) / float64(2*m)
+	return sp, true
+}
+
+// quantile is the q-quantile of sorted s, interpolated linearly between
+// its neighbours (R's type 7, the common default).
+func quantile(s []float64, q float64) float64 {
+	h := q * float64(len(s)-1)
+	lo := int(math.Floor(h))
+	if lo+1 >= len(s) {
+		return s[len(s)-1]
+	}
+	return s[lo] + (h-float64(lo))*(s[lo+1]-s[lo])
+}
+
+// SpreadText is Spread as printed: "±4.2%" with prec decimals, or why
+// there is none: "n/a (too few runs)", "n/a (median not positive)", "n/a
+// (not a number)".
+func SpreadText[T Number](xs []T, prec int) string {
+	sp, ok := Spread(xs)
+	switch {
+	case ok:
+		return fmt.Sprintf("±%.*f%%", prec, 100*sp)
+	case len(xs) < MinRuns:
+		return "n/a (too few runs)"
+	case !(float64(Median(xs)) > 0):
+		return "n/a (median not positive)"
+	}
+	return "n/a (not a number)"
 }

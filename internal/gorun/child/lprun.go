@@ -56,6 +56,9 @@ func _speedup_lprunMain() {
 func _speedup_once(start func()) (p *_speedup_rawPanic, goexit bool) {
 	done := make(chan struct{})
 	go func() {
+		// The setup's CPU samples are told apart from the statement's by
+		// this label (see _speedup_ownLabels).
+		_speedup_pprof.SetGoroutineLabels(_speedup_setupLabels)
 		normal := false
 		defer func() {
 			if !normal {

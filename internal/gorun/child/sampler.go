@@ -38,35 +38,79 @@ type _speedup_sampler struct {
 	interval       _speedup_atomic.Int64
 	stop, finished chan struct{}
 	prof           *_speedup_os.File
+	// path and hz are the CPU profile's first file and rate; rotate
+	// writes batch b's samples to path.b.
+	path string
+	hz   int
 }
 
+// _speedup_setupLabels and _speedup_harnessLabels mark the CPU samples of
+// the setup and of the harness's own goroutines: they are never the
+// runs', whichever batch's profile file holds them. A sample with no
+// "speedup" label at all is the measured code's, which replaced its
+// goroutine's labels (see the sampler's rotate).
+var (
+	_speedup_setupLabels   = _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "setup"))
+	_speedup_harnessLabels = _speedup_pprof.WithLabels(_speedup_context.Background(), _speedup_pprof.Labels("speedup", "harness"))
+)
+
+// _speedup_startSampler starts both samplers for req (see
+// _speedup_sampler); the snapshots wait for running to be set.
 func _speedup_startSampler(req *_speedup_lprunRequest) *_speedup_sampler {
-	s := &_speedup_sampler{targets: req.Targets, counts: map[[32]uintptr]int{}, stop: make(chan struct{}), finished: make(chan struct{})}
+	s := &_speedup_sampler{targets: req.Targets, counts: map[[32]uintptr]int{}, stop: make(chan struct{}), finished: make(chan struct{}),
+		path: req.CPUProfile, hz: req.HZ}
 	interval := _speedup_time.Duration(req.IntervalNS)
 	if interval <= 0 {
 		interval = 5 * _speedup_time.Millisecond
 	}
-	f, err := _speedup_os.Create(req.CPUProfile)
-	if err != nil {
-		_speedup_fmt.Fprintln(_speedup_os.Stderr, "speedup lprun harness:", err)
-		_speedup_os.Exit(2)
-	}
-	s.prof = f
-	// StartCPUProfile asks for 100 Hz; a rate set first wins (it prints a
-	// warning, which speedup discards).
-	_speedup_runtime.SetCPUProfileRate(req.HZ)
-	if err := _speedup_pprof.StartCPUProfile(f); err != nil {
-		_speedup_fmt.Fprintln(_speedup_os.Stderr, "speedup lprun harness:", err)
-		_speedup_os.Exit(2)
-	}
+	s.startProfile(req.CPUProfile)
 	s.interval.Store(int64(interval))
 	go s.loop()
 	return s
 }
 
+// startProfile starts the CPU profile, written to path.
+func (s *_speedup_sampler) startProfile(path string) {
+	f, err := _speedup_os.Create(path)
+	if err != nil {
+		_speedup_fmt.Fprintln(_speedup_os.Stderr, "speedup lprun harness:", err)
+		_speedup_os.Exit(2)
+	}
+	s.prof = f
+	// StartCPUProfile asks for 100 Hz; a rate set first wins. The runtime
+	// then prints "cannot set cpu profile rate until previous profile has
+	// finished" (golang.org/issue/79900) into this process's standard
+	// error, which is speedup's pipe, never the user's terminal: speedup
+	// takes that line out when it shows this output (lprun's timeCall,
+	// tested by cmd/speedup's TestLprunTimingFailureOutput). The rate is
+	// worth it: % Time is split by these samples and its stated error
+	// shrinks with their square root (2.5x the samples of 100 Hz).
+	_speedup_runtime.SetCPUProfileRate(s.hz)
+	if err := _speedup_pprof.StartCPUProfile(f); err != nil {
+		_speedup_fmt.Fprintln(_speedup_os.Stderr, "speedup lprun harness:", err)
+		_speedup_os.Exit(2)
+	}
+}
+
+// rotate ends the CPU profile file being written and starts the one of
+// the pair of batches b, b+1, path.b: a sample then belongs to the pair
+// whose file holds it. The batch's profiler label says so too, but the
+// measured code can replace its goroutine's labels (pprof.Do with a
+// context of its own, as package par does for the tasks it runs on the
+// caller's goroutine), and all the samples after that were lost. A
+// restarted profile does not sample the CPU time after its last sample
+// (less than one period, 4 ms, at the end of the pair's last run): the
+// parent asks for rotation only when a pair lasts many periods.
+func (s *_speedup_sampler) rotate(b int) {
+	_speedup_pprof.StopCPUProfile()
+	s.prof.Close()
+	s.startProfile(s.path + "." + _speedup_strconv.Itoa(b))
+}
+
 // loop takes the snapshots until stop is closed.
 func (s *_speedup_sampler) loop() {
 	defer close(s.finished)
+	_speedup_pprof.SetGoroutineLabels(_speedup_harnessLabels)
 	// The snapshots must fall at times independent of the runs' phase. A
 	// Go timer fires when a scheduler looks at it, which on a busy machine
 	// is when the statement's goroutine ends; a thread of its own sleeping
@@ -228,6 +272,8 @@ func _speedup_parked(fn string) bool {
 // when the batches with snapshots are clearly (by two standard errors over
 // at least four pairs) more than 3% slower than their neighbours without.
 func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_speedup_sampler, run func(start func()) bool) {
+	// The harness's own samples between the runs are not the runs'.
+	_speedup_pprof.SetGoroutineLabels(_speedup_harnessLabels)
 	r := &_speedup_batchRun{req: req, res: res, s: s, run: run, maxRuns: req.MaxRuns, perTarget: make([]int, len(s.targets))}
 	if r.maxRuns <= 0 {
 		r.maxRuns = 1 << 30
@@ -243,6 +289,9 @@ func _speedup_batches(req *_speedup_lprunRequest, res *_speedup_lprunReply, s *_
 	r.start = _speedup_time.Now()
 	for b := 0; ; b++ {
 		snap := b%4 == 0 || b%4 == 3
+		if req.RotateCPU && b%2 == 0 {
+			s.rotate(b)
+		}
 		bt, t0b, stop := r.batch(b, snap)
 		bt = r.record(b, bt)
 		if stop || r.runs >= r.maxRuns || r.enough() {

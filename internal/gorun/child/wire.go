@@ -33,9 +33,12 @@ type _speedup_lprunRequest struct {
 	Repeat int `json:"repeat,omitempty"`
 	// Targets are the profiled functions' line ranges, for the samplers.
 	Targets []_speedup_target `json:"targets,omitempty"`
-	// CPUProfile is the file receiving the CPU profile, taken at HZ.
+	// CPUProfile is the file receiving the CPU profile, taken at HZ;
+	// with RotateCPU, the samples of each pair of batches b, b+1 go to
+	// CPUProfile.b instead (the first file keeps those before them).
 	CPUProfile string `json:"cpu_profile,omitempty"`
 	HZ         int    `json:"hz,omitempty"`
+	RotateCPU  bool   `json:"rotate_cpu,omitempty"`
 	// MaxNS bounds the repeated runs of the time mode, MaxRuns their
 	// number; IntervalNS is the period of the stack snapshots.
 	MaxNS      int64 `json:"max_ns,omitempty"`

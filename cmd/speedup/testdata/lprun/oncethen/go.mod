@@ -1,0 +1,3 @@
+module oncethen
+
+go 1.24

@@ -1,0 +1,3 @@
+module example.com/relabel
+
+go 1.24
