@@ -162,7 +162,6 @@ type Option func(*config)
 
 type config struct {
 	chunkSize int
-	chunks    int
 	shards    int
 	name      string
 	writeTo   string

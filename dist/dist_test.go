@@ -30,6 +30,7 @@ func failAt(ctx context.Context, v int) (int, error) {
 func panicAt(ctx context.Context, v int) (int, error) {
 	if v == 77 {
 		var m map[string]int
+		//lint:ignore SA5000 the panic is the test's point
 		m["x"] = 1 // assignment to entry in nil map
 	}
 	return v, nil
@@ -63,6 +64,7 @@ func letter(ctx context.Context, v int) (string, error) {
 
 type hidden struct {
 	N int
+	//lint:ignore U1000 an unexported field gob cannot carry is the test's point
 	s string
 }
 
