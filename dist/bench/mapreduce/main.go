@@ -99,12 +99,13 @@ type timing struct {
 }
 
 // inFlight is the mean number of chunks running at once in the last
-// observed run: their total time over the span from the first start to
-// the last end.
-func (t *timing) inFlight() float64 {
+// observed run, their total time over the span from the first start to
+// the last end, formatted; "n/a" when no chunk was seen or their span is
+// too short for the clock.
+func (t *timing) inFlight() string {
 	tasks := t.rec.Tasks()
 	if len(tasks) == 0 {
-		return 0
+		return "n/a (no chunk observed)"
 	}
 	var sum time.Duration
 	first, last := tasks[0].Start, tasks[0].End
@@ -117,19 +118,41 @@ func (t *timing) inFlight() float64 {
 			last = k.End
 		}
 	}
-	return float64(sum) / float64(last.Sub(first))
+	if !last.After(first) {
+		return "n/a (the chunks' span is below the clock's resolution)"
+	}
+	return fmt.Sprintf("%.2f", float64(sum)/float64(last.Sub(first)))
 }
 
 func (t *timing) best() time.Duration { return slices.Min(t.ts) }
+
+// median is the middle time, the mean of the two middle ones for an even
+// count.
 func (t *timing) median() time.Duration {
 	s := slices.Clone(t.ts)
 	slices.Sort(s)
-	return s[len(s)/2]
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return s[n/2-1] + (s[n/2]-s[n/2-1])/2
 }
 
-// spread is (max - min) / median: how much the runs disagree.
-func (t *timing) spread() float64 {
-	return float64(slices.Max(t.ts)-slices.Min(t.ts)) / float64(t.median())
+// minRuns is the fewest timed runs from which a spread or a speedup is
+// more than an anecdote.
+const minRuns = 3
+
+// spread is (max - min) / median, how much the runs disagree, formatted;
+// "n/a" below minRuns runs or for a median of 0.
+func (t *timing) spread() string {
+	switch m := t.median(); {
+	case len(t.ts) < minRuns:
+		return fmt.Sprintf("n/a (%d runs)", len(t.ts))
+	case m <= 0:
+		return "n/a (median 0)"
+	default:
+		return fmt.Sprintf("%.0f%%", 100*float64(slices.Max(t.ts)-slices.Min(t.ts))/float64(m))
+	}
 }
 
 // alternate runs every version once per round, reps rounds.
@@ -155,7 +178,7 @@ func alternate(reps int, vs ...*timing) error {
 
 func show(w io.Writer, vs ...*timing) {
 	for _, v := range vs {
-		fmt.Fprintf(w, "  %-34s best %s, median %s, spread %.0f%%\n", v.name+":", dur(v.best()), dur(v.median()), 100*v.spread())
+		fmt.Fprintf(w, "  %-34s best %s, median %s, spread %s\n", v.name+":", dur(v.best()), dur(v.median()), v.spread())
 	}
 }
 
@@ -169,14 +192,40 @@ func dur(d time.Duration) string {
 	return fmt.Sprintf("%.3f s", d.Seconds())
 }
 
-// speedup formats a/b, marking what cannot be real.
-func speedup(a, b time.Duration, cores int) string {
+// speedup formats a/b, marking what cannot be real and what rests on
+// fewer than minRuns runs.
+func speedup(a, b time.Duration, cores, runs int) string {
+	if a <= 0 || b <= 0 {
+		return "n/a (a time of 0)"
+	}
 	s := float64(a) / float64(b)
 	out := fmt.Sprintf("%.2fx", s)
-	if s > float64(cores)*1.05 {
+	switch {
+	case s > float64(cores)*1.05:
 		out += " INVALID (above the number of cores: the machine's load changed during the runs)"
+	case runs < minRuns:
+		out += fmt.Sprintf(" (too short: %d runs, a verdict needs %d)", runs, minRuns)
 	}
 	return out
+}
+
+// ratio formats a/b with the given format, or "n/a" when b is 0.
+func ratio(format string, a, b time.Duration) string {
+	if b <= 0 {
+		return "n/a (a time of 0)"
+	}
+	return fmt.Sprintf(format, float64(a)/float64(b))
+}
+
+// perElement formats dist's cost per element beyond its fixed cost: the
+// difference of the n-item and 1-item best times over n. When the 1-item
+// run was the slower one (the load changed between them), there is no
+// figure to give.
+func perElement(all, one time.Duration, n int) string {
+	if all < one {
+		return "n/a (the 1-item run was slower than the whole: the load changed; run longer)"
+	}
+	return fmt.Sprintf("%.1f ns", float64(all-one)/float64(n))
 }
 
 // load returns the 1-minute load average, or -1 where there is none.
@@ -255,11 +304,10 @@ func trivial(ctx context.Context, w io.Writer, n, reps int) error {
 	}
 	fmt.Fprintf(w, "sum of squares of %d integers (equal results: %v):\n", n, distT.got)
 	show(w, parT, distT, oneT, impulseT, createT)
-	perElem := float64(distT.best()-oneT.best()) / float64(n)
-	fmt.Fprintf(w, "  dist / par: %.0fx (best times); dist's fixed cost %s, then %.1f ns per element (par: %.2f ns)\n",
-		float64(distT.best())/float64(parT.best()), dur(oneT.best()), perElem, float64(parT.best())/float64(n))
-	fmt.Fprintf(w, "  dist's fixed cost (1 item) / Beam's floor: %.2fx the Impulse alone, %.2fx the Create→ParDo0\n",
-		float64(oneT.best())/float64(impulseT.best()), float64(oneT.best())/float64(createT.best()))
+	fmt.Fprintf(w, "  dist / par: %s (best times); dist's fixed cost %s, then %s per element (par: %.2f ns)\n",
+		ratio("%.0fx", distT.best(), parT.best()), dur(oneT.best()), perElement(distT.best(), oneT.best(), n), float64(parT.best())/float64(n))
+	fmt.Fprintf(w, "  dist's fixed cost (1 item) / Beam's floor: %s the Impulse alone, %s the Create→ParDo0\n",
+		ratio("%.2fx", oneT.best(), impulseT.best()), ratio("%.2fx", oneT.best(), createT.best()))
 	fmt.Fprintf(w, "  targets: 1e6 items under 3 s (here %s), within 10x of par: %s\n", dur(distT.best()), verdict10x(parT.best(), distT.best(), impulseT.best()))
 	return nil
 }
@@ -330,16 +378,16 @@ func parallelism(ctx context.Context, w io.Writer, reps, cores int, shape string
 	}
 	fmt.Fprintf(w, "%d CPU-bound items of about 60 ms:\n", len(spins))
 	show(w, spin1, spinN)
-	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average\n", cores,
-		speedup(spin1.best(), spinN.best(), cores), speedup(spin1.median(), spinN.median(), cores), spinN.inFlight())
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %s on average\n", cores,
+		speedup(spin1.best(), spinN.best(), cores, reps), speedup(spin1.median(), spinN.median(), cores, reps), spinN.inFlight())
 	if !sameResults(tsnr1.got.(tsnr.Stats).Result(), tsnrN.got.(tsnr.Stats).Result(), tsnrPar.got.(tsnr.Stats).Result()) {
 		return fmt.Errorf("tSNR: the results of Shards(1), Shards(%d) and par differ", cores)
 	}
 	fmt.Fprintf(w, "tSNR of %s in %d spans (results identical, bit for bit, with par):\n", shape, len(items))
 	show(w, tsnr1, tsnrN, tsnrPar)
-	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %.2f on average; dist / par: %.2f\n", cores,
-		speedup(tsnr1.best(), tsnrN.best(), cores), speedup(tsnr1.median(), tsnrN.median(), cores), tsnrN.inFlight(),
-		float64(tsnrN.best())/float64(tsnrPar.best()))
+	fmt.Fprintf(w, "  speedup of Shards(%d) over Shards(1): %s (best), %s (median); chunks running at once: %s on average; dist / par: %s\n", cores,
+		speedup(tsnr1.best(), tsnrN.best(), cores, reps), speedup(tsnr1.median(), tsnrN.median(), cores, reps), tsnrN.inFlight(),
+		ratio("%.2f", tsnrN.best(), tsnrPar.best()))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gospeedup/speedup/diag"
 	"github.com/gospeedup/speedup/dist"
 	"github.com/gospeedup/speedup/examples/tsnr/tsnr"
 )
@@ -63,12 +64,82 @@ func TestVerdict10x(t *testing.T) {
 	}
 }
 
-func TestSpeedupInvalid(t *testing.T) {
-	if s := speedup(300, 100, 2); !strings.Contains(s, "INVALID") {
-		t.Errorf("3x on 2 cores: %q", s)
+func TestSpeedup(t *testing.T) {
+	for _, tt := range []struct {
+		a, b        time.Duration
+		cores, runs int
+		want        string
+	}{
+		{300, 100, 2, 5, "3.00x INVALID (above the number of cores: the machine's load changed during the runs)"},
+		{200, 100, 2, 5, "2.00x"},
+		{200, 100, 2, 3, "2.00x"},
+		{200, 100, 2, 2, "2.00x (too short: 2 runs, a verdict needs 3)"},
+		{300, 100, 2, 1, "3.00x INVALID (above the number of cores: the machine's load changed during the runs)"},
+		{200, 0, 2, 5, "n/a (a time of 0)"},
+		{0, 100, 2, 5, "n/a (a time of 0)"},
+	} {
+		if got := speedup(tt.a, tt.b, tt.cores, tt.runs); got != tt.want {
+			t.Errorf("speedup(%d, %d, %d, %d) = %q, want %q", tt.a, tt.b, tt.cores, tt.runs, got, tt.want)
+		}
 	}
-	if s := speedup(200, 100, 2); s != "2.00x" {
-		t.Errorf("2x on 2 cores: %q", s)
+}
+
+// Few runs, identical runs and zero times give figures or an explicit
+// n/a, never NaN or Inf.
+func TestStatisticsOfFewRuns(t *testing.T) {
+	for _, tt := range []struct {
+		ts     []time.Duration
+		median time.Duration
+		spread string
+	}{
+		{[]time.Duration{7}, 7, "n/a (1 runs)"},
+		{[]time.Duration{4, 8}, 6, "n/a (2 runs)"},
+		{[]time.Duration{8, 4, 6}, 6, "67%"},
+		{[]time.Duration{5, 5, 5, 5}, 5, "0%"},
+		{[]time.Duration{1, 2, 4, 100}, 3, "3300%"},
+		{[]time.Duration{0, 0, 0}, 0, "n/a (median 0)"},
+	} {
+		tm := &timing{ts: tt.ts}
+		if got := tm.median(); got != tt.median {
+			t.Errorf("median(%v) = %v, want %v", tt.ts, got, tt.median)
+		}
+		if got := tm.spread(); got != tt.spread {
+			t.Errorf("spread(%v) = %q, want %q", tt.ts, got, tt.spread)
+		}
+	}
+	if got := ratio("%.2f", 5, 0); got != "n/a (a time of 0)" {
+		t.Errorf("ratio over 0 = %q", got)
+	}
+	if got := perElement(10*time.Millisecond, 11*time.Millisecond, 1000); !strings.HasPrefix(got, "n/a (the 1-item run was slower") {
+		t.Errorf("perElement with a slower 1-item run = %q", got)
+	}
+	if got := perElement(20*time.Millisecond, 10*time.Millisecond, 1_000_000); got != "10.0 ns" {
+		t.Errorf("perElement = %q, want 10.0 ns", got)
+	}
+}
+
+func TestInFlight(t *testing.T) {
+	at := time.Unix(1000, 0)
+	for _, tt := range []struct {
+		spans [][2]time.Duration // start, end after at
+		want  string
+	}{
+		{nil, "n/a (no chunk observed)"},
+		{[][2]time.Duration{{0, 0}}, "n/a (the chunks' span is below the clock's resolution)"},
+		{[][2]time.Duration{{0, 10}, {0, 10}}, "2.00"},
+		{[][2]time.Duration{{0, 10}, {10, 20}}, "1.00"},
+	} {
+		rec := diag.NewRecorder()
+		rec.Begin(len(tt.spans), 2)
+		for i, sp := range tt.spans {
+			task := diag.Task{ID: int64(i), Name: "chunk", Start: at.Add(sp[0]), End: at.Add(sp[1])}
+			rec.TaskStart(task)
+			rec.TaskEnd(task)
+		}
+		rec.End()
+		if got := (&timing{rec: rec}).inFlight(); got != tt.want {
+			t.Errorf("inFlight(%v) = %q, want %q", tt.spans, got, tt.want)
+		}
 	}
 }
 
