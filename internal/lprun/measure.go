@@ -194,18 +194,46 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 		// what the one counted run did.
 		req.Lprun.MaxRuns = 1
 	}
-	rep, err := m.timeCall(ctx, o, req, nil)
+	full, err := m.timeCall(ctx, o, req, nil)
 	if err != nil {
 		return err
 	}
+	if err := laterRunFailed(m, full); err != nil {
+		return err
+	}
+	rep := full.Lprun
 	m.runs.add(rep)
 	m.runs.MinSamples = minSamples
 	m.cpuFiles = batchFiles(cpu, len(rep.Batches), req.Lprun.RotateCPU)
 	return nil
 }
 
-// timeCall runs the plain build once with req and returns its reply.
-func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string) (*child.LprunReply, error) {
+// laterRunFailed returns the error of a timing run that panicked or
+// called runtime.Goexit when the counted run had finished normally: the
+// statement fails on a later run (it counts its calls, it depends on
+// state an earlier run left), so the counts and times of the runs before
+// describe no statement that works, and a report of them would show a
+// failing statement as a short successful measurement. The failure is
+// the result, as IPython's %timeit reports a statement that raises.
+func laterRunFailed(m *measurement, rep *child.Reply) error {
+	if m.panic != nil || m.hits.Goexit {
+		return nil // the counted run failed already: the report shows it
+	}
+	const later = " (on a later run of the statement: the counted run had finished)"
+	if p := rep.Panic; p != nil {
+		// Wrapped, the *gorun.PanicError still gives its stack to a
+		// verbose report (errors.As).
+		return fmt.Errorf("%w"+later, &gorun.PanicError{File: p.File, Line: p.Line, Value: p.Value, Stack: p.Stack})
+	}
+	if rep.Lprun.Goexit {
+		return errors.New("the statement called runtime.Goexit" + later)
+	}
+	return nil
+}
+
+// timeCall runs the plain build once with req and returns its reply,
+// whose Lprun is set.
+func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string) (*child.Reply, error) {
 	var errOut bytes.Buffer
 	c, err := m.b.Start(ctx, gorun.ChildOptions{Args: args, Stdout: io.Discard, Stderr: &errOut})
 	if err != nil {
@@ -227,7 +255,7 @@ func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Reques
 		}
 		return nil, ranWithoutResults(o, code, err)
 	}
-	return rep.Lprun, nil
+	return rep, nil
 }
 
 // timeProgram measures a program's (or test binary's) time. Its main (or
@@ -244,7 +272,11 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 		cpu := filepath.Join(pl.tmp, "cpu-loop.pprof")
 		req := timeRequest(o, pl, cpu, m.need)
 		req.Lprun.Loop = true
-		rep, err := m.timeCall(ctx, o, req, o.programArgs())
+		full, err := m.timeCall(ctx, o, req, o.programArgs())
+		var rep *child.LprunReply
+		if err == nil {
+			rep = full.Lprun
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -266,10 +298,11 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 		cpu := filepath.Join(pl.tmp, fmt.Sprintf("cpu%d.pprof", run))
 		req := timeRequest(o, pl, cpu, m.need)
 		req.Lprun.NoSnap = run%4 == 1 || run%4 == 2
-		rep, err := m.timeCall(ctx, o, req, o.programArgs())
+		full, err := m.timeCall(ctx, o, req, o.programArgs())
 		if err != nil {
 			return err
 		}
+		rep := full.Lprun
 		m.runs.add(rep)
 		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1, false})
 		for _, b := range rep.Batches {
