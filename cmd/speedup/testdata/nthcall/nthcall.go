@@ -8,6 +8,7 @@ package nthcall
 import (
 	"fmt"
 	"os"
+	"runtime"
 )
 
 var calls int
@@ -45,6 +46,16 @@ func CrashOn(n int) int {
 			panic(fmt.Sprintf("nthcall: crash on call %d", n))
 		}()
 		<-done
+	}
+	return 1
+}
+
+// GoexitOn returns 1 on every call but the nth of the process, which
+// ends the calling goroutine with runtime.Goexit.
+func GoexitOn(n int) int {
+	calls++
+	if calls == n {
+		runtime.Goexit()
 	}
 	return 1
 }
