@@ -147,16 +147,17 @@ func (m *measurement) countHits(ctx context.Context, o Options) error {
 	return nil
 }
 
-// ranWithoutResults explains a run that ended without its results.
+// ranWithoutResults explains a run that ended without its results, as a
+// *RunError.
 func ranWithoutResults(o Options, code int, err error) error {
 	var ce *gorun.CrashError
 	switch {
 	case errors.As(err, &ce):
-		return err
+		return &RunError{err}
 	case o.Program != nil:
-		return fmt.Errorf("the profiled program exited (status %d) without results: it ended other than by returning from main or calling os.Exit from it", code)
+		return &RunError{fmt.Errorf("the profiled program exited (status %d) without results: it ended other than by returning from main or calling os.Exit from it", code)}
 	}
-	return fmt.Errorf("the profiled program failed (exit status %d) before the statement finished; a crash outside the statement's goroutine or os.Exit leaves no profile", code)
+	return &RunError{fmt.Errorf("the profiled program failed (exit status %d) before the statement finished; a crash outside the statement's goroutine or os.Exit leaves no profile", code)}
 }
 
 // The evidence the timing runs gather before they stop (unless
@@ -223,10 +224,10 @@ func laterRunFailed(m *measurement, rep *child.Reply) error {
 	if p := rep.Panic; p != nil {
 		// Wrapped, the *gorun.PanicError still gives its stack to a
 		// verbose report (errors.As).
-		return fmt.Errorf("%w"+later, &gorun.PanicError{File: p.File, Line: p.Line, Value: p.Value, Stack: p.Stack})
+		return &RunError{fmt.Errorf("%w"+later, &gorun.PanicError{File: p.File, Line: p.Line, Value: p.Value, Stack: p.Stack})}
 	}
 	if rep.Lprun.Goexit {
-		return errors.New("the statement called runtime.Goexit" + later)
+		return &RunError{errors.New("the statement called runtime.Goexit" + later)}
 	}
 	return nil
 }
