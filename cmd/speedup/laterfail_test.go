@@ -70,3 +70,33 @@ func TestLaterRunFails(t *testing.T) {
 		})
 	}
 }
+
+// TestLprunProgramLaterRunFails: a program (--run) whose counted run
+// succeeds and whose later runs panic (testdata/nthcall/cmd/nthproc
+// counts its runs in a file) gets no report: its timing runs repeat it
+// inside one process until it panics there, then once per process, where
+// it panics again: the measurement of those runs is no measurement. On
+// the 2nd run the repeating process fails at once, on the 5th after
+// three good runs.
+func TestLprunProgramLaterRunFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	t.Chdir(filepath.Join("testdata", "nthcall"))
+	for _, n := range []string{"2", "5"} {
+		count := filepath.Join(t.TempDir(), "runs")
+		code, stdout, stderr := runSpeedup(t, "", "lprun", "--max-time", "200ms",
+			"-f", "main.work", "--run", "./cmd/nthproc", "--", count, n)
+		if code != 1 {
+			t.Errorf("n=%s: exit %d, want 1", n, code)
+		}
+		const want = "speedup: the profiled program exited with status 2 in a timing run (its output is above), its counted run with status 0: a program that fails on a later run has no profile\n"
+		if !strings.HasSuffix(stderr, want) || !strings.Contains(stderr, "panic: nthproc: run ") {
+			t.Errorf("n=%s: stderr %q,\nwant the program's panic and then %q", n, stderr, want)
+		}
+		// The counted run's output is the user's; no report follows it.
+		if stdout != "499500\n" {
+			t.Errorf("n=%s: stdout %q, want only the counted run's output", n, stdout)
+		}
+	}
+}

@@ -195,7 +195,7 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 		// what the one counted run did.
 		req.Lprun.MaxRuns = 1
 	}
-	full, err := m.timeCall(ctx, o, req, nil)
+	full, err := m.timeCall(ctx, o, req, nil, false)
 	if err != nil {
 		return err
 	}
@@ -233,8 +233,11 @@ func laterRunFailed(m *measurement, rep *child.Reply) error {
 }
 
 // timeCall runs the plain build once with req and returns its reply,
-// whose Lprun is set.
-func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string) (*child.Reply, error) {
+// whose Lprun is set. sameExit asks for a program (one run per process)
+// to end with the exit status of its counted run: a run that ends
+// otherwise (it panicked, it exited with another status: the program
+// fails on a later run) is a *RunError, not a measurement.
+func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string, sameExit bool) (*child.Reply, error) {
 	var errOut bytes.Buffer
 	c, err := m.b.Start(ctx, gorun.ChildOptions{Args: args, Stdout: io.Discard, Stderr: &errOut})
 	if err != nil {
@@ -245,16 +248,24 @@ func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Reques
 	if err == nil && (rep.Error != "" || rep.Lprun == nil) {
 		err = fmt.Errorf("the profiled program's harness failed: %s", rep.Error)
 	}
+	// The timing run's own error output says why it failed, without the
+	// runtime's warning about the profile rate.
+	showErrOut := func() { o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil)) }
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if o.Program == nil {
-			// The timing run's own error output says why it failed,
-			// without the runtime's warning about the profile rate.
-			o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil))
+			showErrOut()
 		}
 		return nil, ranWithoutResults(o, code, err)
+	}
+	if sameExit && code != m.exitCode {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		showErrOut()
+		return nil, &RunError{fmt.Errorf("the profiled program exited with status %d in a timing run (its output is above), its counted run with status %d: a program that fails on a later run has no profile", code, m.exitCode)}
 	}
 	return rep, nil
 }
@@ -273,7 +284,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 		cpu := filepath.Join(pl.tmp, "cpu-loop.pprof")
 		req := timeRequest(o, pl, cpu, m.need)
 		req.Lprun.Loop = true
-		full, err := m.timeCall(ctx, o, req, o.programArgs())
+		full, err := m.timeCall(ctx, o, req, o.programArgs(), false)
 		var rep *child.LprunReply
 		if err == nil {
 			rep = full.Lprun
@@ -299,7 +310,7 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 		cpu := filepath.Join(pl.tmp, fmt.Sprintf("cpu%d.pprof", run))
 		req := timeRequest(o, pl, cpu, m.need)
 		req.Lprun.NoSnap = run%4 == 1 || run%4 == 2
-		full, err := m.timeCall(ctx, o, req, o.programArgs())
+		full, err := m.timeCall(ctx, o, req, o.programArgs(), true)
 		if err != nil {
 			return err
 		}
