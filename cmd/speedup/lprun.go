@@ -82,8 +82,8 @@ Flags:
                 passed to the go command
 
 Exit status: 0 on success, 2 for a usage or compile error, 1 for other
-errors, including a panic in STMT (the report for what ran comes first)
-and a --timeout, 130, 143 or 129 when interrupted by SIGINT, SIGTERM or
+errors, including a panic in STMT (the report for what ran comes first;
+none when only a run after the counted one fails) and a --timeout, 130, 143 or 129 when interrupted by SIGINT, SIGTERM or
 SIGHUP.
 
 Examples:

@@ -456,6 +456,22 @@ func (s *Session) lprunMagic(ctx context.Context, args string, out Output) (map[
 			// What -f or -m names does not exist: the user's input.
 			return nil, usage("%%lprun: %v", ie.Err)
 		}
+		var re *lprun.RunError
+		if errors.As(err, &re) {
+			// The code failed while it ran (on a run after the counted
+			// one: a report of the runs before would show a failing
+			// statement as a measurement): its error, as %timeit's.
+			var pe *gorun.PanicError
+			if errors.As(err, &pe) {
+				perr := cellPanic(pe, shift, offsets)
+				var ce *CellError
+				if errors.As(perr, &ce) {
+					ce.Value += strings.TrimPrefix(err.Error(), pe.Error())
+				}
+				return nil, perr
+			}
+			return nil, &CellError{Name: "Error", Value: err.Error()}
+		}
 		return nil, compileError(cellCompileError(err, shift, offsets))
 	}
 	p := res.Profile

@@ -147,6 +147,18 @@ func (e *InputError) Error() string { return e.Err.Error() }
 // Unwrap returns the underlying error.
 func (e *InputError) Unwrap() error { return e.Err }
 
+// RunError is a failure of the profiled code while it ran: a panic (a
+// *gorun.PanicError in Err) or runtime.Goexit on a run after the counted
+// one, a crash, an exit before the results. It is no fault of the build:
+// a notebook reports it as the code's error.
+type RunError struct{ Err error }
+
+// Error returns the underlying message.
+func (e *RunError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *RunError) Unwrap() error { return e.Err }
+
 func inputErr(format string, args ...any) error {
 	return &InputError{fmt.Errorf(format, args...)}
 }

@@ -147,16 +147,17 @@ func (m *measurement) countHits(ctx context.Context, o Options) error {
 	return nil
 }
 
-// ranWithoutResults explains a run that ended without its results.
+// ranWithoutResults explains a run that ended without its results, as a
+// *RunError.
 func ranWithoutResults(o Options, code int, err error) error {
 	var ce *gorun.CrashError
 	switch {
 	case errors.As(err, &ce):
-		return err
+		return &RunError{err}
 	case o.Program != nil:
-		return fmt.Errorf("the profiled program exited (status %d) without results: it ended other than by returning from main or calling os.Exit from it", code)
+		return &RunError{fmt.Errorf("the profiled program exited (status %d) without results: it ended other than by returning from main or calling os.Exit from it", code)}
 	}
-	return fmt.Errorf("the profiled program failed (exit status %d) before the statement finished; a crash outside the statement's goroutine or os.Exit leaves no profile", code)
+	return &RunError{fmt.Errorf("the profiled program failed (exit status %d) before the statement finished; a crash outside the statement's goroutine or os.Exit leaves no profile", code)}
 }
 
 // The evidence the timing runs gather before they stop (unless
@@ -194,18 +195,49 @@ func (m *measurement) timeStmt(ctx context.Context, o Options, pl *plan) error {
 		// what the one counted run did.
 		req.Lprun.MaxRuns = 1
 	}
-	rep, err := m.timeCall(ctx, o, req, nil)
+	full, err := m.timeCall(ctx, o, req, nil, false)
 	if err != nil {
 		return err
 	}
+	if err := laterRunFailed(m, full); err != nil {
+		return err
+	}
+	rep := full.Lprun
 	m.runs.add(rep)
 	m.runs.MinSamples = minSamples
 	m.cpuFiles = batchFiles(cpu, len(rep.Batches), req.Lprun.RotateCPU)
 	return nil
 }
 
-// timeCall runs the plain build once with req and returns its reply.
-func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string) (*child.LprunReply, error) {
+// laterRunFailed returns the error of a timing run that panicked or
+// called runtime.Goexit when the counted run had finished normally: the
+// statement fails on a later run (it counts its calls, it depends on
+// state an earlier run left), so the counts and times of the runs before
+// describe no statement that works, and a report of them would show a
+// failing statement as a short successful measurement. The failure is
+// the result, as IPython's %timeit reports a statement that raises.
+func laterRunFailed(m *measurement, rep *child.Reply) error {
+	if m.panic != nil || m.hits.Goexit {
+		return nil // the counted run failed already: the report shows it
+	}
+	const later = " (on a later run of the statement: the counted run had finished)"
+	if p := rep.Panic; p != nil {
+		// Wrapped, the *gorun.PanicError still gives its stack to a
+		// verbose report (errors.As).
+		return &RunError{fmt.Errorf("%w"+later, &gorun.PanicError{File: p.File, Line: p.Line, Value: p.Value, Stack: p.Stack})}
+	}
+	if rep.Lprun.Goexit {
+		return &RunError{errors.New("the statement called runtime.Goexit" + later)}
+	}
+	return nil
+}
+
+// timeCall runs the plain build once with req and returns its reply,
+// whose Lprun is set. sameExit asks for a program (one run per process)
+// to end with the exit status of its counted run: a run that ends
+// otherwise (it panicked, it exited with another status: the program
+// fails on a later run) is a *RunError, not a measurement.
+func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Request, args []string, sameExit bool) (*child.Reply, error) {
 	var errOut bytes.Buffer
 	c, err := m.b.Start(ctx, gorun.ChildOptions{Args: args, Stdout: io.Discard, Stderr: &errOut})
 	if err != nil {
@@ -216,18 +248,26 @@ func (m *measurement) timeCall(ctx context.Context, o Options, req *child.Reques
 	if err == nil && (rep.Error != "" || rep.Lprun == nil) {
 		err = fmt.Errorf("the profiled program's harness failed: %s", rep.Error)
 	}
+	// The timing run's own error output says why it failed, without the
+	// runtime's warning about the profile rate.
+	showErrOut := func() { o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil)) }
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if o.Program == nil {
-			// The timing run's own error output says why it failed,
-			// without the runtime's warning about the profile rate.
-			o.Stderr.Write(bytes.ReplaceAll(errOut.Bytes(), []byte(cpuRateWarning), nil))
+			showErrOut()
 		}
 		return nil, ranWithoutResults(o, code, err)
 	}
-	return rep.Lprun, nil
+	if sameExit && code != m.exitCode {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		showErrOut()
+		return nil, &RunError{fmt.Errorf("the profiled program exited with status %d in a timing run (its output is above), its counted run with status %d: a program that fails on a later run has no profile", code, m.exitCode)}
+	}
+	return rep, nil
 }
 
 // timeProgram measures a program's (or test binary's) time. Its main (or
@@ -244,7 +284,11 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 		cpu := filepath.Join(pl.tmp, "cpu-loop.pprof")
 		req := timeRequest(o, pl, cpu, m.need)
 		req.Lprun.Loop = true
-		rep, err := m.timeCall(ctx, o, req, o.programArgs())
+		full, err := m.timeCall(ctx, o, req, o.programArgs(), false)
+		var rep *child.LprunReply
+		if err == nil {
+			rep = full.Lprun
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -266,10 +310,11 @@ func (m *measurement) timeProgram(ctx context.Context, o Options, pl *plan) erro
 		cpu := filepath.Join(pl.tmp, fmt.Sprintf("cpu%d.pprof", run))
 		req := timeRequest(o, pl, cpu, m.need)
 		req.Lprun.NoSnap = run%4 == 1 || run%4 == 2
-		rep, err := m.timeCall(ctx, o, req, o.programArgs())
+		full, err := m.timeCall(ctx, o, req, o.programArgs(), true)
 		if err != nil {
 			return err
 		}
+		rep := full.Lprun
 		m.runs.add(rep)
 		m.cpuFiles = append(m.cpuFiles, cpuFile{cpu, len(m.runs.Batches) - 1, false})
 		for _, b := range rep.Batches {

@@ -1,0 +1,3 @@
+module example.com/nthcall
+
+go 1.24
