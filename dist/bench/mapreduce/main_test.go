@@ -31,7 +31,7 @@ func TestRunSmall(t *testing.T) {
 	}
 	for _, s := range []string{
 		"sum of squares of 1000 integers (equal results: 332833500):",
-		"dist / par: ", " ns per element", "CPU-bound map, Shards(1):",
+		"dist / par: ", " per element (par: ", "CPU-bound map, Shards(1):",
 		"Beam alone: Impulse:", "Beam alone: Create(1 elem)→ParDo0:", "dist's fixed cost (1 item) / Beam's floor: ",
 		"within 10x of par: ",
 		"tSNR of 8x8x4x16 in ", "results identical, bit for bit, with par", "chunks running at once: ",
