@@ -139,15 +139,7 @@ func TestProcessWorkers(t *testing.T) {
 	before := warm(t)
 
 	t.Run("other process", func(t *testing.T) {
-		pids, err := Map(ctx, ints(40), workerPid, ChunkSize(5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(pids)
-		pids = slices.Compact(pids)
-		if slices.Contains(pids, os.Getpid()) || slices.Contains(pids, 0) {
-			t.Fatalf("worker pids %v include the driver's, %d", pids, os.Getpid())
-		}
+		pids := workerPids(t, ctx)
 		t.Logf("driver %d, workers %v", os.Getpid(), pids)
 		gone(t, pids)
 	})
@@ -396,15 +388,7 @@ func TestPoolWorkers(t *testing.T) {
 	*jobopts.EnvironmentType, *jobopts.EnvironmentConfig = "EXTERNAL", prismtest.StartPool(t, boot)
 	before := warm(t)
 	ctx := context.Background()
-	pids, err := Map(ctx, ints(40), workerPid, ChunkSize(5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(pids)
-	pids = slices.Compact(pids)
-	if slices.Contains(pids, os.Getpid()) || slices.Contains(pids, 0) {
-		t.Fatalf("worker pids %v include the driver's, %d", pids, os.Getpid())
-	}
+	pids := workerPids(t, ctx)
 	gone(t, pids)
 	total, err := MapReduce(ctx, ints(10000), square, add)
 	if err != nil || total != 333283335000 {
@@ -442,4 +426,21 @@ func TestProcessWorkerDies(t *testing.T) {
 		t.Errorf("err = %q, want one line naming the function and the worker's end", msg)
 	}
 	clean(t, before)
+}
+
+// workerPids maps 40 items to the pid of the process that ran each and
+// returns the distinct pids, failing unless all are other processes than
+// this driver.
+func workerPids(t *testing.T, ctx context.Context) []int {
+	t.Helper()
+	pids, err := Map(ctx, ints(40), workerPid, ChunkSize(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(pids)
+	pids = slices.Compact(pids)
+	if slices.Contains(pids, os.Getpid()) || slices.Contains(pids, 0) {
+		t.Fatalf("worker pids %v include the driver's, %d", pids, os.Getpid())
+	}
+	return pids
 }
